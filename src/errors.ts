@@ -1,0 +1,25 @@
+/**
+ * Errors a user can fix (bad data, a missing file, a wrong flag value).
+ * The CLI prints only the message for these and exits with code 1;
+ * anything else is a bug and shows its stack under `--debug`.
+ */
+export class UserError extends Error {
+  override name = "UserError";
+}
+
+/**
+ * A problem in a data file, located precisely: `file:line: field: problem`.
+ * `line` is 1-based; `field` is a JSON path such as `scores[2]` (or `-` when
+ * the whole line is at fault).
+ */
+export class DataError extends UserError {
+  override name = "DataError";
+  constructor(
+    readonly file: string,
+    readonly line: number,
+    readonly field: string,
+    readonly problem: string,
+  ) {
+    super(`${file}:${line}: ${field}: ${problem}`);
+  }
+}
