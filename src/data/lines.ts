@@ -1,0 +1,60 @@
+/**
+ * Streaming line splitter: a file of millions of lines is read in chunks and
+ * handed out one line at a time, as raw bytes (decoding is the caller's job,
+ * so that invalid UTF-8 can be reported with its line number).
+ */
+import { createReadStream } from "node:fs";
+import { stat } from "node:fs/promises";
+import { UserError } from "../errors.js";
+
+/** One line of a file, without its `\n` (a `\r` before it is kept). */
+export interface RawLine {
+  /** 1-based line number. */
+  line: number;
+  bytes: Buffer;
+}
+
+const NEWLINE = 0x0a;
+
+/** Fails early with a clear message when `path` is missing or not a file. */
+export async function assertReadableFile(path: string): Promise<void> {
+  let isFile: boolean;
+  try {
+    isFile = (await stat(path)).isFile();
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    throw new UserError(code === "ENOENT" ? `${path}: no such file` : `${path}: cannot read (${code ?? String(err)})`);
+  }
+  if (!isFile) throw new UserError(`${path}: not a regular file`);
+}
+
+/**
+ * Yields the lines of `path` in order. A final line without `\n` is yielded
+ * too; the empty "line" after a trailing `\n` is not. Breaking out of the
+ * loop closes the file.
+ */
+export async function* readLines(path: string): AsyncGenerator<RawLine> {
+  await assertReadableFile(path);
+  const stream = createReadStream(path, { highWaterMark: 1 << 20 });
+  let pending: Buffer[] = []; // the start of a line that spans chunks
+  let line = 0;
+  try {
+    for await (const chunk of stream as AsyncIterable<Buffer>) {
+      let start = 0;
+      for (let nl = chunk.indexOf(NEWLINE, start); nl !== -1; nl = chunk.indexOf(NEWLINE, start)) {
+        let bytes = chunk.subarray(start, nl);
+        if (pending.length > 0) {
+          bytes = Buffer.concat([...pending, bytes]);
+          pending = [];
+        }
+        line += 1;
+        yield { line, bytes };
+        start = nl + 1;
+      }
+      if (start < chunk.length) pending.push(chunk.subarray(start));
+    }
+    if (pending.length > 0) yield { line: line + 1, bytes: Buffer.concat(pending) };
+  } finally {
+    stream.destroy();
+  }
+}

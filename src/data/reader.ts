@@ -1,0 +1,70 @@
+/**
+ * Reading RRHF records from JSONL, streaming: records are yielded one at a
+ * time as the file is read. Two modes:
+ * - `readRecords` stops at the first problem (throws its `DataError`) — what
+ *   training wants;
+ * - `scanRecords` reports every problem and goes on — what `rrhf validate` wants.
+ *
+ * @example
+ * for await (const { line, record } of readRecords("data/train.jsonl")) {
+ *   console.log(line, record.responses.length);
+ * }
+ */
+import { DataError } from "../errors.js";
+import { readJsonLines } from "./jsonl.js";
+import type { RrhfRecord } from "./record.js";
+import { checkRecord, type RecordCheckOptions } from "./schema.js";
+
+/** Options of record reading. */
+export interface ReadOptions extends RecordCheckOptions {
+  /** Name of the file in error messages; the path by default. */
+  displayName?: string;
+  /** "ignore" (default): extra keys are allowed and dropped; "error": each one is a problem. */
+  unknownKeys?: "ignore" | "error";
+}
+
+/** A valid record with its 1-based line number. */
+export interface LocatedRecord {
+  line: number;
+  record: RrhfRecord;
+  /** Extra keys the line had (dropped from `record`). */
+  unknownKeys: string[];
+}
+
+/** One line's outcome in collect-all mode. */
+export type ScanEntry =
+  | ({ ok: true } & LocatedRecord)
+  | { ok: false; line: number; errors: DataError[] };
+
+/** Yields every non-blank line of `path` as a valid record or its problems (all of them). */
+export async function* scanRecords(path: string, opts: ReadOptions = {}): AsyncGenerator<ScanEntry> {
+  const file = opts.displayName ?? path;
+  for await (const entry of readJsonLines(path, file)) {
+    if (entry.error !== undefined) {
+      yield { ok: false, line: entry.line, errors: [entry.error] };
+      continue;
+    }
+    const check = checkRecord(entry.value, file, entry.line, opts);
+    const problems = [...check.problems];
+    if (opts.unknownKeys === "error") {
+      for (const key of check.unknownKeys) problems.push(new DataError(file, entry.line, key, "unknown key (strict mode)"));
+    }
+    if (problems.length > 0 || check.record === null) yield { ok: false, line: entry.line, errors: problems };
+    else yield { ok: true, line: entry.line, record: check.record, unknownKeys: check.unknownKeys };
+  }
+}
+
+/** Yields the valid records of `path` in order; throws the first problem as a `DataError`. */
+export async function* readRecords(path: string, opts: ReadOptions = {}): AsyncGenerator<LocatedRecord> {
+  for await (const entry of scanRecords(path, opts)) {
+    if (!entry.ok) throw entry.errors[0];
+    yield { line: entry.line, record: entry.record, unknownKeys: entry.unknownKeys };
+  }
+}
+
+/** Every record of `path` in memory (for shuffling small data sets); stops at the first problem. */
+export async function readAllRecords(path: string, opts: ReadOptions = {}): Promise<RrhfRecord[]> {
+  const out: RrhfRecord[] = [];
+  for await (const { record } of readRecords(path, opts)) out.push(record);
+  return out;
+}

@@ -1,0 +1,78 @@
+/**
+ * The shape of one RRHF record, checked with zod, plus the checks zod's
+ * shape cannot express (counts that must agree). Unknown extra keys are
+ * reported to the caller, which ignores them by default (datasets often
+ * carry ids or sources) or rejects them in strict mode.
+ */
+import { z } from "zod";
+import { DataError } from "../errors.js";
+import { describeValue, fieldPath } from "./describe.js";
+import type { RrhfRecord } from "./record.js";
+
+/** The keys a record has; anything else is "unknown". */
+export const RECORD_KEYS: readonly string[] = ["query", "responses", "scores"];
+
+/** Builds a zod error message "expected X, got Y" (or "required field is missing"). */
+function expected(what: string) {
+  return (iss: { input?: unknown }): string =>
+    iss.input === undefined ? "required field is missing" : `expected ${what}, got ${describeValue(iss.input)}`;
+}
+
+const scoreSchema = z.number({
+  // JSON cannot hold NaN, but 1e999 parses to Infinity.
+  error: (iss) =>
+    typeof iss.input === "number" ? `must be a finite number, got ${String(iss.input)}` : expected("a number")(iss),
+});
+
+/** zod schema of a record's shape (types, non-empty texts, finite scores). */
+export const recordSchema = z.object({
+  query: z.string({ error: expected("a string") }).min(1, { error: "must not be empty" }),
+  responses: z.array(z.string({ error: expected("a string") }).min(1, { error: "must not be empty" }), {
+    error: expected("an array of strings"),
+  }),
+  scores: z.array(scoreSchema, { error: expected("an array of numbers") }),
+});
+
+/** Options of record checking. */
+export interface RecordCheckOptions {
+  /** Fewest responses a record may have; 2 by default (one response has no ranking signal). */
+  minResponses?: number;
+}
+
+/** The outcome of checking one JSON object. */
+export interface RecordCheck {
+  /** The record, when there are no problems. */
+  record: RrhfRecord | null;
+  /** Every problem found, in field order (empty when valid). */
+  problems: DataError[];
+  /** Keys other than query/responses/scores, in the object's order. */
+  unknownKeys: string[];
+}
+
+/** Checks one parsed JSON object against the record contract. */
+export function checkRecord(
+  value: Record<string, unknown>,
+  file: string,
+  line: number,
+  opts: RecordCheckOptions = {},
+): RecordCheck {
+  const minResponses = opts.minResponses ?? 2;
+  const unknownKeys = Object.keys(value).filter((k) => !RECORD_KEYS.includes(k));
+  const parsed = recordSchema.safeParse(value);
+  const problems: DataError[] = [];
+  if (!parsed.success) {
+    for (const issue of parsed.error.issues) problems.push(new DataError(file, line, fieldPath(issue.path), issue.message));
+  }
+  // Counts are checked whenever both arrays are arrays, so one pass reports everything.
+  const { responses, scores } = value;
+  if (Array.isArray(responses) && responses.length < minResponses) {
+    problems.push(new DataError(file, line, "responses", `needs at least ${minResponses} responses, got ${responses.length}`));
+  }
+  if (Array.isArray(responses) && Array.isArray(scores) && responses.length !== scores.length) {
+    problems.push(
+      new DataError(file, line, "scores", `has ${scores.length} entries but responses has ${responses.length}`),
+    );
+  }
+  const record = problems.length === 0 && parsed.success ? parsed.data : null;
+  return { record, problems, unknownKeys };
+}
