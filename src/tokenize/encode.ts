@@ -1,0 +1,153 @@
+/**
+ * Encoding one RRHF record (a query and its k responses) into token ids.
+ *
+ * Paper mode (default): `query_ids` is the query encoded WITH the tokenizer's
+ * special tokens (Llama's BOS; GPT-2 adds none), each response is encoded
+ * WITHOUT them and followed by EOS; the response tokens and the EOS are the
+ * scored tokens. Truncation: see `truncate.ts`. Responses that keep zero
+ * tokens are dropped (counted in the report; `strict` makes them an error).
+ *
+ * Official mode (`compat: "official"`): see `official.ts`.
+ *
+ * @example
+ * const tok = await loadTokenizer("tests/fixtures/tokenizers/gpt2");
+ * const enc = encodeRecord(tok, { query: "Hello", responses: [" world", "!"], scores: [1, 0] }, {});
+ * // enc.query_ids = [15496]; enc.responses[0].response_ids = [995, 50256]
+ */
+import type { RrhfRecord } from "../data/record.js";
+import { UserError } from "../errors.js";
+import { renderChatQuery } from "./chat-template.js";
+import { truncateOfficial } from "./official.js";
+import { encodeParts, type EncodedParts } from "./parts.js";
+import { emptyReport, MAX_NAMED, mergeReports, type TruncationReport } from "./report.js";
+import type { RrhfTokenizer } from "./tokenizer.js";
+import { DEFAULT_MAX_QUERY_SHARE, truncateRecord } from "./truncate.js";
+
+/** Which tokenisation to follow: the paper's (default) or the official code's. */
+export type CompatMode = "paper" | "official";
+
+/** Options for {@link encodeRecord}. */
+export interface EncodeOptions {
+  /** "paper" (default) or "official" (reproduce GanjinZero/RRHF train.py). */
+  compat?: CompatMode;
+  /** Token budget per row; default the tokenizer's `model_max_length`; null = no limit. */
+  maxLength?: number | null;
+  /** Paper mode: the share of `maxLength` a long query is cut down to (default 0.5). */
+  maxQueryShare?: number;
+  /** Paper mode: an emptied response is a `UserError` instead of a counted drop. */
+  strict?: boolean;
+  /** Render the query through the chat template: `true` = the tokenizer's, a string = this template source. */
+  chatTemplate?: boolean | string;
+  /** Names the record in errors and reports, e.g. `"train.jsonl:12"`. */
+  name?: string;
+}
+
+/** One response of an encoded record. */
+export interface EncodedResponse {
+  /** The scored ids that follow the query: response tokens (+ EOS unless cut). */
+  response_ids: number[];
+  score: number;
+  /** Index of this response in the original `record.responses`. */
+  responseIndex: number;
+  /** True when truncation removed tokens (or, paper mode, the EOS). */
+  cut: boolean;
+}
+
+/** A record ready for {@link collate}: one query, the responses kept. */
+export interface EncodedRecord {
+  compat: CompatMode;
+  query_ids: number[];
+  responses: EncodedResponse[];
+  report: TruncationReport;
+}
+
+function resolveBudget(tok: RrhfTokenizer, opts: EncodeOptions): { maxLength: number | null; share: number } {
+  const maxLength = opts.maxLength === undefined ? tok.modelMaxLength : opts.maxLength;
+  if (maxLength !== null && (!Number.isInteger(maxLength) || maxLength < 1)) {
+    throw new UserError(`maxLength must be a positive integer, got ${maxLength}`);
+  }
+  const share = opts.maxQueryShare ?? DEFAULT_MAX_QUERY_SHARE;
+  if (!(share >= 0 && share <= 1)) throw new UserError(`maxQueryShare must be between 0 and 1, got ${share}`);
+  return { maxLength, share };
+}
+
+/** The query's encoding, through the chat template when asked (without a second BOS). */
+function encodeQuery(tok: RrhfTokenizer, query: string, chatTemplate: boolean | string | undefined): EncodedParts {
+  if (chatTemplate === undefined || chatTemplate === false) return encodeParts(tok, query);
+  const rendered = renderChatQuery(tok, query, typeof chatTemplate === "string" ? chatTemplate : undefined);
+  if (rendered.hasBos) {
+    // The template wrote the BOS text itself; letting the tokenizer add one too gives HF's double-BOS bug.
+    return { prefix: [], body: tok.encode(rendered.text, { addSpecialTokens: false }), suffix: [] };
+  }
+  return encodeParts(tok, rendered.text);
+}
+
+/**
+ * Encodes one record. Throws `UserError` for bad options, a record whose
+ * responses and scores differ in length, or (strict) an emptied response.
+ */
+export function encodeRecord(tok: RrhfTokenizer, record: RrhfRecord, opts: EncodeOptions = {}): EncodedRecord {
+  const name = opts.name ?? "record";
+  if (record.responses.length !== record.scores.length) {
+    throw new UserError(`${name}: ${record.responses.length} responses but ${record.scores.length} scores`);
+  }
+  const compat = opts.compat ?? "paper";
+  const { maxLength, share } = resolveBudget(tok, opts);
+  const query = encodeQuery(tok, record.query, opts.chatTemplate);
+  const report = emptyReport();
+  report.records = 1;
+  report.responses = record.responses.length;
+
+  if (compat === "official") {
+    const eosText = tok.specialText.eos_token ?? "";
+    const enc = truncateOfficial(query, record.responses.map((r) => encodeParts(tok, r + eosText)), maxLength);
+    report.queriesCut = enc.queryCut ? 1 : 0;
+    const responses = enc.responses.map((r, i) => {
+      if (r.cut) report.responsesCut++;
+      if (maxLength !== null && enc.query_ids.length + r.response_ids.length > maxLength) report.overLength++;
+      return { response_ids: r.response_ids, score: record.scores[i], responseIndex: i, cut: r.cut };
+    });
+    return { compat, query_ids: enc.query_ids, responses, report };
+  }
+
+  const bodies = record.responses.map((r) => tok.encode(r, { addSpecialTokens: false }));
+  const t = truncateRecord(query, bodies, tok.special.eos_token_id, maxLength, share);
+  report.queriesCut = t.queryCut ? 1 : 0;
+  const responses: EncodedResponse[] = [];
+  t.responses.forEach((r, i) => {
+    if (r.response_ids.length === 0) {
+      if (opts.strict) {
+        throw new UserError(
+          `${name}: responses[${i}] keeps no tokens after truncation to ${maxLength} tokens (query ${t.query_ids.length} tokens); ` +
+            "raise the length budget or lower the query share",
+        );
+      }
+      report.responsesEmptied++;
+      return;
+    }
+    if (r.cut) report.responsesCut++;
+    responses.push({ response_ids: r.response_ids, score: record.scores[i], responseIndex: i, cut: r.cut });
+  });
+  if (report.responsesEmptied > 0) report.emptiedIn.push(name);
+  return { compat, query_ids: t.query_ids, responses, report };
+}
+
+/**
+ * Encodes many records and sums their reports. `nameOf(i)` names record i in
+ * errors (default `record i+1`).
+ */
+export function encodeRecords(
+  tok: RrhfTokenizer,
+  records: RrhfRecord[],
+  opts: Omit<EncodeOptions, "name"> = {},
+  nameOf: (i: number) => string = (i) => `record ${i + 1}`,
+): { encoded: EncodedRecord[]; report: TruncationReport } {
+  const report = emptyReport();
+  const encoded = records.map((rec, i) => {
+    const e = encodeRecord(tok, rec, { ...opts, name: nameOf(i) });
+    mergeReports(report, e.report);
+    return e;
+  });
+  report.emptiedIn = report.emptiedIn.slice(0, MAX_NAMED);
+  return { encoded, report };
+}
