@@ -20,7 +20,6 @@ export function sgemmRef(
     row.fill(0);
     for (let k = 0; k < K; k++) {
       const a = transA ? A[k * M + i] : A[i * K + k];
-      if (a === 0) continue;
       if (transB) {
         for (let j = 0; j < N; j++) row[j] += a * B[j * K + k];
       } else {

@@ -1,0 +1,224 @@
+/**
+ * The tape. A Graph is one step's scope: ops record nodes on it during the
+ * forward pass, `backward` walks them in reverse accumulating gradients, and
+ * `release` hands every buffer the step used back to the pool so the next
+ * step reuses them (no fresh allocations after the first step).
+ *
+ * @example
+ * const g = new Graph();
+ * const y = matmul(g, x, w);            // x: input, w: parameter
+ * g.backward(y, dY);                    // dY: upstream gradient, same shape as y
+ * // w.grad now holds (accumulated) dL/dw
+ * g.release();                          // y, dY's copy, every intermediate: back to the pool
+ */
+import { UserError } from "../errors.js";
+import type { Backend } from "../kernels/backend.js";
+import type { BufferPool } from "../tensor/pool.js";
+import { formatShape, numel, type Shape } from "../tensor/shape.js";
+import { Tensor } from "../tensor/tensor.js";
+import { getDefaultBackend, poolFor } from "./context.js";
+
+export interface GraphOptions {
+  /** Kernel backend; default: `getDefaultBackend()` (the ref backend unless changed). */
+  backend?: Backend;
+  /** Buffer pool; default: the backend's shared pool. Must belong to `backend`. */
+  pool?: BufferPool;
+  /** false = no-grad mode (inference): nothing is recorded, buffers still pooled. Default true. */
+  grad?: boolean;
+}
+
+/** One recorded op: its output, inputs and the rule that turns dOut into input gradients. */
+export interface Node {
+  readonly op: string;
+  readonly out: Tensor;
+  readonly inputs: readonly Tensor[];
+  /** Accumulates into the inputs' gradients (via `graph.gradOf`); `dout` is out's gradient. */
+  readonly backward: (dout: Float32Array) => void;
+}
+
+export class Graph {
+  readonly backend: Backend;
+  readonly pool: BufferPool;
+  /** false in no-grad mode. */
+  readonly gradEnabled: boolean;
+  private tape: Node[] = [];
+  /** Every pool buffer this graph handed out (data, gradients, scratch). */
+  private owned = new Set<Float32Array>();
+  private tensors: Tensor[] = [];
+  private backwardDone = false;
+
+  constructor(options: GraphOptions = {}) {
+    this.backend = options.backend ?? options.pool?.backend ?? getDefaultBackend();
+    this.pool = options.pool ?? poolFor(this.backend);
+    if (this.pool.backend !== this.backend) {
+      throw new UserError("Graph: the pool belongs to a different backend");
+    }
+    this.gradEnabled = options.grad ?? true;
+  }
+
+  /** Number of recorded nodes (for tests and debugging). */
+  get nodeCount(): number {
+    return this.tape.length;
+  }
+
+  /**
+   * Wraps caller-owned data as an input tensor (no copy; the graph never
+   * releases it). With `requiresGrad`, its gradient (pooled) is filled by backward.
+   */
+  input(data: Float32Array, shape: Shape, opts: { requiresGrad?: boolean; name?: string } = {}): Tensor {
+    const t = new Tensor({
+      shape,
+      data,
+      requiresGrad: (opts.requiresGrad ?? false) && this.gradEnabled,
+      kind: "input",
+      name: opts.name,
+    });
+    this.tensors.push(t);
+    return t;
+  }
+
+  /** A pooled input tensor filled with a copy of `values`. */
+  constant(values: ArrayLike<number>, shape: Shape, opts: { requiresGrad?: boolean; name?: string } = {}): Tensor {
+    const n = numel(shape);
+    if (values.length !== n) {
+      throw new UserError(`constant: ${values.length} values for shape ${formatShape(shape)}`);
+    }
+    const data = this.scratch(n);
+    for (let i = 0; i < n; i++) data[i] = values[i];
+    return this.input(data, shape, opts);
+  }
+
+  /** A pooled input tensor of zeros. */
+  zeros(shape: Shape, opts: { requiresGrad?: boolean; name?: string } = {}): Tensor {
+    return this.input(this.scratchZeroed(numel(shape)), shape, opts);
+  }
+
+  /**
+   * For op implementations: a new intermediate tensor with pooled data of
+   * UNSPECIFIED contents (the op overwrites it), requiring grad when any
+   * input does (and grad mode is on).
+   */
+  output(shape: Shape, inputs: readonly Tensor[], zeroed = false): Tensor {
+    for (const t of inputs) {
+      if (t.released) throw new UserError(`use of released tensor ${t.describe()}`);
+    }
+    const n = numel(shape);
+    const data = zeroed ? this.scratchZeroed(n) : this.scratch(n);
+    const t = new Tensor({
+      shape,
+      data,
+      requiresGrad: this.gradEnabled && inputs.some((x) => x.requiresGrad),
+      kind: "intermediate",
+    });
+    this.tensors.push(t);
+    return t;
+  }
+
+  /** For op implementations: a zero-copy view of `base` with another shape (same size). */
+  view(base: Tensor, shape: Shape): Tensor {
+    if (base.released) throw new UserError(`use of released tensor ${base.describe()}`);
+    const t = new Tensor({
+      shape,
+      data: base.data,
+      requiresGrad: this.gradEnabled && base.requiresGrad,
+      kind: "intermediate",
+      viewOf: base.viewOf ?? base,
+    });
+    this.tensors.push(t);
+    return t;
+  }
+
+  /** For op implementations: records `backward` if `out` needs gradients. */
+  record(op: string, out: Tensor, inputs: readonly Tensor[], backward: (dout: Float32Array) => void): void {
+    if (out.requiresGrad) this.tape.push({ op, out, inputs, backward });
+  }
+
+  /** A pooled buffer (unspecified contents) owned by this graph until `release`. */
+  scratch(n: number): Float32Array {
+    const buf = this.pool.acquire(n);
+    this.owned.add(buf);
+    return buf;
+  }
+
+  /** A zero-filled pooled buffer owned by this graph until `release`. */
+  scratchZeroed(n: number): Float32Array {
+    const buf = this.scratch(n);
+    buf.fill(0);
+    return buf;
+  }
+
+  /** Returns a `scratch` buffer to the pool early (e.g. per-chunk work space). */
+  freeScratch(buf: Float32Array): void {
+    if (!this.owned.delete(buf)) throw new Error("freeScratch: buffer not owned by this graph");
+    this.pool.release(buf);
+  }
+
+  /**
+   * The gradient buffer of `t` (zero-filled on first use), for backward rules
+   * to accumulate into. Views resolve to their base's buffer.
+   */
+  gradOf(t: Tensor): Float32Array {
+    const base = t.viewOf ?? t;
+    if (!base.requiresGrad) throw new Error(`gradOf: ${base.describe()} does not require grad`);
+    if (base.grad === null) base.grad = this.scratchZeroed(base.size);
+    return base.grad;
+  }
+
+  /**
+   * Reverse-mode pass from `output`. With no `dOutput`, `output` must be a
+   * scalar and is seeded with 1; otherwise `dOutput` (same size as `output`)
+   * is the upstream gradient, e.g. d loss / d token-logprobs computed outside
+   * autodiff. Parameter gradients ACCUMULATE (zero them between optimiser
+   * steps, not between micro-batches). Callable once per step; intermediate
+   * gradients are returned to the pool as soon as they are consumed, so read
+   * gradients of parameters and inputs only.
+   */
+  backward(output: Tensor, dOutput?: ArrayLike<number>): void {
+    if (!this.gradEnabled) throw new UserError("backward: this graph is in no-grad mode");
+    if (this.backwardDone) throw new UserError("backward: already called for this step; release() first");
+    if (!output.requiresGrad) {
+      throw new UserError(`backward: ${output.describe()} does not depend on anything that requires grad`);
+    }
+    const seed = this.gradOf(output);
+    if (dOutput === undefined) {
+      if (output.size !== 1) {
+        throw new UserError(`backward: ${output.describe()} is not a scalar; pass its upstream gradient`);
+      }
+      seed[0] += 1;
+    } else {
+      if (dOutput.length !== output.size) {
+        throw new UserError(`backward: upstream gradient has ${dOutput.length} values, ${output.describe()} needs ${output.size}`);
+      }
+      for (let i = 0; i < seed.length; i++) seed[i] += dOutput[i];
+    }
+    this.backwardDone = true;
+    for (let i = this.tape.length - 1; i >= 0; i--) {
+      const node = this.tape[i];
+      const dout = node.out.grad;
+      if (dout === null) continue; // no gradient reached this node
+      node.backward(dout);
+      // Consumed: nothing upstream reads an output's gradient after its own rule ran.
+      if (node.out.kind === "intermediate" && this.owned.has(dout)) {
+        node.out.grad = null;
+        this.freeScratch(dout);
+      }
+    }
+  }
+
+  /**
+   * Ends the step: every buffer this graph handed out goes back to the pool
+   * and its tensors are marked released. Parameters and caller-owned input
+   * data are untouched. The graph can then be reused for the next step.
+   */
+  release(): void {
+    for (const buf of this.owned) this.pool.release(buf);
+    this.owned.clear();
+    for (const t of this.tensors) {
+      t.released = true;
+      if (t.kind !== "parameter") t.grad = null;
+    }
+    this.tensors = [];
+    this.tape = [];
+    this.backwardDone = false;
+  }
+}

@@ -1,0 +1,135 @@
+/**
+ * Fused, chunked LM head + log-softmax + label gather. The N x V logits are
+ * never materialised at once: rows are processed in chunks; forward keeps
+ * each row's log-sum-exp, backward recomputes the chunk's logits to form
+ * dlogits = dout * (onehot(label) - softmax) and turns them into dh and dW
+ * with two sgemms. Rows labelled -100 cost nothing (they are skipped before
+ * any compute). Equal to matmul -> logSoftmax -> gatherLabels (tested).
+ */
+import { UserError } from "../../errors.js";
+import type { Backend } from "../../kernels/backend.js";
+import type { Tensor } from "../../tensor/tensor.js";
+import type { Graph } from "../graph.js";
+import { checkLabels, IGNORE_INDEX } from "./gather.js";
+
+export interface LmHeadOptions {
+  /**
+   * Unembedding layout: "vc" = [V, C] (tied embeddings, Llama lm_head.weight;
+   * default) or "cv" = [C, V].
+   */
+  layout?: "vc" | "cv";
+  /** Max rows per chunk; default: as many as keep a chunk's logits near 4M floats (16 MB). */
+  chunkRows?: number;
+}
+
+const CHUNK_FLOATS = 1 << 22;
+
+/**
+ * Per-position log-prob of the label: out[n] = log_softmax(h[n] @ W^T)[labels[n]],
+ * 0 where labels[n] is -100.
+ *
+ * Shapes: h [N, C] (leading dims flatten into N); weight [V, C] (or [C, V]
+ * with layout "cv"); labels [N]. Out: [N].
+ *
+ * @example
+ * const logp = lmHeadLogProbs(g, hidden, wte, labels); // tied GPT-2 head
+ * g.backward(logp, dLogp); // dLogp from the RRHF loss
+ */
+export function lmHeadLogProbs(g: Graph, h: Tensor, weight: Tensor, labels: Int32Array, opts: LmHeadOptions = {}): Tensor {
+  const layout = opts.layout ?? "vc";
+  if (weight.rank !== 2) throw new UserError(`lmHeadLogProbs: weight must be 2-D, got ${weight.describe()}`);
+  const V = layout === "vc" ? weight.dim(0) : weight.dim(1);
+  const C = layout === "vc" ? weight.dim(1) : weight.dim(0);
+  if (h.dim(-1) !== C) throw new UserError(`lmHeadLogProbs: hidden ${h.describe()} does not match weight ${weight.describe()} (${layout})`);
+  const N = C === 0 ? 0 : h.size / C;
+  if (labels.length !== N) throw new UserError(`lmHeadLogProbs: ${labels.length} labels for ${N} rows`);
+  checkLabels("lmHeadLogProbs", labels, V);
+  const rows: number[] = [];
+  for (let n = 0; n < N; n++) if (labels[n] !== IGNORE_INDEX) rows.push(n);
+  const chunk = Math.max(1, Math.min(opts.chunkRows ?? Math.floor(CHUNK_FLOATS / Math.max(V, 1)), Math.max(rows.length, 1)));
+  const transW = layout === "vc";
+
+  const out = g.output([N], [h, weight], true);
+  const lse = g.scratch(N);
+  const hc = g.scratch(chunk * C);
+  const logits = g.scratch(chunk * V);
+  for (let r0 = 0; r0 < rows.length; r0 += chunk) {
+    const r = Math.min(chunk, rows.length - r0);
+    chunkLogits(g.backend, h.data, weight.data, rows, r0, r, C, V, transW, hc, logits);
+    for (let i = 0; i < r; i++) {
+      const n = rows[r0 + i];
+      const o = i * V;
+      let max = -Infinity;
+      for (let j = 0; j < V; j++) if (logits[o + j] > max) max = logits[o + j];
+      let s = 0;
+      for (let j = 0; j < V; j++) s += Math.exp(logits[o + j] - max);
+      lse[n] = max + Math.log(s);
+      out.data[n] = logits[o + labels[n]] - lse[n];
+    }
+  }
+  // Work space goes back now; backward takes its own (the pool hands the same buffers back).
+  g.freeScratch(hc);
+  g.freeScratch(logits);
+
+  g.record("lmHeadLogProbs", out, [h, weight], (dout) => {
+    const dh = h.requiresGrad ? g.gradOf(h) : null;
+    const dW = weight.requiresGrad ? g.gradOf(weight) : null;
+    const be = g.backend;
+    const hcB = g.scratch(chunk * C);
+    const dl = g.scratch(chunk * V);
+    const dhc = g.scratch(chunk * C);
+    for (let r0 = 0; r0 < rows.length; r0 += chunk) {
+      const r = Math.min(chunk, rows.length - r0);
+      chunkLogits(be, h.data, weight.data, rows, r0, r, C, V, transW, hcB, dl);
+      // dlogits = dout * (onehot - softmax), in place over the recomputed logits.
+      for (let i = 0; i < r; i++) {
+        const n = rows[r0 + i];
+        const o = i * V;
+        const gn = dout[n];
+        for (let j = 0; j < V; j++) dl[o + j] = -gn * Math.exp(dl[o + j] - lse[n]);
+        dl[o + labels[n]] += gn;
+      }
+      const dlc = dl.subarray(0, r * V);
+      const hcc = hcB.subarray(0, r * C);
+      if (dh) {
+        // dh_chunk [r, C] = dl [r, V] @ W_vc [V, C]   (or dl @ W_cv^T)
+        const dhcc = dhc.subarray(0, r * C);
+        be.sgemm(false, !transW, r, C, V, 1, dlc, weight.data, 0, dhcc);
+        for (let i = 0; i < r; i++) {
+          const o = rows[r0 + i] * C;
+          for (let c = 0; c < C; c++) dh[o + c] += dhcc[i * C + c];
+        }
+      }
+      if (dW) {
+        // "vc": dW [V, C] += dl^T [V, r] @ hc [r, C];  "cv": dW [C, V] += hc^T [C, r] @ dl [r, V]
+        if (transW) be.sgemm(true, false, V, C, r, 1, dlc, hcc, 1, dW);
+        else be.sgemm(true, false, C, V, r, 1, hcc, dlc, 1, dW);
+      }
+    }
+    g.freeScratch(hcB);
+    g.freeScratch(dl);
+    g.freeScratch(dhc);
+  });
+  return out;
+}
+
+/** Gathers `r` scored rows of h into hc [r, C] and computes their logits [r, V]. */
+function chunkLogits(
+  be: Backend,
+  h: Float32Array,
+  w: Float32Array,
+  rows: readonly number[],
+  r0: number,
+  r: number,
+  C: number,
+  V: number,
+  transW: boolean,
+  hc: Float32Array,
+  logits: Float32Array,
+): void {
+  for (let i = 0; i < r; i++) {
+    const n = rows[r0 + i];
+    hc.set(h.subarray(n * C, n * C + C), i * C);
+  }
+  be.sgemm(false, transW, r, V, C, 1, hc.subarray(0, r * C), w, 0, logits.subarray(0, r * V));
+}

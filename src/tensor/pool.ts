@@ -1,0 +1,100 @@
+/**
+ * A size-class buffer pool over a Backend's alloc/release. Fresh pages are
+ * expensive (and for WASM they grow linear memory for good), so every
+ * non-parameter buffer a step needs comes from here and goes back here;
+ * a second identical step then allocates nothing new from the backend.
+ *
+ * Size classes: powers of two split in four (…, 1024, 1280, 1536, 1792,
+ * 2048, …), so a request wastes at most 25% and similar shapes share buffers.
+ */
+import type { Backend } from "../kernels/backend.js";
+
+/** Counters for tests and memory reports. */
+export interface PoolStats {
+  /** Buffers ever requested from the backend. */
+  backendAllocs: number;
+  /** Floats ever requested from the backend (sum of class sizes). */
+  backendFloats: number;
+  /** Buffers currently handed out. */
+  inUse: number;
+  /** Buffers waiting in free lists. */
+  free: number;
+}
+
+const MIN_CLASS = 16;
+
+/** The class size (in floats) that serves a request of `n` floats. */
+export function sizeClass(n: number): number {
+  if (n <= MIN_CLASS) return MIN_CLASS;
+  const pow = 2 ** Math.floor(Math.log2(n));
+  if (pow === n) return n;
+  const quarter = pow / 4;
+  return pow + Math.ceil((n - pow) / quarter) * quarter;
+}
+
+export class BufferPool {
+  private readonly freeLists = new Map<number, Float32Array[]>();
+  /** Handed-out view → the class-sized buffer it was cut from. */
+  private readonly owners = new Map<Float32Array, Float32Array>();
+  private allocs = 0;
+  private floats = 0;
+  private freeCount = 0;
+
+  constructor(readonly backend: Backend) {}
+
+  /** A buffer of exactly `n` floats with UNSPECIFIED contents (it may be reused). */
+  acquire(n: number): Float32Array {
+    const cls = sizeClass(n);
+    const list = this.freeLists.get(cls);
+    let base = list?.pop();
+    if (base) {
+      this.freeCount--;
+    } else {
+      base = this.backend.alloc(cls);
+      this.allocs++;
+      this.floats += cls;
+    }
+    const view = base.length === n ? base : base.subarray(0, n);
+    this.owners.set(view, base);
+    return view;
+  }
+
+  /** A buffer of exactly `n` floats, all zero. */
+  acquireZeroed(n: number): Float32Array {
+    const buf = this.acquire(n);
+    buf.fill(0);
+    return buf;
+  }
+
+  /** Returns a buffer from `acquire`; using it afterwards is a bug. */
+  release(view: Float32Array): void {
+    const base = this.owners.get(view);
+    if (!base) throw new Error("BufferPool.release: buffer not from this pool or released twice");
+    this.owners.delete(view);
+    let list = this.freeLists.get(base.length);
+    if (!list) {
+      list = [];
+      this.freeLists.set(base.length, list);
+    }
+    list.push(base);
+    this.freeCount++;
+  }
+
+  /** Hands every free buffer back to the backend (e.g. before loading a bigger model). */
+  trim(): void {
+    for (const list of this.freeLists.values()) {
+      for (const buf of list) this.backend.release(buf);
+    }
+    this.freeLists.clear();
+    this.freeCount = 0;
+  }
+
+  stats(): PoolStats {
+    return {
+      backendAllocs: this.allocs,
+      backendFloats: this.floats,
+      inUse: this.owners.size,
+      free: this.freeCount,
+    };
+  }
+}

@@ -1,0 +1,175 @@
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import {
+  add,
+  BufferPool,
+  causalAttention,
+  embedding,
+  gelu,
+  getDefaultBackend,
+  Graph,
+  layerNorm,
+  linear,
+  lmHeadLogProbs,
+  mergeHeads,
+  parameter,
+  rmsNorm,
+  setDefaultBackend,
+  split,
+  splitHeads,
+  sum,
+  type Tensor,
+} from "../../src/autodiff/index.js";
+import type { Backend } from "../../src/kernels/backend.js";
+import { refBackend } from "../../src/kernels/ref/index.js";
+import { rand } from "./gradcheck.js";
+
+/** Wraps the ref backend, counting alloc calls and live buffers. */
+function countingBackend(): Backend & { allocs: number; live: number; sgemms: number } {
+  const b = {
+    name: "counting",
+    allocs: 0,
+    live: 0,
+    sgemms: 0,
+    alloc(n: number) {
+      b.allocs++;
+      b.live++;
+      return new Float32Array(n);
+    },
+    release() {
+      b.live--;
+    },
+    sgemm(...args: Parameters<Backend["sgemm"]>) {
+      b.sgemms++;
+      refBackend.sgemm(...args);
+    },
+  };
+  return b;
+}
+
+/** A tiny GPT-2-like block stack exercising most ops. */
+function tinyModel() {
+  const V = 13, C = 8, H = 2;
+  const p = (n: number, shape: number[], seed: number, name: string) => parameter(rand(n, seed, 0.5), shape, new Float32Array(n), name);
+  const wte = p(V * C, [V, C], 1, "wte");
+  const lnW = p(C, [C], 2, "ln.weight");
+  const lnB = p(C, [C], 3, "ln.bias");
+  const qkvW = p(C * 3 * C, [C, 3 * C], 4, "c_attn.weight");
+  const mlpW = p(4 * C * C, [4 * C, C], 5, "mlp.weight");
+  const mlpDown = p(4 * C * C, [C, 4 * C], 6, "mlp.down");
+  const normW = p(C, [C], 7, "norm.weight");
+  const projW = p(C * C, [C, C], 8, "c_proj.weight");
+  const projB = p(C, [C], 9, "c_proj.bias");
+  const params = [wte, lnW, lnB, qkvW, mlpW, mlpDown, normW, projW, projB];
+  const forward = (g: Graph, ids: Int32Array, B: number, T: number, labels: Int32Array, lengths?: number[]): Tensor => {
+    const x = embedding(g, wte, ids, [B, T]);
+    const hN = layerNorm(g, x, lnW, lnB);
+    const [q, k, v] = split(g, linear(g, hN, qkvW, null, "in_out"), [C, C, C]);
+    // Grouped KV: 2 query heads share 1 KV head (k, v keep only their first half).
+    const kv1 = (t: Tensor) => split(g, t, [C / H, C / H])[0];
+    const att = causalAttention(g, splitHeads(g, q, H), splitHeads(g, kv1(k), 1), splitHeads(g, kv1(v), 1), {
+      keyLengths: lengths ?? Array.from({ length: B }, () => T),
+    });
+    const x2 = add(g, x, linear(g, mergeHeads(g, att), projW, projB));
+    const m = linear(g, gelu(g, linear(g, x2, mlpW)), mlpDown);
+    const x3 = rmsNorm(g, add(g, x2, m), normW);
+    return lmHeadLogProbs(g, x3, wte, labels, { chunkRows: 3 });
+  };
+  return { params, forward, V };
+}
+
+test("a second identical step allocates no new backend buffers", () => {
+  const be = countingBackend();
+  const pool = new BufferPool(be);
+  const model = tinyModel();
+  const B = 2, T = 5;
+  const ids = Int32Array.from({ length: B * T }, (_, i) => (i * 7) % model.V);
+  const labels = Int32Array.from({ length: B * T }, (_, i) => (i % T === 0 ? -100 : (i * 3) % model.V));
+  const g = new Graph({ pool, backend: be });
+  const step = () => {
+    const logp = model.forward(g, ids, B, T, labels, [T, T - 2]);
+    g.backward(logp, new Float32Array(B * T).fill(-0.1));
+    g.release();
+  };
+  step();
+  const afterFirst = be.allocs;
+  assert.ok(afterFirst > 0);
+  assert.ok(be.sgemms > 0, "the graph's backend runs the matmuls");
+  assert.equal(pool.stats().inUse, 0, "every buffer is back in the pool after release");
+  step();
+  step();
+  assert.equal(be.allocs, afterFirst, "steps 2 and 3 reuse step 1's buffers");
+  // No-grad inference with the same shapes also runs from the pool.
+  const ng = new Graph({ pool, backend: be, grad: false });
+  model.forward(ng, ids, B, T, labels);
+  assert.equal(ng.nodeCount, 0, "no-grad mode records nothing");
+  ng.release();
+  assert.equal(be.allocs, afterFirst);
+  assert.equal(pool.stats().inUse, 0);
+  pool.trim();
+  assert.equal(be.live, 0, "trim hands every buffer back to the backend");
+});
+
+test("gradients accumulate across micro-batches and match one combined pass", () => {
+  const model = tinyModel();
+  const B = 1, T = 4;
+  const idsA = Int32Array.from([1, 2, 3, 4]);
+  const idsB = Int32Array.from([5, 6, 7, 8]);
+  const labels = Int32Array.from([-100, 2, 3, 4]);
+  const run = (ids: Int32Array) => {
+    const g = new Graph();
+    g.backward(sum(g, model.forward(g, ids, B, T, labels)));
+    g.release();
+  };
+  run(idsA);
+  run(idsB);
+  const accumulated = model.params.map((p) => Float32Array.from(p.grad ?? []));
+  for (const p of model.params) p.grad?.fill(0);
+  const g = new Graph();
+  const both = model.forward(g, Int32Array.from([...idsA, ...idsB]), 2, T, Int32Array.from([...labels, ...labels]));
+  g.backward(sum(g, both));
+  g.release();
+  model.params.forEach((p, i) => {
+    const grad = p.grad ?? new Float32Array(0);
+    assert.ok(grad.some((v) => v !== 0), `${p.name} received a gradient`);
+    for (let j = 0; j < grad.length; j++) assert.ok(Math.abs(grad[j] - accumulated[i][j]) < 1e-5, `${p.name}[${j}]`);
+  });
+});
+
+test("backward: scalar seed, upstream gradient, and clear errors", () => {
+  const g = new Graph();
+  const x = g.constant([1, 2, 3], [3], { requiresGrad: true });
+  const c = g.constant([1, 1, 1], [3]);
+  assert.throws(() => g.backward(add(g, c, c)), /does not depend on anything that requires grad/);
+  const y = add(g, x, c);
+  assert.throws(() => g.backward(y), /not a scalar; pass its upstream gradient/);
+  assert.throws(() => g.backward(y, [1, 2]), /upstream gradient has 2 values/);
+  g.backward(y, [1, 2, 3]);
+  assert.deepEqual([...(x.grad ?? [])], [1, 2, 3]);
+  assert.throws(() => g.backward(y, [1, 2, 3]), /already called/);
+  g.release();
+  assert.ok(y.released);
+  assert.throws(() => add(g, y, y), /use of released tensor/);
+  const ng = new Graph({ grad: false });
+  const z = ng.constant([1], [1], { requiresGrad: true });
+  assert.equal(z.requiresGrad, false, "no-grad mode: inputs never require grad");
+  assert.throws(() => ng.backward(z), /no-grad mode/);
+  ng.release();
+});
+
+test("setDefaultBackend routes new graphs to another backend without code changes", () => {
+  const be = countingBackend();
+  const before = getDefaultBackend();
+  setDefaultBackend(be);
+  try {
+    const g = new Graph();
+    assert.equal(g.backend, be);
+    linear(g, g.constant([1, 2], [1, 2]), g.constant([1, 2, 3, 4], [2, 2]));
+    assert.equal(be.sgemms, 1);
+    assert.ok(be.allocs > 0, "buffers come from the new backend's pool");
+    g.release();
+  } finally {
+    setDefaultBackend(before);
+  }
+  assert.equal(new Graph().backend, before);
+});
