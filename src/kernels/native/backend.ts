@@ -1,0 +1,53 @@
+import type { Backend } from "../backend.js";
+import { UserError } from "../../errors.js";
+import { checkSgemmArgs } from "../wasm/sgemm-args.js";
+import { resolveThreadCount } from "../wasm/thread-count.js";
+import { loadNativeAddon } from "./addon.js";
+
+export interface NativeBackendOptions {
+  /**
+   * OpenBLAS threads (default: env RRHF_THREADS, else CPUs capped at 8). OpenBLAS
+   * keeps one pool per process, so each call sets the count when it differs.
+   */
+  threads?: number;
+}
+
+export interface NativeBackend extends Backend {
+  readonly name: "native";
+  readonly threads: number;
+  /** OpenBLAS build and core, for diagnostics. */
+  readonly config: string;
+}
+
+/**
+ * The OpenBLAS backend: cblas_sgemm on the caller's buffers in place. `alloc`
+ * returns ordinary Float32Arrays; views into WASM memory work as well.
+ * Throws UserError when the addon is not available, saying why.
+ */
+export function createNativeBackend(opts: NativeBackendOptions = {}): NativeBackend {
+  const load = loadNativeAddon();
+  if (!load.ok) throw new UserError(`native backend unavailable: ${load.reason}`);
+  const { addon } = load;
+  const threads = resolveThreadCount(opts.threads);
+  addon.setThreads(threads);
+  return {
+    name: "native",
+    threads,
+    config: addon.config(),
+    alloc: (n) => new Float32Array(n),
+    release: () => {},
+    sgemm(transA, transB, M, N, K, alpha, A, B, beta, C) {
+      checkSgemmArgs(M, N, K, A, B, C);
+      if (M === 0 || N === 0) return;
+      if (K === 0) {
+        // BLAS rejects K = 0 with a zero leading dimension; the result is just beta * C.
+        const c = C.subarray(0, M * N);
+        if (beta === 0) c.fill(0);
+        else for (let i = 0; i < c.length; i++) c[i] *= beta;
+        return;
+      }
+      if (addon.getThreads() !== threads) addon.setThreads(threads);
+      addon.sgemm(transA, transB, M, N, K, alpha, A, B, beta, C);
+    },
+  };
+}

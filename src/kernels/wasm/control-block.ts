@@ -1,0 +1,106 @@
+import type { KernelExports } from "./kernel-module.js";
+
+/**
+ * The SharedArrayBuffer through which the main thread hands one sgemm to its
+ * workers. Int32 words (all accessed with Atomics):
+ *   GEN    job generation; workers Atomics.wait on it and wake when it changes
+ *   CLAIM  (gen & 0x3ff) << 20 | taskCount << 10 | nextTask — claimed by CAS, so
+ *          a worker that wakes late can never take a task of a later job
+ *   DONE   tasks finished in this job; the main thread waits on it
+ *   QUIT   set when the pool closes
+ *   FAILED set when a task threw (the main thread rethrows)
+ *   TASKS_RUN + t  tasks run by thread t (0 = main), for diagnostics
+ *   READY + t      1 once worker t has instantiated the kernels
+ * Float64 job parameters follow the int32 words (written before CLAIM is published).
+ */
+export const GEN = 0;
+export const CLAIM = 1;
+export const DONE = 2;
+export const QUIT = 3;
+export const FAILED = 4;
+export const TASKS_RUN = 8;
+export const MAX_THREADS = 256;
+export const READY = TASKS_RUN + MAX_THREADS;
+const INT_WORDS = READY + MAX_THREADS;
+const PARAM_OFFSET = INT_WORDS * 4;
+const PARAMS = 16;
+/** Most tasks one job may be cut into (10 bits in CLAIM). */
+export const MAX_TASKS = 1023;
+
+export interface ControlBlock {
+  sab: SharedArrayBuffer;
+  ints: Int32Array;
+  params: Float64Array;
+}
+
+export function createControlBlock(): ControlBlock {
+  return viewControlBlock(new SharedArrayBuffer(PARAM_OFFSET + PARAMS * 8));
+}
+
+export function viewControlBlock(sab: SharedArrayBuffer): ControlBlock {
+  return { sab, ints: new Int32Array(sab, 0, INT_WORDS), params: new Float64Array(sab, PARAM_OFFSET, PARAMS) };
+}
+
+/** One sgemm cut along M (axis 0) or N (axis 1) into chunks of `chunk` rows/columns. */
+export interface SgemmJob {
+  transA: boolean; transB: boolean; M: number; N: number; K: number;
+  alpha: number; A: number; B: number; beta: number; C: number;
+  axis: 0 | 1; chunk: number; tasks: number;
+}
+
+export function writeJob(cb: ControlBlock, job: SgemmJob): void {
+  const p = cb.params;
+  p[0] = job.transA ? 1 : 0; p[1] = job.transB ? 1 : 0;
+  p[2] = job.M; p[3] = job.N; p[4] = job.K;
+  p[5] = job.alpha; p[6] = job.A; p[7] = job.B; p[8] = job.beta; p[9] = job.C;
+  p[10] = job.axis; p[11] = job.chunk;
+}
+
+/** Publishes the job (after writeJob) and wakes the workers. */
+export function publishJob(cb: ControlBlock, tasks: number): number {
+  const gen = (Atomics.load(cb.ints, GEN) + 1) | 0;
+  Atomics.store(cb.ints, DONE, 0);
+  Atomics.store(cb.ints, CLAIM, ((gen & 0x3ff) << 20) | (tasks << 10));
+  Atomics.store(cb.ints, GEN, gen);
+  Atomics.notify(cb.ints, GEN);
+  return gen;
+}
+
+/**
+ * Claims and runs tasks of job `gen` until none are left. Used by the main
+ * thread and the workers alike, so a worker that has not started yet costs
+ * nothing: the others take its share.
+ */
+export function runTasks(cb: ControlBlock, gen: number, kernels: KernelExports, work: number, thread: number): void {
+  const { ints, params: p } = cb;
+  for (;;) {
+    const word = Atomics.load(ints, CLAIM);
+    if (word >>> 20 !== (gen & 0x3ff)) return;
+    const next = word & 0x3ff;
+    if (next >= ((word >>> 10) & 0x3ff)) return;
+    if (Atomics.compareExchange(ints, CLAIM, word, word + 1) !== word) continue;
+    try {
+      const M = p[2], N = p[3], chunk = p[11];
+      const lo = next * chunk;
+      if (p[10] === 0) {
+        kernels.sgemm(p[0], p[1], M, N, p[4], p[5], p[6], p[7], p[8], p[9], lo, Math.min(M, lo + chunk), 0, N, work);
+      } else {
+        kernels.sgemm(p[0], p[1], M, N, p[4], p[5], p[6], p[7], p[8], p[9], 0, M, lo, Math.min(N, lo + chunk), work);
+      }
+    } catch {
+      Atomics.store(ints, FAILED, 1);
+    }
+    Atomics.add(ints, TASKS_RUN + thread, 1);
+    Atomics.add(ints, DONE, 1);
+    Atomics.notify(ints, DONE);
+  }
+}
+
+/** Blocks the calling thread until `tasks` tasks of the current job are done. */
+export function waitDone(cb: ControlBlock, tasks: number): void {
+  for (;;) {
+    const done = Atomics.load(cb.ints, DONE);
+    if (done >= tasks) return;
+    Atomics.wait(cb.ints, DONE, done);
+  }
+}

@@ -1,0 +1,4 @@
+export { createWasmBackend, type WasmBackend, type WasmBackendOptions } from "./backend.js";
+export { WasmArena, ALIGN_BYTES, type ArenaOptions } from "./arena.js";
+export { wasmAvailability, type Availability } from "./simd-support.js";
+export { resolveThreadCount, MAX_DEFAULT_THREADS } from "./thread-count.js";
