@@ -1,8 +1,16 @@
 import type { Command } from "commander";
 import type { CliIo } from "../main.js";
+import { registerConvert } from "./convert.js";
+import { registerInitModel } from "./init-model.js";
+import { registerLoss } from "./loss.js";
+import { registerTrain } from "./train.js";
+import { registerValidate } from "./validate.js";
 
 /** Adds every `rrhf` sub-command to `program`; one module per command. */
 export function registerCommands(program: Command, io: CliIo): void {
-  void program;
-  void io;
+  registerValidate(program, io);
+  registerConvert(program, io);
+  registerInitModel(program, io);
+  registerLoss(program, io);
+  registerTrain(program, io);
 }

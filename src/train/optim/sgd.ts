@@ -1,0 +1,84 @@
+/**
+ * SGD with torch.optim.SGD semantics (dampening 0, no Nesterov):
+ *   d = g + weight_decay * p            (L2 added to the gradient, not decoupled)
+ *   buf = d on the first step, else momentum * buf + d   (only when momentum != 0)
+ *   p -= lr * buf (or lr * d without momentum)
+ * Weight decay skips 1-D tensors (see `decaysWeight`).
+ *
+ * @example
+ * const opt = new Sgd(segments, { momentum: 0, weight_decay: 0 });
+ * opt.step(params, grads, 0.1);
+ */
+import {
+  assertLr,
+  assertSameLength,
+  decaysWeight,
+  type Optimizer,
+  type OptimizerState,
+  type ParamSegment,
+  stateArray,
+  stateNumber,
+  validateSegments,
+} from "./types.js";
+
+export interface SgdOptions {
+  momentum?: number;
+  weight_decay?: number;
+}
+
+export class Sgd implements Optimizer {
+  readonly name = "sgd" as const;
+  readonly momentum: number;
+  readonly weightDecay: number;
+  private readonly segments: readonly ParamSegment[];
+  private readonly numel: number;
+  private buf: Float32Array;
+  private steps = 0;
+
+  constructor(segments: readonly ParamSegment[], opts: SgdOptions = {}) {
+    this.numel = segments.reduce((a, s) => a + s.length, 0);
+    validateSegments(segments, this.numel);
+    this.segments = segments;
+    this.momentum = opts.momentum ?? 0;
+    this.weightDecay = opts.weight_decay ?? 0;
+    // The momentum buffer costs a full arena; allocate it only when used.
+    this.buf = new Float32Array(this.momentum !== 0 ? this.numel : 0);
+  }
+
+  get stepCount(): number {
+    return this.steps;
+  }
+
+  step(params: Float32Array, grads: Float32Array, lr: number): void {
+    assertLr(lr);
+    assertSameLength(params, grads, this.numel);
+    const mu = this.momentum;
+    const first = this.steps === 0;
+    for (const seg of this.segments) {
+      const wd = decaysWeight(seg) ? this.weightDecay : 0;
+      const end = seg.offset + seg.length;
+      for (let i = seg.offset; i < end; i++) {
+        let d = grads[i] + wd * params[i];
+        if (mu !== 0) {
+          // torch keeps the buffer in float32; round it the same way.
+          this.buf[i] = first ? d : mu * this.buf[i] + d;
+          d = this.buf[i];
+        }
+        params[i] -= lr * d;
+      }
+    }
+    this.steps++;
+  }
+
+  state(): OptimizerState {
+    const s: OptimizerState = { step: this.steps };
+    if (this.momentum !== 0) s.momentum_buffer = this.buf.slice();
+    return s;
+  }
+
+  loadState(state: OptimizerState): void {
+    const steps = stateNumber(state, "step", "sgd");
+    if (this.momentum !== 0) this.buf.set(stateArray(state, "momentum_buffer", this.numel, "sgd"));
+    this.steps = steps;
+  }
+}

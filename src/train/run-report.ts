@@ -1,0 +1,74 @@
+/**
+ * The lines `rrhf train` prints before the first step (what is trained, on
+ * what, for how long, where) and after the last one (a one-line summary).
+ *
+ * @example
+ * io.stdout(formatRunHeader({ config, backend: "ref", hf, data, evalData: null, plan, schedule, resumedFrom: null, startStep: 0 }));
+ */
+import type { HfModel } from "../models/hf/folder.js";
+import type { TrainConfig } from "./config.js";
+import { formatMetric } from "./metrics-log.js";
+import type { TrainingPlan } from "./plan.js";
+import type { EncodedData } from "./run-data.js";
+import type { LrSchedule } from "./schedule.js";
+
+export interface RunHeaderInput {
+  config: TrainConfig;
+  backend: string;
+  hf: Pick<HfModel, "normalized" | "params">;
+  data: EncodedData;
+  evalData: EncodedData | null;
+  plan: TrainingPlan;
+  schedule: LrSchedule;
+  resumedFrom: string | null;
+  startStep: number;
+}
+
+function dataLine(d: EncodedData): string {
+  const rows = d.examples.reduce((a, e) => a + e.responses.length, 0);
+  const left = d.droppedQueries > 0 ? ` (${d.droppedQueries} left out, see warning)` : "";
+  return `${d.file}: ${d.examples.length} queries${left}, ${rows} responses`;
+}
+
+function count(n: number): string {
+  return n >= 1e6 ? `${(n / 1e6).toFixed(2)}M` : n >= 1e3 ? `${(n / 1e3).toFixed(1)}k` : String(n);
+}
+
+function plural(n: number, one: string, many: string): string {
+  return `${n} ${n === 1 ? one : many}`;
+}
+
+export function formatRunHeader(h: RunHeaderInput): string {
+  const c = h.config;
+  const s = h.schedule.options;
+  const lines = [
+    `rrhf train: ${c.model} (${h.hf.normalized.modelType}, ${count(h.hf.params.size)} parameters), backend ${h.backend}`,
+    `  train data  ${dataLine(h.data)}`,
+  ];
+  if (h.evalData) lines.push(`  eval data   ${dataLine(h.evalData)}, every ${c.eval_steps ?? c.logging_steps} steps`);
+  lines.push(
+    `  steps       ${h.plan.totalSteps} (${h.plan.stepsPerEpoch} per epoch; ${plural(c.per_device_train_batch_size, "query", "queries")} per micro-batch, ` +
+      `${plural(c.gradient_accumulation_steps, "micro-batch", "micro-batches")} per step)`,
+    `  optimizer   ${c.optim}, lr ${formatMetric(c.learning_rate)} ${s.lr_scheduler_type}, warmup ${s.warmupSteps} steps, max grad norm ${c.max_grad_norm}`,
+    `  loss        rrhf_weight ${c.rrhf_weight}, length_penalty ${c.length_penalty}, compat ${c.compat}`,
+    `  output      ${c.output_dir} (checkpoints ${c.save_steps > 0 ? `every ${c.save_steps} steps` : "off"}, logs every ${c.logging_steps} steps)`,
+  );
+  if (h.resumedFrom) lines.push(`  resumed     from ${h.resumedFrom} at step ${h.startStep}`);
+  return `${lines.join("\n")}\n`;
+}
+
+export interface RunSummaryInput {
+  outputDir: string;
+  globalStep: number;
+  skippedNonfiniteSteps: number;
+  lastLog: Record<string, number | null> | null;
+  lastEval: Record<string, number | null> | null;
+}
+
+export function formatRunSummary(r: RunSummaryInput): string {
+  const parts = [`done: ${r.globalStep} steps`];
+  if (r.lastLog) parts.push(`loss ${formatMetric(r.lastLog.loss)}`, `ranking_accuracy ${formatMetric(r.lastLog.ranking_accuracy)}`);
+  if (r.lastEval) parts.push(`eval_loss ${formatMetric(r.lastEval.eval_loss)}`, `eval_ranking_accuracy ${formatMetric(r.lastEval.eval_ranking_accuracy)}`);
+  parts.push(`${r.skippedNonfiniteSteps} skipped`, `model saved to ${r.outputDir}`);
+  return `${parts.join(", ")}\n`;
+}
