@@ -19,6 +19,7 @@ export const TRAIN_FIELD_SCHEMAS = {
   model: z.string().min(1),
   data: z.string().min(1),
   output_dir: z.string().min(1),
+  overwrite_output_dir: z.boolean(),
   eval_data: z.string().min(1).nullable(),
   resume_from_checkpoint: z.string().min(1).nullable(),
   learning_rate: z.number().positive(),
@@ -51,6 +52,7 @@ export const TRAIN_FIELD_SCHEMAS = {
   // Spelled out because z.enum needs a literal tuple; a test checks it equals BACKEND_NAMES.
   backend: z.enum(["auto", "native", "wasm", "ref"] as const satisfies readonly BackendName[]),
   gradient_checkpointing: z.boolean(),
+  layout: z.enum(["plain", "shared-prefix", "packed", "packed-shared-prefix"]),
 } as const;
 
 export type TrainFieldName = keyof typeof TRAIN_FIELD_SCHEMAS;
@@ -93,6 +95,8 @@ export const TRAIN_DEFAULTS: Readonly<Defaults> = Object.freeze({
   compat: "none",
   backend: "auto",
   gradient_checkpointing: false,
+  overwrite_output_dir: false,
+  layout: "packed-shared-prefix",
 });
 
 /** Defaults that differ from HF TrainingArguments, with the reason (for docs and reviewers). */
@@ -163,4 +167,14 @@ export const TRAIN_FIELD_HELP: Readonly<Record<TrainFieldName, FieldHelp>> = Obj
   compat: { kind: "choice", metavar: "mode", choices: ["none", "official"], help: RRHF_CONFIG_HELP.compat.help },
   backend: { kind: "choice", metavar: "name", choices: BACKEND_NAMES, help: "Compute kernels: auto picks native (OpenBLAS), else wasm, else ref." },
   gradient_checkpointing: { kind: "boolean", help: "Recompute activations in the backward pass to save memory (slower)." },
+  overwrite_output_dir: {
+    kind: "boolean",
+    help: "Start a new run in an output folder that holds checkpoints of an earlier run, deleting those checkpoints first.",
+  },
+  layout: {
+    kind: "choice",
+    metavar: "name",
+    choices: ["plain", "shared-prefix", "packed", "packed-shared-prefix"],
+    help: "Batch layout of the forward pass: the same numbers, different work. packed-shared-prefix computes each query once and no padding.",
+  },
 });

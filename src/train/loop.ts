@@ -25,6 +25,7 @@
  * const result = await train(config, { stdout: (s) => process.stdout.write(s), stderr: (s) => process.stderr.write(s) });
  * result.globalStep; // 20
  */
+import { rmSync } from "node:fs";
 import { Writable } from "node:stream";
 import { UserError } from "../errors.js";
 import { getBackend } from "../kernels/select.js";
@@ -103,7 +104,12 @@ export async function train(config: TrainConfig, io: TrainIo = silentIo): Promis
   removeStaleFinalTemps(out);
   const resumeDir = config.resume_from_checkpoint ? resolveResumeCheckpoint(out, config.resume_from_checkpoint) : null;
   if (resumeDir === null && listCheckpoints(out).length > 0) {
-    throw new UserError(`${out} already holds checkpoints of a run: continue it with --resume-from-checkpoint latest, or choose another --out`);
+    if (!config.overwrite_output_dir) {
+      throw new UserError(
+        `${out} already holds checkpoints of a run: continue it with --resume-from-checkpoint latest, start over with --overwrite-output-dir, or choose another --out`,
+      );
+    }
+    for (const c of listCheckpoints(out)) rmSync(c.dir, { recursive: true, force: true });
   }
 
   if (config.compat === "official" && config.eval_data && config.per_device_eval_batch_size !== 1) {
@@ -148,6 +154,7 @@ export async function train(config: TrainConfig, io: TrainIo = silentIo): Promis
     guard,
     lossOptions: rrhfConfigFromTrainConfig(config),
     maxGradNorm: config.max_grad_norm,
+    forwardOptions: { layout: config.layout },
   };
   const evalSteps = effectiveEvalSteps(config);
   const forced = nonFiniteTestSteps();
@@ -193,7 +200,7 @@ export async function train(config: TrainConfig, io: TrainIo = silentIo): Promis
         if (globalStep % config.logging_steps === 0 || globalStep === plan.totalSteps) lastLog = logger.flush(globalStep, epoch) ?? lastLog;
       }
       if (evalData && (globalStep % evalSteps === 0 || globalStep === plan.totalSteps)) {
-        const m = evaluate(model, fileOrderBatches(evalData, config.per_device_eval_batch_size, dataSettings), ctx.lossOptions);
+        const m = evaluate(model, fileOrderBatches(evalData, config.per_device_eval_batch_size, dataSettings), ctx.lossOptions, ctx.forwardOptions);
         lastEval = logger.logEval(globalStep, epoch, m);
       }
       if (config.save_steps > 0 && globalStep % config.save_steps === 0) {

@@ -74,3 +74,12 @@ test("a resume with another seed or step count is refused with the reason", asyn
   await assert.rejects(train(config(out, { max_steps: 9, resume_from_checkpoint: "latest" })), (e: unknown) => e instanceof UserError && /totalSteps: checkpoint 3, now 9/.test(e.message));
   await assert.rejects(train(config(out, { max_steps: 3 })), /already holds checkpoints/);
 });
+
+test("--overwrite-output-dir starts a new run over old checkpoints, removing them first", async () => {
+  const out = tempDir();
+  await train(config(out, { max_steps: 3 }));
+  assert.ok(existsSync(join(out, "checkpoint-3")));
+  await train(config(out, { max_steps: 2, save_steps: 0, overwrite_output_dir: true }));
+  assert.equal(existsSync(join(out, "checkpoint-3")), false, "the earlier run's checkpoint is gone");
+  assert.ok(existsSync(join(out, "model.safetensors")));
+});

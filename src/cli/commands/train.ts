@@ -10,7 +10,6 @@
 import { Command } from "commander";
 import { addTrainOptions, trainInputFromOptions } from "../../train/config-cli.js";
 import { resolveTrainConfig } from "../../train/config.js";
-import { train } from "../../train/loop.js";
 import type { CliIo } from "../main.js";
 
 /** Registers `rrhf train`. */
@@ -25,6 +24,8 @@ export function registerTrain(program: Command, io: CliIo): void {
   addTrainOptions(cmd);
   cmd.action(async (opts: Record<string, unknown>) => {
     const config = resolveTrainConfig(trainInputFromOptions(opts));
+    // Loaded on use so that other commands start without the model code.
+    const { train } = await import("../../train/loop.js");
     // A progress bar needs a real terminal; anything else gets plain lines through io.
     const tty = process.stdout.isTTY === true;
     await train(config, { stdout: io.stdout, stderr: io.stderr, ...(tty ? { progressStream: process.stdout } : {}) });
