@@ -29,3 +29,27 @@ test("an unknown command is a usage error: exit 2", () => {
   assert.equal(r.code, 2);
   assert.match(r.stderr, /unknown command/);
 });
+
+test("a user error exits 1 with one message on stderr and no stack trace", () => {
+  const r = runRrhf(["validate", "no-such-file.jsonl"]);
+  assert.equal(r.code, 1);
+  assert.match(r.stderr, /^rrhf: error: no-such-file\.jsonl: no such file/m);
+  assert.doesNotMatch(r.stderr, /^\s+at /m);
+});
+
+test("--debug adds the stack trace, before or after the command", () => {
+  for (const args of [["--debug", "validate", "no-such-file.jsonl"], ["validate", "no-such-file.jsonl", "--debug"]]) {
+    const r = runRrhf(args);
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /rrhf: error: no-such-file\.jsonl: no such file/);
+    assert.match(r.stderr, /^\s+at /m);
+  }
+});
+
+test("every command has --help that exits 0", () => {
+  for (const cmd of ["validate", "convert", "init-model", "loss", "train"]) {
+    const r = runRrhf([cmd, "--help"]);
+    assert.equal(r.code, 0, cmd);
+    assert.match(r.stdout, new RegExp(`Usage: rrhf ${cmd}`));
+  }
+});
