@@ -49,6 +49,8 @@ export const TRAIN_FIELD_SCHEMAS = {
   only_use_provide: z.boolean(),
   only_use_sample: z.boolean(),
   compat: z.enum(["none", "official"]),
+  chat_template: z.boolean(),
+  strict: z.boolean(),
   // Spelled out because z.enum needs a literal tuple; a test checks it equals BACKEND_NAMES.
   backend: z.enum(["auto", "native", "wasm", "ref"] as const satisfies readonly BackendName[]),
   gradient_checkpointing: z.boolean(),
@@ -93,6 +95,8 @@ export const TRAIN_DEFAULTS: Readonly<Defaults> = Object.freeze({
   only_use_provide: false,
   only_use_sample: false,
   compat: "none",
+  chat_template: false,
+  strict: false,
   backend: "auto",
   gradient_checkpointing: false,
   overwrite_output_dir: false,
@@ -165,8 +169,21 @@ export const TRAIN_FIELD_HELP: Readonly<Record<TrainFieldName, FieldHelp>> = Obj
   only_use_provide: { kind: "boolean", help: RRHF_CONFIG_HELP.onlyUseProvide.help },
   only_use_sample: { kind: "boolean", help: RRHF_CONFIG_HELP.onlyUseSample.help },
   compat: { kind: "choice", metavar: "mode", choices: ["none", "official"], help: RRHF_CONFIG_HELP.compat.help },
+  chat_template: {
+    kind: "boolean",
+    help:
+      "Render each query through the tokenizer's chat_template (tokenizer_config.json of the model folder) with the generation prompt, " +
+      "no second BOS: HH transcripts become user/assistant turns, other text one user message.",
+  },
+  strict: {
+    kind: "boolean",
+    help: "A response that truncation to model_max_length empties is an error naming its record, instead of a warning and a dropped response.",
+  },
   backend: { kind: "choice", metavar: "name", choices: BACKEND_NAMES, help: "Compute kernels: auto picks native (OpenBLAS), else wasm, else ref." },
-  gradient_checkpointing: { kind: "boolean", help: "Recompute activations in the backward pass to save memory (slower)." },
+  gradient_checkpointing: {
+    kind: "boolean",
+    help: "Keep only each transformer block's input in the forward pass and recompute the block in the backward pass: much less activation memory, more compute, identical results.",
+  },
   overwrite_output_dir: {
     kind: "boolean",
     help: "Start a new run in an output folder that holds checkpoints of an earlier run, deleting those checkpoints first.",

@@ -5,7 +5,8 @@
  * collate the examples a batch names.
  *
  * Truncation is counted, never silent: responses emptied by the length
- * budget are dropped (spec), and a query left with no response at all is
+ * budget are dropped (spec; with `strict` the first one is an error naming
+ * its record), and a query left with no response at all is
  * dropped from the data set; both counts come back in `report` and
  * `droppedQueries` so the caller can warn before training starts.
  *
@@ -13,6 +14,7 @@
  * const data = await loadEncodedData("train.jsonl", tok, config);
  * const batch = collateExamples(data, [3, 0, 7], config);
  */
+import { join } from "node:path";
 import { readRecords } from "../data/reader.js";
 import type { RrhfRecord } from "../data/record.js";
 import { UserError } from "../errors.js";
@@ -23,8 +25,13 @@ import { checkSameK, selectBatchRows, selectResponses, type ResponseSelection } 
 import type { RrhfTokenizer } from "../tokenize/tokenizer.js";
 import type { TrainConfig } from "./config.js";
 
-/** The settings that decide how records become batches. */
-export type DataSettings = Pick<TrainConfig, "compat" | "model_max_length" | "only_use_provide" | "only_use_sample">;
+/**
+ * The settings that decide how records become batches. `chat_template` and
+ * `strict` are optional (off when absent) so callers that predate them keep
+ * working; `model`, when given, names the tokenizer folder in errors.
+ */
+export type DataSettings = Pick<TrainConfig, "compat" | "model_max_length" | "only_use_provide" | "only_use_sample"> &
+  Partial<Pick<TrainConfig, "chat_template" | "strict" | "model">>;
 
 /** An encoded data set, ready for batching. */
 export interface EncodedData {
@@ -60,10 +67,26 @@ export function padIdOf(tok: RrhfTokenizer): number {
   return pad;
 }
 
-/** Reads and encodes `file`; throws the first data problem as a `DataError`. */
+/**
+ * Throws a `UserError` naming `<dir>/tokenizer_config.json` when a chat
+ * template was asked for but the tokenizer has none: said once, up front,
+ * instead of failing on the first record.
+ */
+export function requireChatTemplate(tok: RrhfTokenizer, dir: string | undefined): void {
+  if (tok.chatTemplate !== null) return;
+  const where = dir === undefined ? "the tokenizer's tokenizer_config.json" : join(dir, "tokenizer_config.json");
+  throw new UserError(`--chat-template: ${where} has no chat_template; add one there or drop --chat-template`);
+}
+
+/**
+ * Reads and encodes `file`; throws the first data problem as a `DataError`,
+ * and (strict) the first response truncation empties as a `UserError`.
+ */
 export async function loadEncodedData(file: string, tok: RrhfTokenizer, s: DataSettings): Promise<EncodedData> {
   const compat = compatMode(s);
   const sel = selection(s);
+  const chatTemplate = s.chat_template === true;
+  if (chatTemplate) requireChatTemplate(tok, s.model);
   const located: { line: number; record: RrhfRecord }[] = [];
   for await (const { line, record } of readRecords(file)) located.push({ line, record });
   if (located.length === 0) throw new UserError(`${file}: no records`);
@@ -77,7 +100,7 @@ export async function loadEncodedData(file: string, tok: RrhfTokenizer, s: DataS
     const name = `${file}:${line}`;
     // Paper mode selects responses before encoding; official mode after padding (see selectBatchRows).
     const rec = compat === "paper" && sel !== "all" ? selectResponses(record, sel, name) : record;
-    const enc = encodeRecord(tok, rec, { compat, maxLength: s.model_max_length, name });
+    const enc = encodeRecord(tok, rec, { compat, maxLength: s.model_max_length, name, chatTemplate, strict: s.strict === true });
     mergeReports(report, enc.report);
     if (enc.responses.length === 0) {
       droppedQueries++;

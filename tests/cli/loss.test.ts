@@ -127,3 +127,16 @@ test("user errors exit 1 with a message; bad flags exit 2", async () => {
   assert.equal(be.code, 1);
   assert.match(be.stderr, /unknown backend/);
 });
+
+test("--strict: a response emptied by truncation is an error naming the record; without it, a warning", async () => {
+  // The Llama tokenizer's BOS alone fills a budget of 1: every response keeps zero tokens.
+  const args = ["loss", "--model", fixture("models", "llama-tiny"), "--tokenizer", fixture("tokenizers", "llama"), "--data", DATA, "--json", "--model-max-length", "1"];
+  const strict = await rrhf([...args, "--strict"]);
+  assert.equal(strict.code, 1);
+  assert.match(strict.stderr, /loss-data\.jsonl:1: responses\[0\] keeps no tokens after truncation to 1 tokens \(query 1 tokens\)/);
+  assert.equal(strict.stdout, "");
+  const lenient = await rrhf(args);
+  assert.equal(lenient.code, 0, lenient.stderr);
+  assert.match(lenient.stderr, /warning: truncation to 1 tokens: .* 5 responses emptied and dropped; emptied in: .*loss-data\.jsonl:1, .*loss-data\.jsonl:2/);
+  assert.deepEqual(parseLines(lenient.stdout).map((q) => q.loss), [null, null]);
+});

@@ -168,3 +168,20 @@ test("SIGKILL in the middle of a checkpoint save, then --resume-from-checkpoint 
   // The copied checkpoint brought no metrics.jsonl; the killed run's line of step 4 was dropped and re-logged once.
   assert.deepEqual(metrics(crashed).map((e) => e.step), [4, 6]);
 });
+
+test("--strict: truncation that empties a response stops the run naming the record, before any step", () => {
+  const model = tempDir();
+  for (const f of ["config.json", "model.safetensors"]) copyFileSync(fixture("models", "llama-tiny", f), join(model, f));
+  for (const f of ["tokenizer.json", "tokenizer_config.json"]) copyFileSync(fixture("tokenizers", "llama", f), join(model, f));
+  const args = (out: string, ...more: string[]) => ["train", "--model", model, "--data", DATA, "--out", out, "--model-max-length", "1", ...more];
+  const out = tempDir();
+  const strict = runRrhf(args(out, "--strict"));
+  assert.equal(strict.code, 1);
+  assert.match(strict.stderr, /rrhf: error: .*tiny-train\.jsonl:1: responses\[0\] keeps no tokens after truncation to 1 tokens/);
+  assert.ok(!existsSync(join(out, "metrics.jsonl")), "training started anyway");
+  // Without --strict the same data is counted instead (and, all of it emptied, refused as a whole).
+  const lenient = runRrhf(args(tempDir()));
+  assert.equal(lenient.code, 1);
+  assert.doesNotMatch(lenient.stderr, /keeps no tokens/);
+  assert.match(lenient.stderr, /21 responses emptied and dropped/);
+});

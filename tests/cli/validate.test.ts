@@ -122,3 +122,24 @@ test("validate accepts the shared HH sample", () => {
   assert.equal(s.responses, 6);
   assert.equal(s.score_ties.tied_pairs, 0);
 });
+
+test("validate --compat official measures the official tokenisation: each Llama response gets its own BOS", () => {
+  const dir = tempDir();
+  const file = join(dir, "one.jsonl");
+  // Llama fixture: "Hi there" = <s> + 2 tokens; " yes" = [▁, yes] = 2 tokens, official <s> ▁ yes = 3.
+  writeFileSync(file, `${JSON.stringify({ query: "Hi there", responses: [" yes", " yes"], scores: [1, 0] })}\n`);
+  const measure = (...more: string[]) => {
+    const r = runRrhf(["validate", "--json", "--tokenizer", "tests/fixtures/tokenizers/llama", ...more, file]);
+    assert.equal(r.code, 0, r.stderr);
+    return (JSON.parse(r.stdout) as { tokens: { query: { max: number }; response: { max: number; count: number } } }).tokens;
+  };
+  const paper = measure();
+  const official = measure("--compat", "official");
+  assert.equal(paper.query.max, 3);
+  assert.equal(official.query.max, 3);
+  assert.equal(paper.response.max, 2);
+  assert.equal(official.response.max, 3);
+  assert.equal(official.response.count, 2);
+  assert.equal(runRrhf(["validate", "--compat", "official", file]).code, 2, "--compat needs --tokenizer");
+  assert.equal(runRrhf(["validate", "--tokenizer", GPT2, "--compat", "paper", file]).code, 2);
+});

@@ -9,6 +9,7 @@ import { collate, IGNORE_INDEX } from "../../tokenize/collate.js";
 import { encodeRecord } from "../../tokenize/encode.js";
 import { emptyReport, formatTruncationReport, mergeReports } from "../../tokenize/report.js";
 import { loadTokenizer, type RrhfTokenizer } from "../../tokenize/tokenizer.js";
+import { requireChatTemplate } from "../../train/run-data.js";
 import type { CliIo } from "../main.js";
 import type { LossFlags, QueryLoss } from "./loss.js";
 
@@ -43,7 +44,10 @@ function fmt(x: number | null, digits = 4): string {
 export async function runLoss(flags: LossFlags, io: CliIo): Promise<void> {
   const backend = getBackend(flags.backend);
   const model = loadCausalLM(flags.model, { backend });
-  const tok = await loadTokenizer(flags.tokenizer ?? flags.model);
+  const tokenizerDir = flags.tokenizer ?? flags.model;
+  const tok = await loadTokenizer(tokenizerDir);
+  const chatTemplate = flags.chatTemplate === true;
+  if (chatTemplate) requireChatTemplate(tok, tokenizerDir);
   const compat = flags.compat === "official" ? "official" : "paper";
   const maxLength = flags.modelMaxLength ?? tok.modelMaxLength;
   const report = emptyReport();
@@ -52,7 +56,7 @@ export async function runLoss(flags: LossFlags, io: CliIo): Promise<void> {
   const sums = { rrhf: 0, sft: 0, loss: 0 };
   if (!flags.json) io.stdout(`${"line".padStart(6)}  ${"k".padStart(3)}  ${"rrhf_loss".padStart(10)}  ${"sft_loss".padStart(10)}  ${"loss".padStart(10)}  scores\n`);
   for await (const { line, record } of readRecords(flags.data)) {
-    const enc = encodeRecord(tok, record, { compat, maxLength, name: `${flags.data}:${line}` });
+    const enc = encodeRecord(tok, record, { compat, maxLength, chatTemplate, strict: flags.strict === true, name: `${flags.data}:${line}` });
     mergeReports(report, enc.report);
     const q = queryLoss(model, tok, flags, line, enc, record.responses.length);
     queries++;

@@ -4,7 +4,8 @@
  * table, or with --json one object per query:
  * `{"line": 3, "scores": [p_1, ...], "rrhf_loss": x, "sft_loss": y, "loss": z}`
  * where `scores` are the policy's length-normalised scores p_i (null for a
- * response that truncation emptied).
+ * response that truncation emptied). `--chat-template` and `--strict` change
+ * the tokenisation exactly as they do for `rrhf train`.
  */
 import { InvalidArgumentError, Option, type Command } from "commander";
 import type { CliIo } from "../main.js";
@@ -19,6 +20,8 @@ export interface LossFlags {
   rrhfWeight: number;
   modelMaxLength?: number;
   compat?: "official";
+  chatTemplate?: boolean;
+  strict?: boolean;
   backend: string;
   json?: boolean;
   layout: LossLayout;
@@ -32,6 +35,18 @@ export interface QueryLoss {
   sft_loss: number | null;
   loss: number | null;
 }
+
+/**
+ * Help of the tokenisation flags, shared by `rrhf loss` and `rrhf validate`
+ * so both describe them alike (`rrhf train` takes its text from its field table).
+ */
+export const TOKENIZE_FLAG_HELP = {
+  chatTemplate:
+    "render each query through the tokenizer's chat_template (tokenizer_config.json) with the generation prompt, no second BOS: " +
+    "HH transcripts become user/assistant turns, other text one user message",
+  strict: "a response that truncation empties is an error naming its record (default: a warning with counts)",
+  compat: "the official GanjinZero/RRHF code's tokenisation (each response encoded on its own with special tokens, e.g. its own BOS)",
+} as const;
 
 function finiteNumber(name: string) {
   return (value: string): number => {
@@ -60,7 +75,9 @@ export function registerLoss(program: Command, io: CliIo): void {
     .option("--length-penalty <x>", "exponent on the response length in p_i = sum logp / |y_i|^x", finiteNumber("--length-penalty"), 1)
     .option("--rrhf-weight <w>", "weight of the ranking term: loss = w * rrhf_loss + sft_loss", finiteNumber("--rrhf-weight"), 1)
     .option("--model-max-length <n>", "token budget per row (default: the tokenizer's model_max_length)", positiveInt("--model-max-length"))
-    .addOption(new Option("--compat <mode>", "reproduce the official GanjinZero/RRHF code's tokenisation and loss").choices(["official"]))
+    .addOption(new Option("--compat <mode>", `reproduce ${TOKENIZE_FLAG_HELP.compat} and loss`).choices(["official"]))
+    .option("--chat-template", TOKENIZE_FLAG_HELP.chatTemplate)
+    .option("--strict", `${TOKENIZE_FLAG_HELP.strict}; paper mode only (official mode never empties a response)`)
     .option("--backend <name>", "compute backend: auto, native, wasm or ref (threads: env RRHF_THREADS)", "auto")
     .option("--json", "print one JSON object per query instead of a table")
     .addOption(

@@ -3,19 +3,23 @@
  * problem as `file:line: field: problem` on stderr (the first --max-errors of
  * them) and a summary on stdout; exit 0 when valid, 1 otherwise.
  */
-import { InvalidArgumentError, type Command } from "commander";
+import { InvalidArgumentError, Option, type Command } from "commander";
 import type { RrhfRecord } from "../../data/record.js";
 import { formatReportText, reportToJson } from "../../data/report-format.js";
 import type { RecordTokenMeasure } from "../../data/token-stats.js";
 import { validateFile } from "../../data/validate.js";
 import { UserError } from "../../errors.js";
+import type { CompatMode } from "../../tokenize/encode.js";
 import type { RrhfTokenizer } from "../../tokenize/tokenizer.js";
 import type { CliIo } from "../main.js";
+import { TOKENIZE_FLAG_HELP } from "./loss.js";
 
 interface ValidateFlags {
   tokenizer?: string;
   modelMaxLength?: number;
   strict?: boolean;
+  chatTemplate?: boolean;
+  compat?: "official";
   json?: boolean;
   maxErrors: number;
 }
@@ -30,25 +34,49 @@ function positiveInt(name: string) {
   };
 }
 
+/** How training would tokenise: the options validate measures with. */
+interface MeasureOptions {
+  compat: CompatMode;
+  chatTemplate: boolean;
+}
+
 /**
- * Token measure for validate: lengths before truncation (query with special
- * tokens, responses without, EOS not counted) and, under a budget, what the
- * paper-mode encoder used for training would cut or empty.
+ * Length of an uncut response without its EOS: the response's own tokens
+ * (official mode: with the special tokens the tokenizer adds, e.g. a BOS).
+ * Paper mode always appends the EOS id; official mode appends the EOS text,
+ * so check that it did become the EOS id.
  */
-async function tokenMeasure(dir: string, maxLength: number | null): Promise<RecordTokenMeasure> {
+function lengthWithoutEos(ids: number[], compat: CompatMode, eos: number): number {
+  if (compat === "paper") return ids.length - 1;
+  return ids.length > 0 && ids[ids.length - 1] === eos ? ids.length - 1 : ids.length;
+}
+
+/**
+ * Token measure for validate, tokenising exactly as training would (chat
+ * template and compat mode included): lengths before truncation (query with
+ * special tokens, responses without the EOS) and, under a budget, what the
+ * encoder used for training would cut or empty.
+ */
+async function tokenMeasure(dir: string, maxLength: number | null, opts: MeasureOptions): Promise<RecordTokenMeasure> {
   // Loaded on demand: the tokenizer library is not needed to check data, and every CLI start pays for imports.
-  const [{ loadTokenizer }, { encodeRecord }] = await Promise.all([
+  const [{ loadTokenizer }, { encodeRecord }, { requireChatTemplate }] = await Promise.all([
     import("../../tokenize/tokenizer.js"),
     import("../../tokenize/encode.js"),
+    import("../../train/run-data.js"),
   ]);
   const tok: RrhfTokenizer = await loadTokenizer(dir);
+  if (opts.chatTemplate) requireChatTemplate(tok, dir);
+  const encodeOpts = { compat: opts.compat, chatTemplate: opts.chatTemplate };
+  const eos = tok.special.eos_token_id;
   return {
     modelMaxLength: maxLength,
     measure(record: RrhfRecord) {
-      const query = tok.encode(record.query).length;
-      const responses = record.responses.map((r) => tok.encode(r, { addSpecialTokens: false }).length);
+      // No budget: nothing is cut, so these are the full lengths training starts from.
+      const full = encodeRecord(tok, record, { ...encodeOpts, maxLength: null });
+      const query = full.query_ids.length;
+      const responses = full.responses.map((r) => lengthWithoutEos(r.response_ids, opts.compat, eos));
       if (maxLength === null) return { query, responses, queryTruncated: null, truncated: null, emptied: null };
-      const enc = encodeRecord(tok, record, { maxLength });
+      const enc = encodeRecord(tok, record, { ...encodeOpts, maxLength });
       const kept = new Map(enc.responses.map((r) => [r.responseIndex, r]));
       return {
         query,
@@ -74,14 +102,23 @@ export function registerValidate(program: Command, io: CliIo): void {
       positiveInt("--model-max-length"),
     )
     .option("--strict", "also fail on unknown keys, queries whose scores are all equal, and emptied responses")
+    .option("--chat-template", `with --tokenizer: ${TOKENIZE_FLAG_HELP.chatTemplate}`)
+    .addOption(new Option("--compat <mode>", `with --tokenizer: measure with ${TOKENIZE_FLAG_HELP.compat}, as training with --compat official does`).choices(["official"]))
     .option("--json", "print the summary as one JSON object on stdout")
     .option("--max-errors <n>", "how many problems to print (all are counted)", positiveInt("--max-errors"), 50)
     .action(async (file: string, flags: ValidateFlags, cmd: Command) => {
       if (flags.modelMaxLength !== undefined && flags.tokenizer === undefined) {
         cmd.error("error: --model-max-length needs --tokenizer", { exitCode: 2 });
       }
+      if (flags.chatTemplate === true && flags.tokenizer === undefined) cmd.error("error: --chat-template needs --tokenizer", { exitCode: 2 });
+      if (flags.compat !== undefined && flags.tokenizer === undefined) cmd.error("error: --compat needs --tokenizer", { exitCode: 2 });
       const tokens =
-        flags.tokenizer === undefined ? undefined : await tokenMeasure(flags.tokenizer, flags.modelMaxLength ?? null);
+        flags.tokenizer === undefined
+          ? undefined
+          : await tokenMeasure(flags.tokenizer, flags.modelMaxLength ?? null, {
+              compat: flags.compat === "official" ? "official" : "paper",
+              chatTemplate: flags.chatTemplate === true,
+            });
       const report = await validateFile(file, {
         strict: flags.strict === true,
         maxErrors: flags.maxErrors,
