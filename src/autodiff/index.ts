@@ -51,3 +51,4 @@ export {
 export { gatherLabels, gatherRows, IGNORE_INDEX } from "./ops/gather.js";
 export { sum, mean } from "./ops/reduce.js";
 export { lmHeadLogProbs, type LmHeadOptions } from "./ops/lm-head.js";
+export { checkpoint, type CheckpointFn } from "./ops/checkpoint.js";

@@ -6,6 +6,7 @@
  * reading token positions through `positionIds` / `ropePositions`.
  */
 import { Graph } from "../autodiff/graph.js";
+import { checkpoint } from "../autodiff/ops/checkpoint.js";
 import { causalAttention, type AttentionSegments } from "../autodiff/ops/attention.js";
 import { gatherRows } from "../autodiff/ops/gather.js";
 import { lmHeadLogProbs } from "../autodiff/ops/lm-head.js";
@@ -54,7 +55,29 @@ export interface AttentionContext {
   positions?: Int32Array | null;
   /** Packed rows: attention is block-diagonal causal over these segments (B = 1, past 0, no prefix). Default null. */
   segments?: AttentionSegments | null;
+  /** Gradient checkpointing of this call's blocks (see {@link BlockCheckpointing}); null/absent = off. */
+  checkpoint?: BlockCheckpointing | null;
 }
+
+/**
+ * Each block of a body call runs as one checkpoint op (keeping only its
+ * inputs: the residual stream and, in a continuation, the prefix keys/values
+ * of its layer). `keepKV`: the caller reads `BodyOutput.kv` (a shared
+ * prefix that continuations attend to), so each block also hands out its
+ * keys/values; without it `kv` comes back empty.
+ */
+export interface BlockCheckpointing {
+  keepKV: boolean;
+}
+
+/** What one transformer block produces: the residual stream and its layer's keys/values. */
+export interface BlockOutput {
+  h: Tensor;
+  kv: LayerKV;
+}
+
+/** One transformer block of a model: layer `layer` over the residual stream h [B, T, C]. */
+export type BlockFn = (g: Graph, layer: number, h: Tensor, ctx: AttentionContext) => BlockOutput;
 
 export interface BodyOutput {
   /** [B, T, C] after the final norm. */
@@ -69,11 +92,15 @@ export interface CausalLMOptions {
   backend: Backend;
   /** Gradient arena (same layout as the parameters); null = frozen. */
   grads: ParamStore | null;
+  /** Default of `ForwardOptions.gradientCheckpointing` for this model. Default false. */
+  gradientCheckpointing?: boolean;
 }
 
 export abstract class DecoderLM implements CausalLM {
   readonly backend: Backend;
   readonly grads: ParamStore | null;
+  /** Default of `ForwardOptions.gradientCheckpointing`. */
+  readonly gradientCheckpointing: boolean;
   private readonly tensors = new Map<string, Tensor>();
 
   constructor(
@@ -83,11 +110,46 @@ export abstract class DecoderLM implements CausalLM {
   ) {
     this.backend = opts.backend;
     this.grads = opts.grads;
+    this.gradientCheckpointing = opts.gradientCheckpointing ?? false;
     if (this.grads && !this.grads.sameLayout(params)) throw new Error("gradient arena layout differs from the parameters'");
     for (const name of params.names()) {
       const grad = this.grads ? this.grads.view(name) : null;
       this.tensors.set(name, parameter(params.view(name), [...params.shape(name)], grad, name));
     }
+  }
+
+  /**
+   * Runs `block` for every layer over h, in order: directly, or each as one
+   * checkpoint op when `ctx.checkpoint` says so. Returns the last block's
+   * output and every layer's keys/values (empty when checkpointing without `keepKV`).
+   */
+  protected runBlocks(g: Graph, h: Tensor, ctx: AttentionContext, block: BlockFn): { h: Tensor; kv: LayerKV[] } {
+    const kv: LayerKV[] = [];
+    const mode = ctx.checkpoint ?? null;
+    for (let i = 0; i < this.config.numLayers; i++) {
+      if (mode === null) {
+        const out = block(g, i, h, ctx);
+        h = out.h;
+        kv.push(out.kv);
+        continue;
+      }
+      const pre = ctx.prefix ? ctx.prefix[i] : null;
+      const inputs = pre ? [h, pre.k, pre.v] : [h];
+      const outs = checkpoint(g, inputs, (cg, [x, preK, preV]) => {
+        // The block reads its layer's prefix keys/values through ctx: hand it the copies of this graph.
+        let inner = ctx;
+        if (ctx.prefix && preK && preV) {
+          const prefix = [...ctx.prefix];
+          prefix[i] = { k: preK, v: preV };
+          inner = { ...ctx, prefix };
+        }
+        const out = block(cg, i, x, inner);
+        return mode.keepKV ? [out.h, out.kv.k, out.kv.v] : [out.h];
+      });
+      h = outs[0];
+      if (mode.keepKV) kv.push({ k: outs[1], v: outs[2] });
+    }
+    return { h, kv };
   }
 
   /** The parameter tensor of an HF tensor name. */
@@ -168,7 +230,8 @@ export abstract class DecoderLM implements CausalLM {
     const tokenLogps = new Float32Array(rows * T);
     let logps: Tensor | null = null;
     if (targets.length > 0) {
-      const hidden = this.layoutHidden(g, batch, masking, targets, options.layout ?? "plain");
+      const checkpointing = grad && (options.gradientCheckpointing ?? this.gradientCheckpointing);
+      const hidden = this.layoutHidden(g, batch, masking, targets, options.layout ?? "plain", checkpointing);
       logps = lmHeadLogProbs(g, hidden, this.headWeight(), Int32Array.from(labels), { chunkRows: options.headChunk });
       for (let i = 0; i < targets.length; i++) tokenLogps[targets[i]] = logps.data[i];
     }
@@ -194,16 +257,23 @@ export abstract class DecoderLM implements CausalLM {
     };
   }
 
-  private layoutHidden(g: Graph, batch: TokenBatch, masking: KeyMasking, targets: number[], layout: NonNullable<ForwardOptions["layout"]>): Tensor {
+  private layoutHidden(
+    g: Graph,
+    batch: TokenBatch,
+    masking: KeyMasking,
+    targets: number[],
+    layout: NonNullable<ForwardOptions["layout"]>,
+    checkpointing: boolean,
+  ): Tensor {
     switch (layout) {
       case "plain":
-        return this.plainHidden(g, batch, masking, targets);
+        return this.plainHidden(g, batch, masking, targets, checkpointing);
       case "shared-prefix":
-        return this.sharedPrefixHidden(g, batch, masking, targets);
+        return this.sharedPrefixHidden(g, batch, masking, targets, checkpointing);
       case "packed":
-        return this.packedHidden(g, batch, masking, targets, false);
+        return this.packedHidden(g, batch, masking, targets, false, checkpointing);
       case "packed-shared-prefix":
-        return this.packedHidden(g, batch, masking, targets, true);
+        return this.packedHidden(g, batch, masking, targets, true, checkpointing);
       default:
         throw new UserError(`forward: unknown layout ${JSON.stringify(layout)}`);
     }
@@ -214,7 +284,7 @@ export abstract class DecoderLM implements CausalLM {
    * body call over [1, Ntot], attention block-diagonal per row (and per
    * query prefix when shared); hidden states at the target positions - 1.
    */
-  private packedHidden(g: Graph, batch: TokenBatch, masking: KeyMasking, targets: number[], sharePrefix: boolean): Tensor {
+  private packedHidden(g: Graph, batch: TokenBatch, masking: KeyMasking, targets: number[], sharePrefix: boolean, checkpointing: boolean): Tensor {
     const plan = planPacked(batch, masking, targets, sharePrefix);
     const out = this.body(g, plan.ids, 1, plan.tokens, {
       past: 0,
@@ -223,25 +293,27 @@ export abstract class DecoderLM implements CausalLM {
       keyMask: plan.keyMask,
       positions: plan.positions,
       segments: plan.segments,
+      checkpoint: checkpointing ? { keepKV: false } : null,
     });
     return gatherRows(g, reshape(g, out.hidden, [plan.tokens, this.config.hiddenSize]), plan.hiddenRows);
   }
 
   /** Every row computed on its own; hidden states at the target positions - 1. */
-  private plainHidden(g: Graph, batch: TokenBatch, masking: KeyMasking, targets: number[]): Tensor {
+  private plainHidden(g: Graph, batch: TokenBatch, masking: KeyMasking, targets: number[], checkpointing: boolean): Tensor {
     const { rows, seqLen: T } = batch;
     const out = this.body(g, Int32Array.from(batch.input_ids), rows, T, {
       past: 0,
       prefix: null,
       keyLengths: masking.lengths,
       keyMask: masking.mask,
+      checkpoint: checkpointing ? { keepKV: false } : null,
     });
     const flat = reshape(g, out.hidden, [rows * T, this.config.hiddenSize]);
     return gatherRows(g, flat, Int32Array.from(targets, (i) => i - 1));
   }
 
   /** Each query's prefix once, then its k continuations reading the prefix's keys/values. */
-  private sharedPrefixHidden(g: Graph, batch: TokenBatch, masking: KeyMasking, targets: number[]): Tensor {
+  private sharedPrefixHidden(g: Graph, batch: TokenBatch, masking: KeyMasking, targets: number[], checkpointing: boolean): Tensor {
     const T = batch.seqLen;
     const C = this.config.hiddenSize;
     const parts: Tensor[] = [];
@@ -257,6 +329,8 @@ export abstract class DecoderLM implements CausalLM {
           prefix: null,
           keyLengths: masking.lengths ? Int32Array.of(P) : null,
           keyMask: masking.mask ? masking.mask.slice(lo * T, lo * T + P) : null,
+          // The continuations attend to the prefix's keys/values: checkpointed blocks must hand them out.
+          checkpoint: checkpointing ? { keepKV: true } : null,
         }).kv;
       }
       const ids = new Int32Array(B * Tc);
@@ -271,6 +345,7 @@ export abstract class DecoderLM implements CausalLM {
         prefix,
         keyLengths: masking.lengths ? masking.lengths.slice(lo, hi) : null,
         keyMask,
+        checkpoint: checkpointing ? { keepKV: false } : null,
       });
       const sel: number[] = [];
       while (next < targets.length && Math.floor(targets[next] / T) < hi) {

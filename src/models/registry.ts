@@ -32,6 +32,8 @@ export interface CreateCausalLMOptions {
   backend?: Backend;
   /** Allocate a gradient arena so `forward(...).backward(...)` can run. Default false. */
   trainable?: boolean;
+  /** Recompute each block in the backward pass instead of keeping its activations (default false; see ForwardOptions). */
+  gradientCheckpointing?: boolean;
 }
 
 /** Wraps an already-loaded folder in its model class. */
@@ -40,7 +42,7 @@ export function createCausalLM(hf: Pick<HfModel, "normalized" | "params">, opts:
   const factory = MODEL_REGISTRY[hf.normalized.modelType];
   if (factory === undefined) throw new UserError(`no model class for model_type ${JSON.stringify(hf.normalized.modelType)}`);
   const grads = opts.trainable ? hf.params.createGradStore((n) => backend.alloc(n)) : null;
-  return factory(hf.normalized, hf.params, { backend, grads });
+  return factory(hf.normalized, hf.params, { backend, grads, gradientCheckpointing: opts.gradientCheckpointing ?? false });
 }
 
 /** Loads a Hugging Face model folder (parameters in the backend's memory) and wraps it. */

@@ -131,8 +131,6 @@ export async function train(config: TrainConfig, io: TrainIo = silentIo): Promis
   for (const w of [...dataWarnings(data, maxLength), ...(evalData ? dataWarnings(evalData, maxLength) : [])]) {
     io.stderr(`rrhf: warning: ${w}\n`);
   }
-  if (config.gradient_checkpointing) io.stderr("rrhf: warning: gradient_checkpointing is not implemented by the models yet; ignored\n");
-
   const plan = trainingPlan({ numExamples: data.examples.length, ...config });
   const schedule = LrSchedule.fromTrainingArgs(config, plan.totalSteps);
   const optimizer = createOptimizer(config.optim, segmentsFromSpecs(model.params.specs()), config);
@@ -154,7 +152,7 @@ export async function train(config: TrainConfig, io: TrainIo = silentIo): Promis
     guard,
     lossOptions: rrhfConfigFromTrainConfig(config),
     maxGradNorm: config.max_grad_norm,
-    forwardOptions: { layout: config.layout },
+    forwardOptions: { layout: config.layout, gradientCheckpointing: config.gradient_checkpointing },
   };
   const evalSteps = effectiveEvalSteps(config);
   const forced = nonFiniteTestSteps();

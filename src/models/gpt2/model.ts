@@ -16,7 +16,7 @@ import { linear } from "../../autodiff/ops/matmul.js";
 import { layerNorm } from "../../autodiff/ops/norm.js";
 import { UserError } from "../../errors.js";
 import type { Tensor } from "../../tensor/tensor.js";
-import { DecoderLM, type AttentionContext, type BodyOutput, type CausalLMOptions, type LayerKV } from "../causal-lm-pass.js";
+import { DecoderLM, type AttentionContext, type BlockOutput, type BodyOutput, type CausalLMOptions } from "../causal-lm-pass.js";
 import type { NormalizedConfig } from "../hf/config-types.js";
 import type { ParamStore } from "../hf/param-store.js";
 
@@ -44,27 +44,29 @@ export class Gpt2Model extends DecoderLM {
 
   protected body(g: Graph, ids: Int32Array, B: number, T: number, ctx: AttentionContext): BodyOutput {
     const c = this.config;
-    const C = c.hiddenSize;
-    const H = c.numHeads;
     const end = this.positionEnd(ctx, T);
     if (end > c.maxPositions) {
       throw new UserError(`GPT-2: positions up to ${end} exceed n_positions ${c.maxPositions}`);
     }
     const positions = this.positionIds(ctx, B, T);
-    let h = add(g, embedding(g, this.param("transformer.wte.weight"), ids, [B, T]), embedding(g, this.param("transformer.wpe.weight"), positions, [B, T]));
-    const kv: LayerKV[] = [];
-    for (let i = 0; i < c.numLayers; i++) {
-      const p = `transformer.h.${i}.`;
-      const [q, k, v] = split(g, this.conv1d(g, this.ln(g, h, `${p}ln_1`), `${p}attn.c_attn`), [C, C, C]);
-      const layer = { k: splitHeads(g, k, H), v: splitHeads(g, v, H) };
-      kv.push(layer);
-      let scale = c.scaleAttnWeights ? 1 / Math.sqrt(c.headDim) : 1;
-      if (c.scaleAttnByInverseLayerIdx) scale /= i + 1;
-      const a = this.attend(g, i, splitHeads(g, q, H), layer.k, layer.v, ctx, scale);
-      h = add(g, h, this.conv1d(g, mergeHeads(g, a), `${p}attn.c_proj`));
-      const m = gelu(g, this.conv1d(g, this.ln(g, h, `${p}ln_2`), `${p}mlp.c_fc`));
-      h = add(g, h, this.conv1d(g, m, `${p}mlp.c_proj`));
-    }
-    return { hidden: this.ln(g, h, "transformer.ln_f"), kv };
+    const h = add(g, embedding(g, this.param("transformer.wte.weight"), ids, [B, T]), embedding(g, this.param("transformer.wpe.weight"), positions, [B, T]));
+    const out = this.runBlocks(g, h, ctx, (bg, i, x, bctx) => this.block(bg, i, x, bctx));
+    return { hidden: this.ln(g, out.h, "transformer.ln_f"), kv: out.kv };
+  }
+
+  /** Block i: pre-LN attention and MLP, each added to the residual stream h [B, T, C]. */
+  private block(g: Graph, i: number, h: Tensor, ctx: AttentionContext): BlockOutput {
+    const c = this.config;
+    const C = c.hiddenSize;
+    const H = c.numHeads;
+    const p = `transformer.h.${i}.`;
+    const [q, k, v] = split(g, this.conv1d(g, this.ln(g, h, `${p}ln_1`), `${p}attn.c_attn`), [C, C, C]);
+    const kv = { k: splitHeads(g, k, H), v: splitHeads(g, v, H) };
+    let scale = c.scaleAttnWeights ? 1 / Math.sqrt(c.headDim) : 1;
+    if (c.scaleAttnByInverseLayerIdx) scale /= i + 1;
+    const a = this.attend(g, i, splitHeads(g, q, H), kv.k, kv.v, ctx, scale);
+    h = add(g, h, this.conv1d(g, mergeHeads(g, a), `${p}attn.c_proj`));
+    const m = gelu(g, this.conv1d(g, this.ln(g, h, `${p}ln_2`), `${p}mlp.c_fc`));
+    return { h: add(g, h, this.conv1d(g, m, `${p}mlp.c_proj`)), kv };
   }
 }

@@ -18,7 +18,7 @@ import { rmsNorm } from "../../autodiff/ops/norm.js";
 import { rope, type RopeTable } from "../../autodiff/ops/rope.js";
 import { UserError } from "../../errors.js";
 import type { Tensor } from "../../tensor/tensor.js";
-import { DecoderLM, type AttentionContext, type BodyOutput, type CausalLMOptions, type LayerKV } from "../causal-lm-pass.js";
+import { DecoderLM, type AttentionContext, type BlockOutput, type BodyOutput, type CausalLMOptions } from "../causal-lm-pass.js";
 import type { NormalizedConfig } from "../hf/config-types.js";
 import type { ParamStore } from "../hf/param-store.js";
 import { llamaRopeTable } from "./rope-table.js";
@@ -44,7 +44,6 @@ export class LlamaModel extends DecoderLM {
 
   protected body(g: Graph, ids: Int32Array, B: number, T: number, ctx: AttentionContext): BodyOutput {
     const c = this.config;
-    const eps = c.normEps;
     const end = this.positionEnd(ctx, T);
     if (end > this.rope.maxPositions) {
       throw new UserError(`${c.architecture}: positions up to ${end} exceed max_position_embeddings ${this.rope.maxPositions}`);
@@ -53,21 +52,24 @@ export class LlamaModel extends DecoderLM {
     if (c.slidingWindow !== null && end > c.slidingWindow) {
       throw new UserError(`${c.architecture}: ${end} positions exceed sliding_window ${c.slidingWindow}; sliding-window attention is not supported`);
     }
-    let h = embedding(g, this.param("model.embed_tokens.weight"), ids, [B, T]);
-    const kv: LayerKV[] = [];
-    for (let i = 0; i < c.numLayers; i++) {
-      const p = `model.layers.${i}.`;
-      const x = rmsNorm(g, h, this.param(`${p}input_layernorm.weight`), eps);
-      const heads = (name: string, n: number) => splitHeads(g, this.proj(g, x, `${p}self_attn.${name}`, c.qkvBias), n);
-      const q = rope(g, heads("q_proj", c.numHeads), this.rope, this.ropePositions(ctx));
-      const layer = { k: rope(g, heads("k_proj", c.numKvHeads), this.rope, this.ropePositions(ctx)), v: heads("v_proj", c.numKvHeads) };
-      kv.push(layer);
-      const a = this.attend(g, i, q, layer.k, layer.v, ctx);
-      h = add(g, h, this.proj(g, mergeHeads(g, a), `${p}self_attn.o_proj`, c.oBias));
-      const y = rmsNorm(g, h, this.param(`${p}post_attention_layernorm.weight`), eps);
-      const gated = mul(g, silu(g, this.proj(g, y, `${p}mlp.gate_proj`, c.mlpBias)), this.proj(g, y, `${p}mlp.up_proj`, c.mlpBias));
-      h = add(g, h, this.proj(g, gated, `${p}mlp.down_proj`, c.mlpBias));
-    }
-    return { hidden: rmsNorm(g, h, this.param("model.norm.weight"), eps), kv };
+    const h = embedding(g, this.param("model.embed_tokens.weight"), ids, [B, T]);
+    const out = this.runBlocks(g, h, ctx, (bg, i, x, bctx) => this.block(bg, i, x, bctx));
+    return { hidden: rmsNorm(g, out.h, this.param("model.norm.weight"), c.normEps), kv: out.kv };
+  }
+
+  /** Block i: RMSNorm, rotary grouped-query attention and the gated MLP, each added to the residual stream h [B, T, C]. */
+  private block(g: Graph, i: number, h: Tensor, ctx: AttentionContext): BlockOutput {
+    const c = this.config;
+    const eps = c.normEps;
+    const p = `model.layers.${i}.`;
+    const x = rmsNorm(g, h, this.param(`${p}input_layernorm.weight`), eps);
+    const heads = (name: string, n: number) => splitHeads(g, this.proj(g, x, `${p}self_attn.${name}`, c.qkvBias), n);
+    const q = rope(g, heads("q_proj", c.numHeads), this.rope, this.ropePositions(ctx));
+    const kv = { k: rope(g, heads("k_proj", c.numKvHeads), this.rope, this.ropePositions(ctx)), v: heads("v_proj", c.numKvHeads) };
+    const a = this.attend(g, i, q, kv.k, kv.v, ctx);
+    h = add(g, h, this.proj(g, mergeHeads(g, a), `${p}self_attn.o_proj`, c.oBias));
+    const y = rmsNorm(g, h, this.param(`${p}post_attention_layernorm.weight`), eps);
+    const gated = mul(g, silu(g, this.proj(g, y, `${p}mlp.gate_proj`, c.mlpBias)), this.proj(g, y, `${p}mlp.up_proj`, c.mlpBias));
+    return { h: add(g, h, this.proj(g, gated, `${p}mlp.down_proj`, c.mlpBias)), kv };
   }
 }
