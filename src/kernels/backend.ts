@@ -7,6 +7,8 @@
  * `beta = 0` overwrites the output, `beta = 1` accumulates into it (how
  * parameter gradients are summed in backward passes).
  */
+import type { AttentionDims } from "./ref/attention.js";
+
 export interface Backend {
   /** "ref", "wasm" or "native". */
   readonly name: string;
@@ -35,5 +37,29 @@ export interface Backend {
     B: Float32Array,
     beta: number,
     C: Float32Array,
+  ): void;
+
+  // Optional fast versions of the hot non-matmul kernels. Each has exactly the
+  // signature of its plain TypeScript kernel in kernels/ref (the specification
+  // it is tested against); ops call `backend.x?.(...)` and fall back to the ref
+  // kernel where a backend lacks one. Backward kernels ACCUMULATE, as in ref.
+
+  /** GELU (tanh form) over n values: see ref/activations.ts. */
+  geluForward?(out: Float32Array, inp: Float32Array, n: number): void;
+  geluBackward?(dinp: Float32Array, inp: Float32Array, dout: Float32Array, n: number): void;
+  /** SiLU over n values: see ref/activations.ts. */
+  siluForward?(out: Float32Array, inp: Float32Array, n: number): void;
+  siluBackward?(dinp: Float32Array, inp: Float32Array, dout: Float32Array, n: number): void;
+  /** lse[i] = log sum_j exp(x[i, j]) for x [N, C] (max-shifted); reference: `logSumExpRowsRef` in kernels/ref/row-softmax.ts. */
+  logSumExpRows?(lse: Float32Array, x: Float32Array, N: number, C: number): void;
+  /** In place over x [N, C]: x[i, j] = scale[i] * exp(x[i, j] - lse[i]); reference: `scaledSoftmaxRowsRef` there. */
+  scaledSoftmaxRows?(x: Float32Array, lse: Float32Array, scale: Float32Array, N: number, C: number): void;
+  /** Fused causal attention: see ref/attention.ts. */
+  attentionForward?(
+    out: Float32Array, lse: Float32Array, q: Float32Array, k: Float32Array, v: Float32Array, d: AttentionDims,
+  ): void;
+  attentionBackward?(
+    dq: Float32Array | null, dk: Float32Array | null, dv: Float32Array | null, dout: Float32Array,
+    q: Float32Array, k: Float32Array, v: Float32Array, out: Float32Array, lse: Float32Array, d: AttentionDims,
   ): void;
 }

@@ -1,4 +1,4 @@
-/** Pointwise activations and the last-dim softmax family. */
+/** Pointwise activations and the last-dim softmax family (activations use the backend's kernels when it has them). */
 import { geluBackward, geluForward, siluBackward, siluForward } from "../../kernels/ref/activations.js";
 import {
   logSoftmaxBackward,
@@ -22,12 +22,14 @@ function pointwise(g: Graph, op: string, x: Tensor, fwd: Pointwise, bwd: Pointwi
 
 /** GELU, tanh form (GPT-2 `gelu_new`). Out: like x. */
 export function gelu(g: Graph, x: Tensor): Tensor {
-  return pointwise(g, "gelu", x, geluForward, geluBackward);
+  const be = g.backend;
+  return pointwise(g, "gelu", x, be.geluForward?.bind(be) ?? geluForward, be.geluBackward?.bind(be) ?? geluBackward);
 }
 
 /** SiLU: x * sigmoid(x) (Llama MLP). Out: like x. */
 export function silu(g: Graph, x: Tensor): Tensor {
-  return pointwise(g, "silu", x, siluForward, siluBackward);
+  const be = g.backend;
+  return pointwise(g, "silu", x, be.siluForward?.bind(be) ?? siluForward, be.siluBackward?.bind(be) ?? siluBackward);
 }
 
 type RowKernel = (out: Float32Array, inp: Float32Array, N: number, C: number) => void;

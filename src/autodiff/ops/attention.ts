@@ -115,9 +115,13 @@ export function causalAttention(g: Graph, q: Tensor, k: Tensor, v: Tensor, opts:
   const dims: AttentionDims = { B, Hq, Hkv, T, S, D, past, scale: opts.scale ?? 1 / Math.sqrt(D), keyLengths, keyMask, segments };
   const out = g.output(q.shape, [q, k, v]);
   const lse = g.scratch(B * Hq * T);
-  attentionForward(out.data, lse, q.data, k.data, v.data, dims);
+  // The backend's kernels when it has them (same signatures), else the reference ones.
+  const be = g.backend;
+  const forward = be.attentionForward?.bind(be) ?? attentionForward;
+  const backward = be.attentionBackward?.bind(be) ?? attentionBackward;
+  forward(out.data, lse, q.data, k.data, v.data, dims);
   g.record("causalAttention", out, [q, k, v], (dout) => {
-    attentionBackward(
+    backward(
       q.requiresGrad ? g.gradOf(q) : null,
       k.requiresGrad ? g.gradOf(k) : null,
       v.requiresGrad ? g.gradOf(v) : null,

@@ -10,6 +10,7 @@ import { UserError } from "../../errors.js";
 import type { Backend } from "../../kernels/backend.js";
 import type { Tensor } from "../../tensor/tensor.js";
 import type { Graph } from "../graph.js";
+import { logSumExpRowsRef, scaledSoftmaxRowsRef } from "../../kernels/ref/row-softmax.js";
 import { checkLabels, IGNORE_INDEX } from "./gather.js";
 
 export interface LmHeadOptions {
@@ -53,23 +54,22 @@ export function lmHeadLogProbs(g: Graph, h: Tensor, weight: Tensor, labels: Int3
   const lse = g.scratch(N);
   const hc = g.scratch(chunk * C);
   const logits = g.scratch(chunk * V);
+  const lseChunk = g.scratch(chunk);
+  const logSumExp = g.backend.logSumExpRows?.bind(g.backend) ?? logSumExpRowsRef;
   for (let r0 = 0; r0 < rows.length; r0 += chunk) {
     const r = Math.min(chunk, rows.length - r0);
     chunkLogits(g.backend, h.data, weight.data, rows, r0, r, C, V, transW, hc, logits);
+    logSumExp(lseChunk, logits, r, V);
     for (let i = 0; i < r; i++) {
       const n = rows[r0 + i];
-      const o = i * V;
-      let max = -Infinity;
-      for (let j = 0; j < V; j++) if (logits[o + j] > max) max = logits[o + j];
-      let s = 0;
-      for (let j = 0; j < V; j++) s += Math.exp(logits[o + j] - max);
-      lse[n] = max + Math.log(s);
-      out.data[n] = logits[o + labels[n]] - lse[n];
+      lse[n] = lseChunk[i];
+      out.data[n] = logits[i * V + labels[n]] - lse[n];
     }
   }
   // Work space goes back now; backward takes its own (the pool hands the same buffers back).
   g.freeScratch(hc);
   g.freeScratch(logits);
+  g.freeScratch(lseChunk);
 
   g.record("lmHeadLogProbs", out, [h, weight], (dout) => {
     const dh = h.requiresGrad ? g.gradOf(h) : null;
@@ -78,17 +78,19 @@ export function lmHeadLogProbs(g: Graph, h: Tensor, weight: Tensor, labels: Int3
     const hcB = g.scratch(chunk * C);
     const dl = g.scratch(chunk * V);
     const dhc = g.scratch(chunk * C);
+    const lseC = g.scratch(chunk);
+    const negDout = g.scratch(chunk);
+    const softmaxRows = be.scaledSoftmaxRows?.bind(be) ?? scaledSoftmaxRowsRef;
     for (let r0 = 0; r0 < rows.length; r0 += chunk) {
       const r = Math.min(chunk, rows.length - r0);
       chunkLogits(be, h.data, weight.data, rows, r0, r, C, V, transW, hcB, dl);
       // dlogits = dout * (onehot - softmax), in place over the recomputed logits.
       for (let i = 0; i < r; i++) {
-        const n = rows[r0 + i];
-        const o = i * V;
-        const gn = dout[n];
-        for (let j = 0; j < V; j++) dl[o + j] = -gn * Math.exp(dl[o + j] - lse[n]);
-        dl[o + labels[n]] += gn;
+        lseC[i] = lse[rows[r0 + i]];
+        negDout[i] = -dout[rows[r0 + i]];
       }
+      softmaxRows(dl, lseC, negDout, r, V);
+      for (let i = 0; i < r; i++) dl[i * V + labels[rows[r0 + i]]] += dout[rows[r0 + i]];
       const dlc = dl.subarray(0, r * V);
       const hcc = hcB.subarray(0, r * C);
       if (dh) {
@@ -109,6 +111,8 @@ export function lmHeadLogProbs(g: Graph, h: Tensor, weight: Tensor, labels: Int3
     g.freeScratch(hcB);
     g.freeScratch(dl);
     g.freeScratch(dhc);
+    g.freeScratch(lseC);
+    g.freeScratch(negDout);
   });
   return out;
 }

@@ -2,6 +2,9 @@ import type { Backend } from "../backend.js";
 import { UserError } from "../../errors.js";
 import { checkSgemmArgs } from "../wasm/sgemm-args.js";
 import { resolveThreadCount } from "../wasm/thread-count.js";
+import { createWasmBackend, type WasmBackend } from "../wasm/backend.js";
+import { WASM_OP_NAMES, type WasmOps } from "../wasm/ops.js";
+import { wasmAvailability } from "../wasm/simd-support.js";
 import { loadNativeAddon } from "./addon.js";
 
 export interface NativeBackendOptions {
@@ -12,7 +15,7 @@ export interface NativeBackendOptions {
   threads?: number;
 }
 
-export interface NativeBackend extends Backend {
+export interface NativeBackend extends Backend, Partial<WasmOps> {
   readonly name: "native";
   readonly threads: number;
   /** OpenBLAS build and core, for diagnostics. */
@@ -36,6 +39,7 @@ export function createNativeBackend(opts: NativeBackendOptions = {}): NativeBack
     config: addon.config(),
     alloc: (n) => new Float32Array(n),
     release: () => {},
+    ...wasmOps(),
     sgemm(transA, transB, M, N, K, alpha, A, B, beta, C) {
       checkSgemmArgs(M, N, K, A, B, C);
       if (M === 0 || N === 0) return;
@@ -50,4 +54,22 @@ export function createNativeBackend(opts: NativeBackendOptions = {}): NativeBack
       addon.sgemm(transA, transB, M, N, K, alpha, A, B, beta, C);
     },
   };
+}
+
+/**
+ * OpenBLAS has no kernels for the non-matmul ops, so the native backend lends
+ * the WASM SIMD ones (where this runtime has WASM SIMD): a single-threaded WASM
+ * backend, made on first use, runs them on copies of the plain buffers.
+ */
+function wasmOps(): Partial<WasmOps> {
+  if (!wasmAvailability().ok) return {};
+  let wasm: WasmBackend | undefined;
+  const ops: Record<string, (...args: unknown[]) => void> = {};
+  for (const name of WASM_OP_NAMES) {
+    ops[name] = (...args) => {
+      wasm ??= createWasmBackend({ threads: 1 });
+      (wasm[name] as (...a: unknown[]) => void)(...args);
+    };
+  }
+  return ops as Partial<WasmOps>;
 }

@@ -3,6 +3,7 @@ import { UserError } from "../../errors.js";
 import { WasmArena } from "./arena.js";
 import { MAX_TASKS, type SgemmJob } from "./control-block.js";
 import { instantiateKernels, kernelModule, type KernelExports } from "./kernel-module.js";
+import { createWasmOps, type WasmOps } from "./ops.js";
 import { checkSgemmArgs } from "./sgemm-args.js";
 import { wasmAvailability } from "./simd-support.js";
 import { resolveThreadCount } from "./thread-count.js";
@@ -24,8 +25,10 @@ export interface WasmBackendOptions {
   minParallelWork?: number;
 }
 
-/** The WASM SIMD backend, with the extras beyond `Backend` that tests and benchmarks use. */
-export interface WasmBackend extends Backend {
+/** The WASM SIMD backend (sgemm plus the optional op kernels), with the extras tests and benchmarks use. */
+export type WasmBackend = Backend & WasmOps & WasmBackendExtras;
+
+interface WasmBackendExtras {
   readonly name: "wasm";
   readonly threads: number;
   readonly arena: WasmArena;
@@ -88,6 +91,7 @@ export function createWasmBackend(opts: WasmBackendOptions = {}): WasmBackend {
     alloc: (n) => arena.alloc(n),
     release: (buf) => arena.release(buf),
     sgemm,
+    ...createWasmOps(arena, kernels.ops),
     ready: () => pool?.ready() ?? Promise.resolve(),
     tasksRun: () => pool?.tasksRun() ?? [0],
     close: () => pool?.close() ?? Promise.resolve(),
