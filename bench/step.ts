@@ -11,7 +11,12 @@
  *
  *   npm run build && node dist/bench/step.js [--backends wasm,wasm-ref-ops,native] [--layers 2]
  *       [--reps 3] [--layout packed-shared-prefix] [--query 100] [--responses 6]
- *       [--response-len 40] [--threads 2] [--top 12] [--no-profile]
+ *       [--response-len 40] [--threads 2] [--top 12] [--no-profile] [--json]
+ *
+ * Peak RSS (process.resourceUsage().maxRSS) is printed at the end; it covers every
+ * configuration of the run together, so run one backend per process to read one
+ * backend's memory. --json adds one machine-readable line per configuration.
+ * Compare with: /usr/bin/python3 bench/step_torch.py (same model shape and batch).
  *
  * The machine may be shared: the load average is printed with the results.
  */
@@ -42,6 +47,7 @@ const { values } = parseArgs({
     threads: { type: "string" },
     top: { type: "string", default: "12" },
     "no-profile": { type: "boolean", default: false },
+    json: { type: "boolean", default: false },
   },
 });
 const layers = Number(values.layers);
@@ -184,5 +190,16 @@ for (const c of configs) {
   }
 }
 const [e1] = loadavg();
-console.log(`\nload average at the end: ${e1.toFixed(2)}`);
+// maxRSS is in KiB; wasm linear memory and worker threads are part of this process.
+const peakMiB = process.resourceUsage().maxRSS / 1024;
+console.log(`\nload average at the end: ${e1.toFixed(2)}; peak RSS ${peakMiB.toFixed(0)} MiB (whole process, all configurations)`);
+if (values.json) {
+  for (const c of configs) {
+    console.log(JSON.stringify({
+      bench: "step", backend: c.label, layout, threads: threads ?? null, layers, query: Q, responses: K, responseLen: R,
+      medianMs: median(c.total), stepsMs: c.total, peakRssMiB: peakMiB,
+      openblasCoretype: process.env.OPENBLAS_CORETYPE ?? null, load1: e1,
+    }));
+  }
+}
 process.exit(0);
