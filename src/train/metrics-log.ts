@@ -201,7 +201,26 @@ export class MetricsLogger {
 
   private print(line: string): void {
     if (this.mode === "none") return;
-    if (this.multibar) this.multibar.log(`${line}\n`);
-    else this.stream.write(`${line}\n`);
+    if (this.multibar) {
+      // The bar redraws by moving the cursor up one row: a logged line wider than the terminal would wrap and be
+      // partly overdrawn, so it is broken at spaces to fit.
+      const width = (this.stream as { columns?: number }).columns;
+      for (const part of fitToWidth(line, width ?? Infinity)) this.multibar.log(`${part}\n`);
+    } else this.stream.write(`${line}\n`);
   }
+}
+
+/** Breaks a `key=value key=value ...` line at spaces into lines of at most `width` characters (a longer word stays whole). */
+export function fitToWidth(line: string, width: number): string[] {
+  if (line.length <= width) return [line];
+  const out: string[] = [];
+  let cur = "";
+  for (const word of line.split(" ")) {
+    if (cur !== "" && cur.length + 1 + word.length > width) {
+      out.push(cur);
+      cur = `  ${word}`;
+    } else cur = cur === "" ? word : `${cur} ${word}`;
+  }
+  if (cur !== "") out.push(cur);
+  return out;
 }

@@ -51,7 +51,8 @@ export function formatRunHeader(h: RunHeaderInput): string {
       `${plural(c.gradient_accumulation_steps, "micro-batch", "micro-batches")} per step)`,
     `  optimizer   ${c.optim}, lr ${formatMetric(c.learning_rate)} ${s.lr_scheduler_type}, warmup ${s.warmupSteps} steps, max grad norm ${c.max_grad_norm}`,
     `  loss        rrhf_weight ${c.rrhf_weight}, length_penalty ${c.length_penalty}, compat ${c.compat}`,
-    `  tokens      model_max_length ${c.model_max_length}, chat template ${c.chat_template ? "on" : "off"}, strict ${c.strict ? "on" : "off"}, layout ${c.layout}, gradient checkpointing ${c.gradient_checkpointing ? "on" : "off"}`,
+    `  tokens      model_max_length ${c.model_max_length}, chat template ${c.chat_template ? "on" : "off"}, strict ${c.strict ? "on" : "off"}`,
+    `  forward     layout ${c.layout}, gradient checkpointing ${c.gradient_checkpointing ? "on" : "off"}`,
     `  output      ${c.output_dir} (checkpoints ${c.save_steps > 0 ? `every ${c.save_steps} steps` : "off"}, logs every ${c.logging_steps} steps)`,
   );
   if (h.resumedFrom) lines.push(`  resumed     from ${h.resumedFrom} at step ${h.startStep}`);

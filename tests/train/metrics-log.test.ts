@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { Writable } from "node:stream";
 import { test } from "node:test";
 import { UserError } from "../../src/errors.js";
-import { formatMetric, METRICS_FILE, MetricsLogger, type StepMetrics } from "../../src/train/metrics-log.js";
+import { fitToWidth, formatMetric, METRICS_FILE, MetricsLogger, type StepMetrics } from "../../src/train/metrics-log.js";
 import { NonFiniteGuard } from "../../src/train/nonfinite-guard.js";
 import { tempDir } from "../helpers.js";
 
@@ -131,4 +131,12 @@ test("NonFiniteGuard skips non-finite steps, resets on a good one, stops after N
   );
   assert.equal(guard.total, 7);
   assert.throws(() => new NonFiniteGuard(0), UserError);
+});
+
+test("fitToWidth breaks a long metrics line at spaces so no line passes the terminal width", () => {
+  const line = "step=100 epoch=12.5 loss=2.7751 rank_loss=0.14525 sft_loss=2.6299";
+  assert.deepEqual(fitToWidth(line, 1000), [line]);
+  assert.deepEqual(fitToWidth(line, 40), ["step=100 epoch=12.5 loss=2.7751", "  rank_loss=0.14525 sft_loss=2.6299"]);
+  for (const part of fitToWidth(line, 20)) assert.ok(part.length <= 20, part);
+  assert.deepEqual(fitToWidth("averyveryverylongword x", 5), ["averyveryverylongword", "  x"]);
 });
