@@ -4,10 +4,10 @@
  * complete file is renamed into place. On failure the temp file is removed,
  * so no half-written output is ever left under the target name.
  */
-import { randomBytes } from "node:crypto";
 import { open, rename, rm, stat, type FileHandle } from "node:fs/promises";
-import { basename, dirname, join } from "node:path";
+import { dirname } from "node:path";
 import { UserError } from "../errors.js";
+import { siblingTempPath } from "../io/atomic.js";
 
 /** Bytes gathered before one write call; big enough to keep syscalls rare. */
 const FLUSH_BYTES = 1 << 20;
@@ -31,7 +31,7 @@ export async function writeFileAtomic<T>(
     if (err instanceof UserError) throw err;
     throw new UserError(`${target}: output directory ${dir} does not exist`);
   }
-  const tmp = join(dir, `.rrhf-tmp-${basename(target)}-${process.pid}-${randomBytes(4).toString("hex")}`);
+  const tmp = siblingTempPath(target);
   let fh: FileHandle | null = null;
   try {
     fh = await open(tmp, "wx");

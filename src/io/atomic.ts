@@ -33,7 +33,13 @@ export function writeFileAtomicWith(target: string, write: (fd: number) => void)
     fsyncSync(fd);
     closeSync(fd);
   } catch (err) {
-    closeSync(fd);
+    // The fd may already be closed (close itself failed, or `write` closed it): a second
+    // close error must neither hide the first one nor skip removing the temp file.
+    try {
+      closeSync(fd);
+    } catch {
+      // already reported above
+    }
     rmSync(temp, { force: true });
     throw err;
   }

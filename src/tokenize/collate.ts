@@ -43,7 +43,10 @@ export interface RrhfBatch {
   rowQuery: Int32Array; // [rows]
   /** Row → the response's score (reward). */
   scores: Float64Array; // [rows]
-  /** Row → index of the response in its original record (before drops/selection). */
+  /**
+   * Row → index of the response in the record given to `encodeRecord` (rows dropped by truncation or
+   * `selectBatchRows` leave gaps; paper-mode `selectResponses` runs before encoding, so it renumbers).
+   */
   responseIndex: Int32Array; // [rows]
   /** Row → first response position (= its query's length); scored positions are [responseStart, length). */
   responseStart: Int32Array; // [rows]

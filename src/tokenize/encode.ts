@@ -47,7 +47,7 @@ export interface EncodedResponse {
   /** The scored ids that follow the query: response tokens (+ EOS unless cut). */
   response_ids: number[];
   score: number;
-  /** Index of this response in the original `record.responses`. */
+  /** Index of this response in the `record.responses` given to `encodeRecord`. */
   responseIndex: number;
   /** True when truncation removed tokens (or, paper mode, the EOS). */
   cut: boolean;

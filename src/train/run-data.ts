@@ -60,11 +60,9 @@ function compatMode(s: DataSettings): CompatMode {
   return s.compat === "official" ? "official" : "paper";
 }
 
-/** The pad id batches use: the tokenizer's pad token, else its EOS. */
+/** The pad id batches use: the tokenizer's pad token, else its EOS (`createTokenizer` resolves that fallback). */
 export function padIdOf(tok: RrhfTokenizer): number {
-  const pad = tok.special.pad_token_id ?? tok.special.eos_token_id;
-  if (pad === null || pad === undefined) throw new UserError("the tokenizer has neither a pad nor an EOS token; batches cannot be padded");
-  return pad;
+  return tok.special.pad_token_id;
 }
 
 /**

@@ -17,6 +17,7 @@ import { rrhfLossWithGrad } from "../rrhf/loss.js";
 import { rankingMetrics, type RankingMetrics } from "../rrhf/metrics.js";
 import type { RrhfLossOptions } from "../rrhf/options.js";
 import { NonFiniteLogpError } from "../rrhf/scores.js";
+import { IGNORE_INDEX } from "../tokenize/collate.js";
 import type { StepMetrics } from "./metrics-log.js";
 import type { NonFiniteGuard } from "./nonfinite-guard.js";
 import { clipGradNorm } from "./optim/clip.js";
@@ -58,7 +59,7 @@ export type StepOutcome =
 
 /** 1 where a label is scored (response tokens and EOS), else 0. */
 export function labelMaskOf(batch: Pick<TokenBatch, "labels">): Uint8Array {
-  return Uint8Array.from(batch.labels, (l) => (l === -100 ? 0 : 1));
+  return Uint8Array.from(batch.labels, (l) => (l === IGNORE_INDEX ? 0 : 1));
 }
 
 /** Real tokens of a batch (attention mask ones), for tokens/s. */

@@ -5,11 +5,12 @@ import { getBackend } from "../../kernels/select.js";
 import type { CausalLM } from "../../models/causal-lm.js";
 import { loadCausalLM } from "../../models/registry.js";
 import { rrhfLoss } from "../../rrhf/loss.js";
-import { collate, IGNORE_INDEX } from "../../tokenize/collate.js";
+import { collate } from "../../tokenize/collate.js";
 import { encodeRecord } from "../../tokenize/encode.js";
 import { emptyReport, formatTruncationReport, mergeReports } from "../../tokenize/report.js";
 import { loadTokenizer, type RrhfTokenizer } from "../../tokenize/tokenizer.js";
-import { requireChatTemplate } from "../../train/run-data.js";
+import { padIdOf, requireChatTemplate } from "../../train/run-data.js";
+import { labelMaskOf } from "../../train/step.js";
 import type { CliIo } from "../main.js";
 import type { LossFlags, QueryLoss } from "./loss.js";
 
@@ -17,13 +18,13 @@ import type { LossFlags, QueryLoss } from "./loss.js";
 function queryLoss(model: CausalLM, tok: RrhfTokenizer, flags: LossFlags, line: number, enc: ReturnType<typeof encodeRecord>, k: number): QueryLoss {
   const scores: (number | null)[] = new Array<number | null>(k).fill(null);
   if (enc.responses.length === 0) return { line, scores, rrhf_loss: null, sft_loss: null, loss: null };
-  const batch = collate([enc], { padTokenId: tok.special.pad_token_id ?? tok.special.eos_token_id });
+  const batch = collate([enc], { padTokenId: padIdOf(tok) });
   const pass = model.forward(batch, { grad: false, layout: flags.layout });
   try {
     const result = rrhfLoss(
       {
         tokenLogps: pass.tokenLogps,
-        labelMask: Uint8Array.from(batch.labels, (l) => (l === IGNORE_INDEX ? 0 : 1)),
+        labelMask: labelMaskOf(batch),
         rowQuery: batch.rowQuery,
         scores: batch.scores,
       },

@@ -56,7 +56,8 @@ function finiteNumber(name: string) {
   };
 }
 
-function positiveInt(name: string) {
+/** Commander parser of a positive integer flag (digits only); shared with `rrhf validate`. */
+export function positiveInt(name: string) {
   return (value: string): number => {
     const n = Number(value);
     if (!/^\d+$/.test(value) || !Number.isSafeInteger(n) || n < 1) throw new InvalidArgumentError(`${name} must be a positive integer`);

@@ -3,7 +3,7 @@
  * problem as `file:line: field: problem` on stderr (the first --max-errors of
  * them) and a summary on stdout; exit 0 when valid, 1 otherwise.
  */
-import { InvalidArgumentError, Option, type Command } from "commander";
+import { Option, type Command } from "commander";
 import type { RrhfRecord } from "../../data/record.js";
 import { formatReportText, reportToJson } from "../../data/report-format.js";
 import type { RecordTokenMeasure } from "../../data/token-stats.js";
@@ -12,7 +12,7 @@ import { UserError } from "../../errors.js";
 import type { CompatMode } from "../../tokenize/encode.js";
 import type { RrhfTokenizer } from "../../tokenize/tokenizer.js";
 import type { CliIo } from "../main.js";
-import { TOKENIZE_FLAG_HELP } from "./loss.js";
+import { positiveInt, TOKENIZE_FLAG_HELP } from "./loss.js";
 
 interface ValidateFlags {
   tokenizer?: string;
@@ -22,16 +22,6 @@ interface ValidateFlags {
   compat?: "official";
   json?: boolean;
   maxErrors: number;
-}
-
-function positiveInt(name: string) {
-  return (value: string): number => {
-    const n = Number(value);
-    if (!/^\d+$/.test(value) || !Number.isSafeInteger(n) || n < 1) {
-      throw new InvalidArgumentError(`${name} must be a positive integer`);
-    }
-    return n;
-  };
 }
 
 /** How training would tokenise: the options validate measures with. */
