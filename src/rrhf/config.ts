@@ -16,7 +16,6 @@ import {
   type ResolvedLossOptions,
   type RrhfCompat,
 } from "./options.js";
-import type { ResponseSubset } from "./subset.js";
 
 /** The RRHF settings of a training run. */
 export interface RrhfConfig {
@@ -110,14 +109,4 @@ export function parseRrhfConfig(input: unknown, source = "rrhf config"): RrhfCon
 /** The loss options a config selects. */
 export function lossOptionsFromConfig(config: RrhfConfig): ResolvedLossOptions {
   return { lengthPenalty: config.lengthPenalty, rrhfWeight: config.rrhfWeight, compat: config.compat };
-}
-
-/** The response subset a config selects (for `selectResponseRows`). */
-export function responseSubsetFromConfig(config: RrhfConfig): ResponseSubset {
-  if (config.onlyUseProvide && config.onlyUseSample) {
-    throw new UserError("onlyUseProvide and onlyUseSample exclude each other");
-  }
-  if (config.onlyUseProvide) return "provide";
-  if (config.onlyUseSample) return "sample";
-  return "all";
 }

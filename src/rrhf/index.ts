@@ -12,7 +12,6 @@ export {
 } from "./options.js";
 export { computePolicyScores, NonFiniteLogpError, type PolicyScores } from "./scores.js";
 export { rrhfLoss, rrhfLossBackward, rrhfLossWithGrad, type RrhfLossResult } from "./loss.js";
-export { gatherRows, PROVIDED_RESPONSES, selectResponseRows, type ResponseSubset } from "./subset.js";
 export {
   rankingMetrics,
   RrhfMetricsAccumulator,
@@ -24,7 +23,6 @@ export {
   DEFAULT_RRHF_CONFIG,
   lossOptionsFromConfig,
   parseRrhfConfig,
-  responseSubsetFromConfig,
   RRHF_CONFIG_HELP,
   rrhfConfigSchema,
   type ConfigFieldHelp,

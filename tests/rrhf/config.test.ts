@@ -5,7 +5,6 @@ import {
   DEFAULT_RRHF_CONFIG,
   lossOptionsFromConfig,
   parseRrhfConfig,
-  responseSubsetFromConfig,
   RRHF_CONFIG_HELP,
 } from "../../src/rrhf/config.js";
 
@@ -41,12 +40,6 @@ test("invalid values are user errors naming the source and field", () => {
   rejects({ compat: "paper" }, /compat: /);
   rejects({ rrhf_weight: 1 }, /rrhf_weight/);
   rejects({ onlyUseProvide: true, onlyUseSample: true }, /onlyUseSample: .*exclude each other/);
-});
-
-test("the response subset follows the only-use flags", () => {
-  assert.equal(responseSubsetFromConfig(parseRrhfConfig({})), "all");
-  assert.equal(responseSubsetFromConfig(parseRrhfConfig({ onlyUseProvide: true })), "provide");
-  assert.equal(responseSubsetFromConfig(parseRrhfConfig({ onlyUseSample: true })), "sample");
 });
 
 test("every config field has a distinct flag and help text", () => {
