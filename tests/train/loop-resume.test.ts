@@ -12,6 +12,7 @@ import { cpSync, existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "node:test";
 import { UserError } from "../../src/errors.js";
+import { describeBackends } from "../../src/kernels/select.js";
 import { resolveTrainConfig, type TrainConfigInput } from "../../src/train/config.js";
 import { train } from "../../src/train/loop.js";
 import { fixture, tempDir } from "../helpers.js";
@@ -83,3 +84,17 @@ test("--overwrite-output-dir starts a new run over old checkpoints, removing the
   assert.equal(existsSync(join(out, "checkpoint-3")), false, "the earlier run's checkpoint is gone");
   assert.ok(existsSync(join(out, "model.safetensors")));
 });
+
+// The same equivalence on the other backends (the tiny fixture's products stay below the threading cut-off).
+for (const backend of ["wasm", "native"] as const) {
+  const info = describeBackends().find((b) => b.name === backend);
+  test(`resume is bit for bit on the ${backend} backend too`, { skip: info?.available ? false : `${backend}: ${info?.reason ?? "unavailable"}` }, async () => {
+    const straight = tempDir();
+    await train(config(straight, { backend }));
+    const resumed = tempDir();
+    cpSync(join(straight, "checkpoint-3"), join(resumed, "checkpoint-3"), { recursive: true });
+    await train(config(resumed, { backend, resume_from_checkpoint: "latest" }));
+    assert.notDeepEqual(weights(join(straight, "checkpoint-3")), weights(straight));
+    assert.ok(weights(resumed).equals(weights(straight)), `${backend}: final weights differ from the uninterrupted run`);
+  });
+}
