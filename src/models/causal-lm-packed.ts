@@ -11,8 +11,8 @@
  * in the plain layout.
  */
 import type { AttentionSegments } from "../autodiff/ops/attention.js";
-import { IGNORE_INDEX, type KeyMasking, type TokenBatch } from "./causal-lm.js";
-import { planSharedPrefix } from "./causal-lm-prefix.js";
+import type { KeyMasking, TokenBatch } from "./causal-lm.js";
+import { lastScored, planSharedPrefix } from "./causal-lm-prefix.js";
 
 /** What one packed body call reads, and where the loss's hidden states lie in it. */
 export interface PackedPlan {
@@ -35,13 +35,6 @@ interface PackGroup {
   lo: number;
   hi: number;
   P: number;
-}
-
-/** Last scored label position of row r, or -1. */
-function lastScored(batch: TokenBatch, r: number): number {
-  const T = batch.seqLen;
-  for (let t = T - 1; t >= 1; t--) if (batch.labels[r * T + t] !== IGNORE_INDEX) return t;
-  return -1;
 }
 
 /** One past the last position row r attends with (its real length; with holes, its last unmasked token). */

@@ -88,7 +88,7 @@ export interface BodyOutput {
 
 /** Options every model constructor takes. */
 export interface CausalLMOptions {
-  /** Kernel backend; its `alloc` should have made the arenas. Default: the reference backend. */
+  /** Kernel backend (required here; `createCausalLM` defaults it to the reference backend); its `alloc` should have made the arenas. */
   backend: Backend;
   /** Gradient arena (same layout as the parameters); null = frozen. */
   grads: ParamStore | null;

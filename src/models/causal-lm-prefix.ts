@@ -29,7 +29,7 @@ function firstScored(batch: TokenBatch, r: number): number {
 }
 
 /** Last scored label position of row r, or -1. */
-function lastScored(batch: TokenBatch, r: number): number {
+export function lastScored(batch: TokenBatch, r: number): number {
   const T = batch.seqLen;
   for (let t = T - 1; t >= 1; t--) if (batch.labels[r * T + t] !== IGNORE_INDEX) return t;
   return -1;

@@ -59,3 +59,14 @@ test("lmHeadLogProbs never computes logits for skipped rows and checks labels", 
   assert.throws(() => lmHeadLogProbs(g, g.input(h.data, h.shape), g.input(wVC.data, wVC.shape), Int32Array.from([0, 0, 0, 0, 0, 0, 11])), /label 11 at position 6/);
   g.release();
 });
+
+test("lmHeadLogProbs rejects a fractional or NaN chunkRows instead of returning wrong log-probs", () => {
+  for (const chunkRows of [2.5, Number.NaN]) {
+    const g = new Graph({ grad: false });
+    assert.throws(
+      () => lmHeadLogProbs(g, g.input(h.data, h.shape), g.input(wVC.data, wVC.shape), labels, { chunkRows }),
+      (err: Error) => err.name === "UserError" && /chunkRows/.test(err.message),
+    );
+    g.release();
+  }
+});

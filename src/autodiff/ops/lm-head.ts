@@ -45,6 +45,11 @@ export function lmHeadLogProbs(g: Graph, h: Tensor, weight: Tensor, labels: Int3
   const N = C === 0 ? 0 : h.size / C;
   if (labels.length !== N) throw new UserError(`lmHeadLogProbs: ${labels.length} labels for ${N} rows`);
   checkLabels("lmHeadLogProbs", labels, V);
+  const cr = opts.chunkRows;
+  // A fractional (or NaN) chunk would index rows between integers: garbage or all-zero log-probs.
+  if (cr !== undefined && (Number.isNaN(cr) || (Number.isFinite(cr) && !Number.isInteger(cr)))) {
+    throw new UserError(`lmHeadLogProbs: chunkRows must be a whole number of rows, got ${cr}`);
+  }
   const rows: number[] = [];
   for (let n = 0; n < N; n++) if (labels[n] !== IGNORE_INDEX) rows.push(n);
   const chunk = Math.max(1, Math.min(opts.chunkRows ?? Math.floor(CHUNK_FLOATS / Math.max(V, 1)), Math.max(rows.length, 1)));

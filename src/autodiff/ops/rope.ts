@@ -79,9 +79,13 @@ export function ropeInvFreq(cfg: Pick<RopeConfig, "headDim" | "theta" | "scaling
  * float32 as HF does (pos * inv_freq in fp32), so tables match its rounding.
  */
 export function createRopeTable(cfg: RopeConfig): RopeTable {
-  const invFreq = ropeInvFreq(cfg);
-  const half = cfg.headDim / 2;
-  const P = cfg.maxPositions;
+  return ropeTableFromInvFreq(ropeInvFreq(cfg), cfg.maxPositions);
+}
+
+/** The cos/sin table for given inverse frequencies ([headDim / 2]), e.g. after a scaling createRopeTable does not know. */
+export function ropeTableFromInvFreq(invFreq: Float32Array, maxPositions: number): RopeTable {
+  const half = invFreq.length;
+  const P = maxPositions;
   if (!Number.isInteger(P) || P <= 0) throw new UserError(`rope: maxPositions ${P} must be a positive integer`);
   const cos = new Float32Array(P * half);
   const sin = new Float32Array(P * half);
@@ -92,7 +96,7 @@ export function createRopeTable(cfg: RopeConfig): RopeTable {
       sin[p * half + i] = Math.sin(angle);
     }
   }
-  return { headDim: cfg.headDim, maxPositions: P, invFreq, cos, sin };
+  return { headDim: 2 * half, maxPositions: P, invFreq, cos, sin };
 }
 
 export interface RopeOptions {

@@ -44,8 +44,9 @@ export interface SegmentDims {
 /**
  * The keys query t of batch b may see, as two ranges [r[0], r[1]) and
  * [r[2], r[3]) (the first is a packed segment's context, empty otherwise).
+ * Exported for the WASM backend, which resolves the same ranges on the host.
  */
-function keyRanges(d: AttentionDims, b: number, t: number, r: Int32Array): void {
+export function keyRanges(d: AttentionDims, b: number, t: number, r: Int32Array): void {
   const seg = d.segments;
   if (seg) {
     const i = seg.segmentOf[t];

@@ -10,7 +10,6 @@ import type { KernelExports } from "./kernel-module.js";
  *   QUIT   set when the pool closes
  *   FAILED set when a task threw (the main thread rethrows)
  *   TASKS_RUN + t  tasks run by thread t (0 = main), for diagnostics
- *   READY + t      1 once worker t has instantiated the kernels
  * Float64 job parameters follow the int32 words (written before CLAIM is published).
  */
 export const GEN = 0;
@@ -20,8 +19,7 @@ export const QUIT = 3;
 export const FAILED = 4;
 export const TASKS_RUN = 8;
 export const MAX_THREADS = 256;
-export const READY = TASKS_RUN + MAX_THREADS;
-const INT_WORDS = READY + MAX_THREADS;
+const INT_WORDS = TASKS_RUN + MAX_THREADS;
 const PARAM_OFFSET = INT_WORDS * 4;
 const PARAMS = 16;
 /** Most tasks one job may be cut into (10 bits in CLAIM). */

@@ -1,5 +1,5 @@
 import type { Backend } from "../backend.js";
-import type { AttentionDims } from "../ref/attention.js";
+import { keyRanges as keyRangesRef, type AttentionDims } from "../ref/attention.js";
 import type { WasmArena } from "./arena.js";
 import type { OpExports } from "./kernel-module.js";
 
@@ -63,36 +63,26 @@ const INOUT = (buf: Float32Array | null, n: number): Arg => ({ buf, n, read: tru
  * [0, S], so the kernel never reads outside the key buffers.
  */
 function keyRanges(d: AttentionDims, out: Int32Array): void {
-  const clamp = (x: number) => Math.max(0, Math.min(d.S, x));
-  const seg = d.segments;
+  const r = new Int32Array(4);
   for (let b = 0; b < d.B; b++) {
     for (let t = 0; t < d.T; t++) {
+      keyRangesRef(d, b, t, r);
       const o = (b * d.T + t) * 4;
-      if (seg) {
-        const i = seg.segmentOf[t];
-        out[o] = clamp(seg.contextStarts ? seg.contextStarts[i] : 0);
-        out[o + 1] = clamp(seg.contextEnds ? seg.contextEnds[i] : 0);
-        out[o + 2] = clamp(seg.starts[i]);
-        out[o + 3] = clamp(t + 1);
-      } else {
-        let end = d.past + t + 1;
-        if (d.keyLengths && d.keyLengths[b] < end) end = d.keyLengths[b];
-        out[o] = 0;
-        out[o + 1] = 0;
-        out[o + 2] = 0;
-        out[o + 3] = clamp(end);
-      }
+      for (let i = 0; i < 4; i++) out[o + i] = Math.max(0, Math.min(d.S, r[i]));
     }
   }
 }
 
 /** Ranges and key mask copied into the memory (as float32 blocks) for one attention call. */
 function attentionArgs(arena: WasmArena, d: AttentionDims): { ranges: Float32Array; mask: Float32Array | null } {
+  // Checked before any block is taken, so a rejected call leaves nothing live in the arena.
+  if (d.keyMask && d.keyMask.length < d.B * d.S) {
+    throw new RangeError(`wasm attention: keyMask has ${d.keyMask.length} entries, needs ${d.B * d.S}`);
+  }
   const ranges = arena.alloc(d.B * d.T * 4);
   keyRanges(d, new Int32Array(ranges.buffer, ranges.byteOffset, ranges.length));
   let mask: Float32Array | null = null;
   if (d.keyMask) {
-    if (d.keyMask.length < d.B * d.S) throw new RangeError(`wasm attention: keyMask has ${d.keyMask.length} entries, needs ${d.B * d.S}`);
     mask = arena.alloc(Math.ceil((d.B * d.S) / 4));
     new Uint8Array(mask.buffer, mask.byteOffset, d.B * d.S).set(d.keyMask.subarray(0, d.B * d.S));
   }
@@ -117,15 +107,16 @@ export function createWasmOps(arena: WasmArena, k: OpExports): WasmOps {
       const { B, Hq, Hkv, T, S, D } = d;
       if (B * Hq * T === 0) return;
       const { ranges, mask } = attentionArgs(arena, d);
-      const scores = arena.alloc(Math.max(S, 1));
+      let scores: Float32Array | null = null;
       try {
+        scores = arena.alloc(Math.max(S, 1));
         const nq = B * Hq * T * D;
         const nk = B * Hkv * S * D;
         staged(arena, "attentionForward", [OUT(out, nq), OUT(lse, B * Hq * T), IN(q, nq), IN(kk, nk), IN(v, nk)], (p) =>
           k.attentionForward(p[0], p[1], p[2], p[3], p[4], off(ranges), off(mask), off(scores), B, Hq, Hkv, T, S, D, d.scale),
         );
       } finally {
-        arena.release(scores);
+        if (scores) arena.release(scores);
         arena.release(ranges);
         if (mask) arena.release(mask);
       }

@@ -1,6 +1,6 @@
 import { Worker } from "node:worker_threads";
 import {
-  createControlBlock, FAILED, GEN, MAX_THREADS, publishJob, QUIT, READY, runTasks, TASKS_RUN, waitDone, writeJob,
+  createControlBlock, FAILED, GEN, MAX_THREADS, publishJob, QUIT, runTasks, TASKS_RUN, waitDone, writeJob,
   type ControlBlock, type SgemmJob,
 } from "./control-block.js";
 import type { KernelExports } from "./kernel-module.js";
@@ -52,13 +52,6 @@ export class ThreadPool {
   /** Resolves once every worker has instantiated the kernels (calls before then just use fewer threads). */
   ready(): Promise<void> {
     return this.readyPromise;
-  }
-
-  /** Workers that are up now. */
-  readyWorkers(): number {
-    let n = 0;
-    for (let t = 1; t < this.works.length; t++) n += Atomics.load(this.cb.ints, READY + t);
-    return n;
   }
 
   /** Tasks each thread has run so far (index 0 = calling thread). */

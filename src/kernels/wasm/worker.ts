@@ -1,7 +1,7 @@
 // Worker thread of the WASM backend: instantiates the kernels over the shared
 // memory, then sleeps on the control block and runs the tasks it can claim.
 import { parentPort, workerData } from "node:worker_threads";
-import { GEN, QUIT, READY, runTasks, viewControlBlock } from "./control-block.js";
+import { GEN, QUIT, runTasks, viewControlBlock } from "./control-block.js";
 import { instantiateKernels } from "./kernel-module.js";
 import { wasmApi, type WasmMemory, type WasmModule } from "./wasm-api.js";
 
@@ -21,7 +21,6 @@ if (!api) throw new Error("rrhf wasm worker: no WebAssembly in this thread");
 const kernels = instantiateKernels(api, init.module, init.memory);
 const cb = viewControlBlock(init.control);
 let seen = Atomics.load(cb.ints, GEN);
-Atomics.store(cb.ints, READY + init.thread, 1);
 parentPort?.postMessage("ready");
 // Run whatever job is already published (the main thread may have started one while we booted).
 runTasks(cb, seen, kernels, init.work, init.thread);

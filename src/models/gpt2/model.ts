@@ -4,7 +4,8 @@
  * (or a separate `lm_head.weight` when untied).
  *
  * @example
- * const model = new Gpt2Model(loadModelFolder("models/gpt2"), { backend: refBackend, grads: null });
+ * const hf = loadModelFolder("models/gpt2");
+ * const model = new Gpt2Model(hf.normalized, hf.params, { backend: refBackend, grads: null });
  * model.logits({ rows: 1, seqLen: 3, input_ids: [15496, 995, 0], attention_mask: [1, 1, 1] });
  */
 import type { Graph } from "../../autodiff/graph.js";

@@ -14,7 +14,7 @@ import { copyTokenizerFiles } from "./tokenizer-files.js";
 
 /** A model as loaded from (or to be saved as) a Hugging Face folder. */
 export interface HfModel {
-  /** `config.json` exactly as read (saved back unchanged but for `torch_dtype`). */
+  /** `config.json` exactly as read (saved back unchanged but for `torch_dtype`/`dtype`, set to float32). */
   config: Record<string, unknown>;
   normalized: NormalizedConfig;
   params: ParamStore;

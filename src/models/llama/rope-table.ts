@@ -3,7 +3,7 @@
  * `llama3` scaling (through the autodiff rope module) or `linear` scaling
  * (positions divided by `factor`, i.e. every frequency divided by it).
  */
-import { createRopeTable, ropeInvFreq, type RopeTable } from "../../autodiff/ops/rope.js";
+import { createRopeTable, ropeInvFreq, ropeTableFromInvFreq, type RopeTable } from "../../autodiff/ops/rope.js";
 import { UserError } from "../../errors.js";
 import type { NormalizedConfig } from "../hf/config-types.js";
 
@@ -27,15 +27,5 @@ export function llamaRopeTable(c: NormalizedConfig): RopeTable {
   // Linear: HF divides the positions by `factor`; same angles as dividing the frequencies.
   const invFreq = ropeInvFreq(base);
   for (let i = 0; i < invFreq.length; i++) invFreq[i] = Math.fround(invFreq[i] / scaling.factor);
-  const half = c.headDim / 2;
-  const cos = new Float32Array(c.maxPositions * half);
-  const sin = new Float32Array(c.maxPositions * half);
-  for (let p = 0; p < c.maxPositions; p++) {
-    for (let i = 0; i < half; i++) {
-      const angle = Math.fround(p * invFreq[i]);
-      cos[p * half + i] = Math.cos(angle);
-      sin[p * half + i] = Math.sin(angle);
-    }
-  }
-  return { headDim: c.headDim, maxPositions: c.maxPositions, invFreq, cos, sin };
+  return ropeTableFromInvFreq(invFreq, c.maxPositions);
 }
