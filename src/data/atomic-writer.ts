@@ -18,9 +18,9 @@ const FLUSH_BYTES = 1 << 20;
  * Returns what `produce` returned.
  *
  * @example
- * await writeFileAtomic("out.jsonl", async (write) => { await write('{"a":1}\n'); });
+ * await writeStreamAtomic("out.jsonl", async (write) => { await write('{"a":1}\n'); });
  */
-export async function writeFileAtomic<T>(
+export async function writeStreamAtomic<T>(
   target: string,
   produce: (write: (text: string) => Promise<void>) => Promise<T>,
 ): Promise<T> {

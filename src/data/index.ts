@@ -21,4 +21,4 @@ export { convertFile, recordToJsonLine, CONVERT_FORMATS } from "./convert/conver
 export type { ConvertFormat, ConvertOptions } from "./convert/convert.js";
 export { pairToRecord } from "./convert/pairs.js";
 export { hhToRecord, splitHhTranscript, HH_ASSISTANT } from "./convert/hh.js";
-export { writeFileAtomic } from "./atomic-writer.js";
+export { writeStreamAtomic } from "./atomic-writer.js";

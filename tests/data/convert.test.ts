@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "node:test";
-import { writeFileAtomic } from "../../src/data/atomic-writer.js";
+import { writeStreamAtomic } from "../../src/data/atomic-writer.js";
 import { convertFile, recordToJsonLine } from "../../src/data/convert/convert.js";
 import { hhToRecord, splitHhTranscript } from "../../src/data/convert/hh.js";
 import { pairToRecord } from "../../src/data/convert/pairs.js";
@@ -77,21 +77,21 @@ test("a successful conversion replaces an existing output", async () => {
   assert.deepEqual(readdirSync(dir), ["out.jsonl"]);
 });
 
-test("writeFileAtomic flushes large outputs in pieces and removes its temp file on error", async () => {
+test("writeStreamAtomic flushes large outputs in pieces and removes its temp file on error", async () => {
   const dir = tempDir();
   const big = join(dir, "big.txt");
   const piece = "x".repeat(1000) + "\n";
-  await writeFileAtomic(big, async (write) => {
+  await writeStreamAtomic(big, async (write) => {
     for (let i = 0; i < 3000; i++) await write(piece); // ~3 MB: several flushes
   });
   assert.equal(readFileSync(big, "utf8"), piece.repeat(3000));
   await assert.rejects(
-    writeFileAtomic(join(dir, "never.txt"), async (write) => {
+    writeStreamAtomic(join(dir, "never.txt"), async (write) => {
       await write(piece.repeat(2000)); // flushed to the temp file before the failure
       throw new Error("boom");
     }),
     /boom/,
   );
   assert.deepEqual(readdirSync(dir), ["big.txt"]);
-  await assert.rejects(writeFileAtomic(join(dir, "missing", "x.txt"), async () => undefined), /does not exist/);
+  await assert.rejects(writeStreamAtomic(join(dir, "missing", "x.txt"), async () => undefined), /does not exist/);
 });

@@ -8,7 +8,7 @@
 import { readJsonLines } from "../jsonl.js";
 import { assertReadableFile } from "../lines.js";
 import type { RrhfRecord } from "../record.js";
-import { writeFileAtomic } from "../atomic-writer.js";
+import { writeStreamAtomic } from "../atomic-writer.js";
 import { hhToRecord } from "./hh.js";
 import { pairToRecord } from "./pairs.js";
 
@@ -46,7 +46,7 @@ export async function convertFile(
   const toRecord = converters[from];
   const file = opts.displayName ?? input;
   await assertReadableFile(input); // before touching the output directory
-  return writeFileAtomic(output, async (write) => {
+  return writeStreamAtomic(output, async (write) => {
     let records = 0;
     for await (const entry of readJsonLines(input, file)) {
       if (entry.error !== undefined) throw entry.error;
