@@ -8,19 +8,14 @@
  * polynomial exp against the reference's f64 accumulation).
  */
 import assert from "node:assert/strict";
-import { after, describe, it } from "node:test";
+import { describe, it } from "node:test";
 import { attentionBackward, attentionForward, type AttentionDims } from "../../src/kernels/ref/attention.js";
-import { createWasmBackend, wasmAvailability, type WasmBackend } from "../../src/kernels/wasm/index.js";
-import { assertClose, place, PLACEMENTS, seededValues, type Placement } from "./wasm-ops-helpers.js";
+import { wasmAvailability } from "../../src/kernels/wasm/index.js";
+import { assertClose, place, PLACEMENTS, seededValues, type Placement, singleThreadWasm } from "./wasm-ops-helpers.js";
 
 const TOL = 1e-5;
 const available = wasmAvailability();
-let backend: WasmBackend | undefined;
-after(() => backend?.close());
-function be(): WasmBackend {
-  backend ??= createWasmBackend({ threads: 1 });
-  return backend;
-}
+const be = singleThreadWasm();
 
 function dims(p: Partial<AttentionDims> & Pick<AttentionDims, "B" | "Hq" | "Hkv" | "T" | "S" | "D">): AttentionDims {
   return { past: 0, scale: 1 / Math.sqrt(p.D), keyLengths: null, keyMask: null, segments: null, ...p };

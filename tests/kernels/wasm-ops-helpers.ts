@@ -5,7 +5,15 @@
  * closeness check.
  */
 import assert from "node:assert/strict";
-import type { WasmBackend } from "../../src/kernels/wasm/index.js";
+import { after } from "node:test";
+import { createWasmBackend, type WasmBackend } from "../../src/kernels/wasm/index.js";
+
+/** A getter for one single-threaded WASM backend, made on first use and closed after the file's tests. */
+export function singleThreadWasm(): () => WasmBackend {
+  let backend: WasmBackend | undefined;
+  after(() => backend?.close());
+  return () => (backend ??= createWasmBackend({ threads: 1 }));
+}
 
 /** Deterministic values in [lo, hi). */
 export function seededValues(n: number, seed: number, lo = -1, hi = 1): Float32Array {

@@ -8,21 +8,16 @@
  * f64 and round once, so a few f32 ulps of difference are expected.
  */
 import assert from "node:assert/strict";
-import { after, describe, it } from "node:test";
+import { describe, it } from "node:test";
 import { logSumExpRowsRef, scaledSoftmaxRowsRef } from "../../src/kernels/ref/row-softmax.js";
 import { geluBackward, geluForward, siluBackward, siluForward } from "../../src/kernels/ref/activations.js";
 import { createNativeBackend, loadNativeAddon } from "../../src/kernels/native/index.js";
-import { createWasmBackend, wasmAvailability, type WasmBackend } from "../../src/kernels/wasm/index.js";
-import { assertClose, place, PLACEMENTS, seededValues } from "./wasm-ops-helpers.js";
+import { wasmAvailability } from "../../src/kernels/wasm/index.js";
+import { assertClose, place, PLACEMENTS, seededValues, singleThreadWasm } from "./wasm-ops-helpers.js";
 
 const TOL = 1e-5;
 const available = wasmAvailability();
-let backend: WasmBackend | undefined;
-after(() => backend?.close());
-function be(): WasmBackend {
-  backend ??= createWasmBackend({ threads: 1 });
-  return backend;
-}
+const be = singleThreadWasm();
 
 const LENGTHS = [0, 1, 3, 4, 5, 7, 16, 33, 1027];
 
