@@ -18,7 +18,7 @@ import type { RrhfRecord } from "../data/record.js";
 import { UserError } from "../errors.js";
 import { renderChatQuery } from "./chat-template.js";
 import { truncateOfficial } from "./official.js";
-import { encodeParts, type EncodedParts } from "./parts.js";
+import { encodeParts, joinParts, type EncodedParts } from "./parts.js";
 import { emptyReport, MAX_NAMED, mergeReports, type TruncationReport } from "./report.js";
 import type { RrhfTokenizer } from "./tokenizer.js";
 import { DEFAULT_MAX_QUERY_SHARE, truncateRecord } from "./truncate.js";
@@ -59,6 +59,11 @@ export interface EncodedRecord {
   query_ids: number[];
   responses: EncodedResponse[];
   report: TruncationReport;
+  /**
+   * Lengths before truncation, for reports: the query with its special tokens, and each response of
+   * `record.responses` (emptied ones too) without its EOS.
+   */
+  untruncated: { query: number; responses: number[] };
 }
 
 function resolveBudget(tok: RrhfTokenizer, opts: EncodeOptions): { maxLength: number | null; share: number } {
@@ -100,17 +105,25 @@ export function encodeRecord(tok: RrhfTokenizer, record: RrhfRecord, opts: Encod
 
   if (compat === "official") {
     const eosText = tok.specialText.eos_token ?? "";
-    const enc = truncateOfficial(query, record.responses.map((r) => encodeParts(tok, r + eosText)), maxLength);
+    const parts = record.responses.map((r) => encodeParts(tok, r + eosText));
+    const enc = truncateOfficial(query, parts, maxLength);
+    const eos = tok.special.eos_token_id;
+    const untruncated = {
+      query: joinParts(query).length,
+      // The EOS text was appended; it counts as the EOS only where it did become the EOS id.
+      responses: parts.map((p) => joinParts(p)).map((ids) => (ids.length > 0 && ids[ids.length - 1] === eos ? ids.length - 1 : ids.length)),
+    };
     report.queriesCut = enc.queryCut ? 1 : 0;
     const responses = enc.responses.map((r, i) => {
       if (r.cut) report.responsesCut++;
       if (maxLength !== null && enc.query_ids.length + r.response_ids.length > maxLength) report.overLength++;
       return { response_ids: r.response_ids, score: record.scores[i], responseIndex: i, cut: r.cut };
     });
-    return { compat, query_ids: enc.query_ids, responses, report };
+    return { compat, query_ids: enc.query_ids, responses, report, untruncated };
   }
 
   const bodies = record.responses.map((r) => tok.encode(r, { addSpecialTokens: false }));
+  const untruncated = { query: joinParts(query).length, responses: bodies.map((b) => b.length) };
   const t = truncateRecord(query, bodies, tok.special.eos_token_id, maxLength, share);
   report.queriesCut = t.queryCut ? 1 : 0;
   const responses: EncodedResponse[] = [];
@@ -129,7 +142,7 @@ export function encodeRecord(tok: RrhfTokenizer, record: RrhfRecord, opts: Encod
     responses.push({ response_ids: r.response_ids, score: record.scores[i], responseIndex: i, cut: r.cut });
   });
   if (report.responsesEmptied > 0) report.emptiedIn.push(name);
-  return { compat, query_ids: t.query_ids, responses, report };
+  return { compat, query_ids: t.query_ids, responses, report, untruncated };
 }
 
 /**

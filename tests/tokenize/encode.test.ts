@@ -144,3 +144,18 @@ test("an HH record over a 40-token budget keeps the end of the query and the sho
   assert.equal(tok.decode(e.responses[1].response_ids), " Which kind of taco?<|endoftext|>");
   assert.deepEqual([e.report.queriesCut, e.report.responsesCut, e.report.responsesEmptied], [1, 1, 0]);
 });
+
+test("untruncated lengths are reported before any cut: query with special tokens, responses without EOS", async () => {
+  const tok = await gpt2();
+  const record = { query: "The cat sat on the mat", responses: [" world!", " there"], scores: [1, 0] };
+  const full = encodeRecord(tok, record, { maxLength: null });
+  // " world!" is two tokens (" world", "!"), " there" one.
+  assert.deepEqual(full.untruncated, { query: CAT.length, responses: [2, 1] });
+  const cut = encodeRecord(tok, record, { maxLength: 4 });
+  assert.ok(cut.report.queriesCut === 1 && cut.query_ids.length < CAT.length, "the budget cut the query");
+  assert.deepEqual(cut.untruncated, full.untruncated);
+  const llamaTok = await llama();
+  const official = encodeRecord(llamaTok, { query: "Hello", responses: [" world"], scores: [1] }, { compat: "official", maxLength: null });
+  // Official mode encodes "response + </s>" with special tokens: BOS + body + EOS; the EOS is not counted.
+  assert.equal(official.untruncated.responses[0], official.responses[0].response_ids.length - 1);
+});

@@ -31,17 +31,6 @@ interface MeasureOptions {
 }
 
 /**
- * Length of an uncut response without its EOS: the response's own tokens
- * (official mode: with the special tokens the tokenizer adds, e.g. a BOS).
- * Paper mode always appends the EOS id; official mode appends the EOS text,
- * so check that it did become the EOS id.
- */
-function lengthWithoutEos(ids: number[], compat: CompatMode, eos: number): number {
-  if (compat === "paper") return ids.length - 1;
-  return ids.length > 0 && ids[ids.length - 1] === eos ? ids.length - 1 : ids.length;
-}
-
-/**
  * Token measure for validate, tokenising exactly as training would (chat
  * template and compat mode included): lengths before truncation (query with
  * special tokens, responses without the EOS) and, under a budget, what the
@@ -57,16 +46,13 @@ async function tokenMeasure(dir: string, maxLength: number | null, opts: Measure
   const tok: RrhfTokenizer = await loadTokenizer(dir);
   if (opts.chatTemplate) requireChatTemplate(tok, dir);
   const encodeOpts = { compat: opts.compat, chatTemplate: opts.chatTemplate };
-  const eos = tok.special.eos_token_id;
   return {
     modelMaxLength: maxLength,
     measure(record: RrhfRecord) {
-      // No budget: nothing is cut, so these are the full lengths training starts from.
-      const full = encodeRecord(tok, record, { ...encodeOpts, maxLength: null });
-      const query = full.query_ids.length;
-      const responses = full.responses.map((r) => lengthWithoutEos(r.response_ids, opts.compat, eos));
-      if (maxLength === null) return { query, responses, queryTruncated: null, truncated: null, emptied: null };
+      // One encoding gives both the full lengths training starts from and what the budget cuts.
       const enc = encodeRecord(tok, record, { ...encodeOpts, maxLength });
+      const { query, responses } = enc.untruncated;
+      if (maxLength === null) return { query, responses, queryTruncated: null, truncated: null, emptied: null };
       const kept = new Map(enc.responses.map((r) => [r.responseIndex, r]));
       return {
         query,
