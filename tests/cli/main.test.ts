@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { readFileSync } from "node:fs";
+import { readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "node:test";
 import { repoRoot, runRrhf } from "../helpers.js";
@@ -52,4 +52,9 @@ test("every command has --help that exits 0", () => {
     assert.equal(r.code, 0, cmd);
     assert.match(r.stdout, new RegExp(`Usage: rrhf ${cmd}`));
   }
+});
+
+test("the built bin is executable, so npx rrhf and the npm bin link run it", () => {
+  const mode = statSync(join(repoRoot, "dist", "src", "cli", "bin.js")).mode;
+  assert.equal(mode & 0o111, 0o111);
 });
