@@ -32,7 +32,8 @@ import { initParams } from "../src/models/hf/init.js";
 import { ParamStore } from "../src/models/hf/param-store.js";
 import { weightLayout } from "../src/models/hf/param-specs.js";
 import { createCausalLM } from "../src/models/registry.js";
-import { runMicroBatch, type StepBatch } from "../src/train/step.js";
+import { buildQueryBatch, type QueryBatch } from "../src/tokenize/batch.js";
+import { runMicroBatch } from "../src/train/step.js";
 import { profileSelfTime, timeSgemm } from "./step-profile.js";
 
 const { values } = parseArgs({
@@ -68,29 +69,13 @@ const config = {
   vocab_size: 50257,
 };
 
-/** One query of Q tokens, K responses of R tokens each (labels on the responses), right-padded to T = Q + R. */
-function hhLikeBatch(): StepBatch {
-  const T = Q + R;
-  const ids = new Int32Array(K * T);
+/** One query of Q tokens and K responses of R tokens each. */
+function hhLikeBatch(): QueryBatch {
   let seed = 12345;
   const next = () => (seed = (seed * 1103515245 + 12345) >>> 0) % 50257;
-  const query = Array.from({ length: Q }, next);
-  const labels = new Int32Array(K * T).fill(-100);
-  for (let r = 0; r < K; r++) {
-    for (let t = 0; t < T; t++) {
-      ids[r * T + t] = t < Q ? query[t] : next();
-      if (t >= Q) labels[r * T + t] = ids[r * T + t];
-    }
-  }
-  return {
-    rows: K,
-    seqLen: T,
-    input_ids: ids,
-    attention_mask: new Uint8Array(K * T).fill(1),
-    labels,
-    rowQuery: new Int32Array(K),
-    scores: Float64Array.from({ length: K }, (_, i) => i - K / 2),
-  };
+  const queryIds = Array.from({ length: Q }, next);
+  const responses = Array.from({ length: K }, (_, i) => ({ ids: Array.from({ length: R }, next), score: i - K / 2 }));
+  return buildQueryBatch([{ queryIds, responses }], { padTokenId: 0 });
 }
 
 function median(xs: number[]): number {

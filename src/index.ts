@@ -12,9 +12,8 @@
  * const tok = await loadTokenizer("models/gpt2");
  * const model = loadCausalLM("models/gpt2", { trainable: true });
  * const batch = collate([encodeRecord(tok, record, { maxLength: 192 })], { padTokenId: tok.special.pad_token_id });
- * const pass = model.forward(batch);
- * const labelMask = Uint8Array.from(batch.labels, (l) => (l === -100 ? 0 : 1));
- * const { result, dTokenLogps } = rrhfLossWithGrad({ tokenLogps: pass.tokenLogps, labelMask, rowQuery: batch.rowQuery, scores: batch.scores });
+ * const pass = model.forward(batch); // ragged log-probs, by batch.responseTokenStart
+ * const { result, dTokenLogps } = rrhfLossWithGrad(pass.tokenLogps, batch);
  * pass.backward(dTokenLogps); // parameter gradients accumulate in model.grads
  * pass.release();
  */
@@ -25,7 +24,7 @@ export { runCli, type CliIo } from "./cli/main.js";
 // Data: JSONL records, validation, converters.
 export * from "./data/index.js";
 
-// Tokenisation, chat templates, collation.
+// Tokenisation, chat templates, the query-grouped batch.
 export * from "./tokenize/index.js";
 
 // The RRHF loss on plain numbers, its gradient, metrics and config.
@@ -65,7 +64,7 @@ export { initParams } from "./models/hf/init.js";
 
 // Causal language models.
 export { loadCausalLM, createCausalLM, MODEL_REGISTRY, type CreateCausalLMOptions } from "./models/registry.js";
-export type { CausalLM, TokenBatch, ForwardOptions, LogpPass } from "./models/causal-lm.js";
+export type { CausalLM, PaddedInput, ForwardOptions, LogpPass } from "./models/causal-lm.js";
 
 // Training.
 export * from "./train/index.js";

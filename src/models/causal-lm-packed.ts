@@ -11,8 +11,9 @@
  * in the plain layout.
  */
 import type { AttentionSegments } from "../autodiff/ops/attention.js";
-import type { KeyMasking, TokenBatch } from "./causal-lm.js";
-import { lastScored, planSharedPrefix } from "./causal-lm-prefix.js";
+import { isKeyAt, rowTokenAt, type QueryBatch } from "../tokenize/batch.js";
+import { planSharedPrefix } from "./causal-lm-prefix.js";
+import { lastTarget, type RowKeys, type ScoredTargets } from "./causal-lm-targets.js";
 
 /** What one packed body call reads, and where the loss's hidden states lie in it. */
 export interface PackedPlan {
@@ -24,7 +25,7 @@ export interface PackedPlan {
   positions: Int32Array;
   /** Segments for attention: one per prefix and one per row (continuation). */
   segments: AttentionSegments;
-  /** [Ntot] key mask when the attention mask has holes or labels run past it; else null. */
+  /** [Ntot] key mask when the attention mask has holes or targets run past the keys; else null. */
   keyMask: Uint8Array | null;
   /** [targets] packed index of the hidden state that predicts each target (its position - 1). */
   hiddenRows: Int32Array;
@@ -37,42 +38,30 @@ interface PackGroup {
   P: number;
 }
 
-/** One past the last position row r attends with (its real length; with holes, its last unmasked token). */
-function realLength(batch: TokenBatch, masking: KeyMasking, r: number): number {
-  if (masking.lengths) return masking.lengths[r];
-  const T = batch.seqLen;
-  let n = T;
-  while (n > 0 && batch.attention_mask[r * T + n - 1] === 0) n--;
-  return n;
-}
-
 /**
- * Packs the rows that have scored labels. `targets` are the scored flat
- * positions r * T + t, row-major (as the pass collects them).
+ * Packs the rows that have targets, reading ids from the batch's offsets.
  *
- * Row r contributes positions [P, E_r) with E_r = max(real length, last
- * scored label): the hidden state at t - 1 scores the label at t, so
- * nothing past E_r is needed, and nothing before it is padding.
+ * Row r contributes positions [P, E_r) with E_r = max(end of its keys, last
+ * target): the hidden state at t - 1 scores the token at t, so nothing past
+ * E_r is needed, and nothing before it is padding.
  */
-export function planPacked(batch: TokenBatch, masking: KeyMasking, targets: readonly number[], sharePrefix: boolean): PackedPlan {
-  const T = batch.seqLen;
+export function planPacked(batch: QueryBatch, keys: RowKeys, targets: ScoredTargets, sharePrefix: boolean): PackedPlan {
   const groups: PackGroup[] = sharePrefix
-    ? planSharedPrefix(batch, masking).map(({ lo, hi, P }) => ({ lo, hi, P }))
+    ? planSharedPrefix(batch, keys, targets).map(({ lo, hi, P }) => ({ lo, hi, P }))
     : Array.from({ length: batch.rows }, (_, r) => ({ lo: r, hi: r + 1, P: 0 }));
 
   // Sizes first, so every buffer is allocated once.
   const ends = new Int32Array(batch.rows);
   let tokens = 0;
   let segmentCount = 0;
-  let needMask = masking.mask !== null;
+  let needMask = keys.holes;
   for (const { lo, hi, P } of groups) {
     let any = false;
     for (let r = lo; r < hi; r++) {
-      const last = lastScored(batch, r);
+      const last = lastTarget(batch, targets, r);
       if (last < 0) continue;
-      const len = realLength(batch, masking, r);
-      ends[r] = Math.max(len, last);
-      if (ends[r] > len) needMask = true; // labels past the mask: those positions exist but are not keys
+      ends[r] = Math.max(keys.ends[r], last);
+      if (ends[r] > keys.ends[r]) needMask = true; // targets past the keys: those positions exist but are not keys
       tokens += ends[r] - P;
       segmentCount++;
       any = true;
@@ -100,9 +89,9 @@ export function planPacked(batch: TokenBatch, masking: KeyMasking, targets: read
     contextEnds[seg] = ctx1;
     seg++;
     for (let t = from; t < to; t++, at++) {
-      ids[at] = batch.input_ids[r * T + t];
+      ids[at] = rowTokenAt(batch, r, t);
       positions[at] = t;
-      if (keyMask) keyMask[at] = t < T && batch.attention_mask[r * T + t] !== 0 ? 1 : 0;
+      if (keyMask) keyMask[at] = isKeyAt(batch, r, t) ? 1 : 0;
     }
   };
   for (const { lo, hi, P } of groups) {
@@ -110,7 +99,7 @@ export function planPacked(batch: TokenBatch, masking: KeyMasking, targets: read
     for (let r = lo; r < hi; r++) if (ends[r] > 0) scored.push(r);
     if (scored.length === 0) continue;
     const prefixStart = at;
-    if (P > 0) append(scored[0], 0, P, 0, 0); // the rows agree on these ids and mask values
+    if (P > 0) append(scored[0], 0, P, 0, 0); // the rows share the query: these are its ids
     for (const r of scored) {
       rowStart[r] = at;
       rowP[r] = P;
@@ -120,12 +109,12 @@ export function planPacked(batch: TokenBatch, masking: KeyMasking, targets: read
   starts[segmentCount] = at;
   if (at !== tokens || seg !== segmentCount) throw new Error("packed plan: sizes disagree");
 
-  const hiddenRows = new Int32Array(targets.length);
-  targets.forEach((flat, i) => {
-    const r = Math.floor(flat / T);
-    const t = flat % T;
+  const hiddenRows = new Int32Array(targets.count);
+  for (let i = 0; i < targets.count; i++) {
+    const r = targets.row[i];
+    const t = targets.position[i];
     if (rowStart[r] < 0 || t - 1 < rowP[r]) throw new Error(`packed plan: row ${r} position ${t} was not packed`);
     hiddenRows[i] = rowStart[r] + (t - 1 - rowP[r]);
-  });
+  }
   return { tokens, ids, positions, segments: { starts, contextStarts, contextEnds }, keyMask, hiddenRows };
 }

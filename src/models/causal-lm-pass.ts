@@ -1,14 +1,13 @@
 /**
  * What GPT-2 and the Llama family share: turning a model body (embeddings →
- * blocks → final norm) into per-token label log-probs, in the plain, the
- * shared-prefix or a packed (no padding) layout, with the fused chunked LM
- * head; and full logits for small inputs. Each model only writes its `body`,
+ * blocks → final norm) into per-response token log-probs of a query-grouped
+ * batch (layouts: causal-lm-layouts.ts), with the fused chunked LM head; and
+ * full logits for small inputs. Each model only writes its `body`,
  * reading token positions through `positionIds` / `ropePositions`.
  */
 import { Graph } from "../autodiff/graph.js";
 import { checkpoint } from "../autodiff/ops/checkpoint.js";
-import { causalAttention, type AttentionSegments } from "../autodiff/ops/attention.js";
-import { gatherRows } from "../autodiff/ops/gather.js";
+import { causalAttention } from "../autodiff/ops/attention.js";
 import { lmHeadLogProbs } from "../autodiff/ops/lm-head.js";
 import { reshape } from "../autodiff/ops/layout.js";
 import { matmul } from "../autodiff/ops/matmul.js";
@@ -16,75 +15,15 @@ import type { RopeOptions } from "../autodiff/ops/rope.js";
 import { UserError } from "../errors.js";
 import type { Backend } from "../kernels/backend.js";
 import { parameter, type Tensor } from "../tensor/tensor.js";
-import {
-  checkTokenBatch,
-  IGNORE_INDEX,
-  keyMasking,
-  type CausalLM,
-  type ForwardOptions,
-  type KeyMasking,
-  type LogpPass,
-  type TokenBatch,
-} from "./causal-lm.js";
-import { concatRows, prependPrefix } from "./causal-lm-ops.js";
-import { planPacked } from "./causal-lm-packed.js";
-import { planSharedPrefix } from "./causal-lm-prefix.js";
+import { checkQueryBatch, type QueryBatch } from "../tokenize/batch.js";
+import { checkPaddedInput, keyMasking, type CausalLM, type ForwardOptions, type LogpPass, type PaddedInput } from "./causal-lm.js";
+import { layoutHidden, type AttentionContext, type BlockFn, type BodyOutput, type LayerKV } from "./causal-lm-layouts.js";
+import { prependPrefix } from "./causal-lm-ops.js";
+import { rowKeys, scoredTargets } from "./causal-lm-targets.js";
 import type { NormalizedConfig } from "./hf/config-types.js";
 import type { ParamStore } from "./hf/param-store.js";
 
-/** One layer's keys and values for the tokens of this call: [B, Hkv, T, D] (after RoPE). */
-export interface LayerKV {
-  k: Tensor;
-  v: Tensor;
-}
-
-/** How the tokens of one body call see keys. */
-export interface AttentionContext {
-  /** Absolute position of the first token; keys [0, past) come from `prefix`. */
-  past: number;
-  /** Per layer, cached keys/values [1 or B, Hkv, past, D] (a shared prefix, or per-row caches), or null. */
-  prefix: readonly LayerKV[] | null;
-  /** [B] valid keys per row, counted from absolute position 0; null with `keyMask`. */
-  keyLengths: Int32Array | null;
-  /** [B, past + T] key mask when the attention mask has holes; else null. */
-  keyMask: Uint8Array | null;
-  /**
-   * [B * T] absolute position of each token, when they are not past + t
-   * (the packed layouts: B = 1 and many rows back to back). Default null.
-   */
-  positions?: Int32Array | null;
-  /** Packed rows: attention is block-diagonal causal over these segments (B = 1, past 0, no prefix). Default null. */
-  segments?: AttentionSegments | null;
-  /** Gradient checkpointing of this call's blocks (see {@link BlockCheckpointing}); null/absent = off. */
-  checkpoint?: BlockCheckpointing | null;
-}
-
-/**
- * Each block of a body call runs as one checkpoint op (keeping only its
- * inputs: the residual stream and, in a continuation, the prefix keys/values
- * of its layer). `keepKV`: the caller reads `BodyOutput.kv` (a shared
- * prefix that continuations attend to), so each block also hands out its
- * keys/values; without it `kv` comes back empty.
- */
-export interface BlockCheckpointing {
-  keepKV: boolean;
-}
-
-/** What one transformer block produces: the residual stream and its layer's keys/values. */
-export interface BlockOutput {
-  h: Tensor;
-  kv: LayerKV;
-}
-
-/** One transformer block of a model: layer `layer` over the residual stream h [B, T, C]. */
-export type BlockFn = (g: Graph, layer: number, h: Tensor, ctx: AttentionContext) => BlockOutput;
-
-export interface BodyOutput {
-  /** [B, T, C] after the final norm. */
-  hidden: Tensor;
-  /** Per layer, the keys/values the tokens produced (what a cache keeps). */
-  kv: LayerKV[];
-}
+export type { AttentionContext, BlockCheckpointing, BlockFn, BlockOutput, BodyOutput, LayerKV } from "./causal-lm-layouts.js";
 
 /** Options every model constructor takes. */
 export interface CausalLMOptions {
@@ -199,8 +138,8 @@ export abstract class DecoderLM implements CausalLM {
     return end;
   }
 
-  forward(batch: TokenBatch, options: ForwardOptions = {}): LogpPass {
-    checkTokenBatch(batch, this.config.vocabSize);
+  forward(batch: QueryBatch, options: ForwardOptions = {}): LogpPass {
+    checkQueryBatch(batch, this.config.vocabSize);
     const grad = options.grad ?? true;
     if (grad && this.grads === null) throw new UserError("forward: this model was loaded without gradients (frozen); pass grad: false");
     const g = new Graph({ backend: this.backend, grad });
@@ -212,28 +151,23 @@ export abstract class DecoderLM implements CausalLM {
     }
   }
 
-  private runPass(g: Graph, batch: TokenBatch, options: ForwardOptions, grad: boolean): LogpPass {
-    const { rows, seqLen: T } = batch;
-    const masking = keyMasking(batch);
-    // Scored positions, row-major: the label at t is predicted by the hidden state at t - 1.
-    const targets: number[] = [];
-    const labels: number[] = [];
-    for (let r = 0; r < rows; r++) {
-      for (let t = 1; t < T; t++) {
-        const l = batch.labels[r * T + t];
-        if (l !== IGNORE_INDEX) {
-          targets.push(r * T + t);
-          labels.push(l);
-        }
-      }
-    }
-    const tokenLogps = new Float32Array(rows * T);
+  private runPass(g: Graph, batch: QueryBatch, options: ForwardOptions, grad: boolean): LogpPass {
+    const targets = scoredTargets(batch);
+    const tokens = batch.responseIds.length;
+    const tokenLogps = new Float32Array(tokens);
     let logps: Tensor | null = null;
-    if (targets.length > 0) {
-      const checkpointing = grad && (options.gradientCheckpointing ?? this.gradientCheckpointing);
-      const hidden = this.layoutHidden(g, batch, masking, targets, options.layout ?? "plain", checkpointing);
-      logps = lmHeadLogProbs(g, hidden, this.headWeight(), Int32Array.from(labels), { chunkRows: options.headChunk });
-      for (let i = 0; i < targets.length; i++) tokenLogps[targets[i]] = logps.data[i];
+    if (targets.count > 0) {
+      const input = {
+        batch,
+        targets,
+        keys: rowKeys(batch),
+        body: (bg: Graph, ids: Int32Array, B: number, T: number, ctx: AttentionContext) => this.body(bg, ids, B, T, ctx),
+        hiddenSize: this.config.hiddenSize,
+        checkpointing: grad && (options.gradientCheckpointing ?? this.gradientCheckpointing),
+      };
+      const hidden = layoutHidden(g, input, options.layout ?? "plain");
+      logps = lmHeadLogProbs(g, hidden, this.headWeight(), targets.labels, { chunkRows: options.headChunk });
+      for (let i = 0; i < targets.count; i++) tokenLogps[targets.ragged[i]] = logps.data[i];
     }
     if (!grad) g.release();
     let done = false;
@@ -242,14 +176,12 @@ export abstract class DecoderLM implements CausalLM {
       backward: (dTokenLogps) => {
         if (!grad) throw new UserError("backward: the pass ran with grad: false");
         if (done) throw new UserError("backward: already called for this pass");
-        if (dTokenLogps.length !== rows * T) {
-          throw new UserError(`backward: dTokenLogps has ${dTokenLogps.length} values, expected ${rows * T}`);
+        if (dTokenLogps.length !== tokens) {
+          throw new UserError(`backward: dTokenLogps has ${dTokenLogps.length} values, expected ${tokens} (one per response token)`);
         }
         done = true;
         if (logps === null) return;
-        const d = new Float32Array(targets.length);
-        for (let i = 0; i < targets.length; i++) d[i] = dTokenLogps[targets[i]];
-        g.backward(logps, d);
+        g.backward(logps, Float32Array.from(targets.ragged, (k) => dTokenLogps[k]));
       },
       release: () => {
         if (grad) g.release();
@@ -257,113 +189,10 @@ export abstract class DecoderLM implements CausalLM {
     };
   }
 
-  private layoutHidden(
-    g: Graph,
-    batch: TokenBatch,
-    masking: KeyMasking,
-    targets: number[],
-    layout: NonNullable<ForwardOptions["layout"]>,
-    checkpointing: boolean,
-  ): Tensor {
-    switch (layout) {
-      case "plain":
-        return this.plainHidden(g, batch, masking, targets, checkpointing);
-      case "shared-prefix":
-        return this.sharedPrefixHidden(g, batch, masking, targets, checkpointing);
-      case "packed":
-        return this.packedHidden(g, batch, masking, targets, false, checkpointing);
-      case "packed-shared-prefix":
-        return this.packedHidden(g, batch, masking, targets, true, checkpointing);
-      default:
-        throw new UserError(`forward: unknown layout ${JSON.stringify(layout)}`);
-    }
-  }
-
-  /**
-   * The real tokens of all scored rows in one sequence (no padding): one
-   * body call over [1, Ntot], attention block-diagonal per row (and per
-   * query prefix when shared); hidden states at the target positions - 1.
-   */
-  private packedHidden(g: Graph, batch: TokenBatch, masking: KeyMasking, targets: number[], sharePrefix: boolean, checkpointing: boolean): Tensor {
-    const plan = planPacked(batch, masking, targets, sharePrefix);
-    const out = this.body(g, plan.ids, 1, plan.tokens, {
-      past: 0,
-      prefix: null,
-      keyLengths: null,
-      keyMask: plan.keyMask,
-      positions: plan.positions,
-      segments: plan.segments,
-      checkpoint: checkpointing ? { keepKV: false } : null,
-    });
-    return gatherRows(g, reshape(g, out.hidden, [plan.tokens, this.config.hiddenSize]), plan.hiddenRows);
-  }
-
-  /** Every row computed on its own; hidden states at the target positions - 1. */
-  private plainHidden(g: Graph, batch: TokenBatch, masking: KeyMasking, targets: number[], checkpointing: boolean): Tensor {
-    const { rows, seqLen: T } = batch;
-    const out = this.body(g, Int32Array.from(batch.input_ids), rows, T, {
-      past: 0,
-      prefix: null,
-      keyLengths: masking.lengths,
-      keyMask: masking.mask,
-      checkpoint: checkpointing ? { keepKV: false } : null,
-    });
-    const flat = reshape(g, out.hidden, [rows * T, this.config.hiddenSize]);
-    return gatherRows(g, flat, Int32Array.from(targets, (i) => i - 1));
-  }
-
-  /** Each query's prefix once, then its k continuations reading the prefix's keys/values. */
-  private sharedPrefixHidden(g: Graph, batch: TokenBatch, masking: KeyMasking, targets: number[], checkpointing: boolean): Tensor {
-    const T = batch.seqLen;
-    const C = this.config.hiddenSize;
-    const parts: Tensor[] = [];
-    let next = 0; // targets are row-major, groups ascending: consume them in order
-    for (const { lo, hi, P, Tc } of planSharedPrefix(batch, masking)) {
-      const B = hi - lo;
-      const S = P + Tc;
-      let prefix: LayerKV[] | null = null;
-      if (P > 0) {
-        const ids = Int32Array.from({ length: P }, (_, t) => batch.input_ids[lo * T + t]);
-        prefix = this.body(g, ids, 1, P, {
-          past: 0,
-          prefix: null,
-          keyLengths: masking.lengths ? Int32Array.of(P) : null,
-          keyMask: masking.mask ? masking.mask.slice(lo * T, lo * T + P) : null,
-          // The continuations attend to the prefix's keys/values: checkpointed blocks must hand them out.
-          checkpoint: checkpointing ? { keepKV: true } : null,
-        }).kv;
-      }
-      const ids = new Int32Array(B * Tc);
-      const keyMask = masking.mask ? new Uint8Array(B * S) : null;
-      for (let b = 0; b < B; b++) {
-        const r = lo + b;
-        for (let t = 0; t < Tc; t++) ids[b * Tc + t] = batch.input_ids[r * T + P + t];
-        if (keyMask && masking.mask) keyMask.set(masking.mask.subarray(r * T, r * T + S), b * S);
-      }
-      const out = this.body(g, ids, B, Tc, {
-        past: P,
-        prefix,
-        keyLengths: masking.lengths ? masking.lengths.slice(lo, hi) : null,
-        keyMask,
-        checkpoint: checkpointing ? { keepKV: false } : null,
-      });
-      const sel: number[] = [];
-      while (next < targets.length && Math.floor(targets[next] / T) < hi) {
-        const r = Math.floor(targets[next] / T);
-        const t = targets[next] % T;
-        sel.push((r - lo) * Tc + (t - 1 - P));
-        next++;
-      }
-      if (sel.length > 0) parts.push(gatherRows(g, reshape(g, out.hidden, [B * Tc, C]), Int32Array.from(sel)));
-    }
-    if (next !== targets.length) throw new Error("shared-prefix plan missed scored positions");
-    return parts.length === 1 ? parts[0] : concatRows(g, parts);
-  }
-
-  logits(batch: Pick<TokenBatch, "rows" | "seqLen" | "input_ids" | "attention_mask">): Float32Array {
+  logits(batch: PaddedInput): Float32Array {
     const { rows, seqLen: T } = batch;
     const V = this.config.vocabSize;
-    checkTokenBatch({ ...batch, labels: new Int32Array(rows * T).fill(IGNORE_INDEX) }, V);
+    checkPaddedInput(batch, V);
     const masking = keyMasking(batch);
     const g = new Graph({ backend: this.backend, grad: false });
     try {

@@ -1,51 +1,42 @@
 /**
  * The interface every causal language model implements (GPT-2, the Llama
- * family), and the token batch it reads.
+ * family).
  *
  * The training path never builds rows×T×V logits: `forward` returns only the
  * log-probability of each label token (a fused, chunked LM head), and its
  * `backward` takes d loss / d token-logps from the RRHF loss.
  *
+ * The forward reads the query-grouped batch (`QueryBatch`, tokenize/batch.ts)
+ * and returns per-response token log-probs as a ragged array indexed by the
+ * batch's response-token offsets.
+ *
  * @example
  * const model = loadCausalLM("models/gpt2", { trainable: true });
  * const batch = collate([encodeRecord(tok, record)], { padTokenId: tok.special.pad_token_id });
- * const pass = model.forward(batch);            // pass.tokenLogps: [rows, T]
- * const labelMask = Uint8Array.from(batch.labels, (l) => (l === -100 ? 0 : 1));
- * const { result, dTokenLogps } = rrhfLossWithGrad({ tokenLogps: pass.tokenLogps, labelMask, rowQuery: batch.rowQuery, scores: batch.scores });
+ * const pass = model.forward(batch);            // pass.tokenLogps: [Σ|y_i|], ragged by batch.responseTokenStart
+ * const { result, dTokenLogps } = rrhfLossWithGrad(pass.tokenLogps, batch);
  * pass.backward(dTokenLogps);                   // accumulates into model.grads
  * pass.release();                               // buffers back to the pool
  */
 import { UserError } from "../errors.js";
 import type { Backend } from "../kernels/backend.js";
+import type { QueryBatch } from "../tokenize/batch.js";
 import type { NormalizedConfig } from "./hf/config-types.js";
 import type { ParamStore } from "./hf/param-store.js";
 
-import { IGNORE_INDEX } from "../autodiff/ops/gather.js";
-
-/** The Hugging Face ignore index (-100): a label position that is not scored. */
-export { IGNORE_INDEX };
-
 /**
- * Right-padded rows, HF field names, flat [rows * T] arrays with T =
- * `seqLen` (the collator's `RrhfBatch` is one). `labels` are
- * aligned with `input_ids` (labels[t] = input_ids[t] where scored, -100
- * elsewhere); the model shifts them (logits at t - 1 score the token at t).
- * `attention_mask` is 1 on each row's real tokens: normally a prefix of the
- * row (right padding, read as lengths); other masks (official compat mode
- * hides ids equal to the pad id) are applied key by key. Padding rows are all 0.
+ * Right-padded rows for {@link CausalLM.logits}: flat [rows * T] arrays with
+ * T = `seqLen` (the batch's `paddedRows` view is one). `attention_mask` is 1
+ * on each row's real tokens: normally a prefix of the row (read as
+ * lengths); other masks (official compat mode hides ids equal to the pad id)
+ * are applied key by key.
  */
-export interface TokenBatch {
+export interface PaddedInput {
   rows: number;
   /** T, the padded row length. */
   seqLen: number;
   input_ids: ArrayLike<number>;
   attention_mask: ArrayLike<number>;
-  labels: ArrayLike<number>;
-  /**
-   * [rows] which query each row belongs to (rows of one query contiguous,
-   * -1 for padding rows). Needed only by the shared-prefix layout.
-   */
-  rowQuery?: ArrayLike<number>;
 }
 
 /** Options of {@link CausalLM.forward}. */
@@ -57,13 +48,14 @@ export interface ForwardOptions {
    * "shared-prefix": the rows of one query share their query tokens; the
    * query (all but its last token) is computed once and its keys/values are
    * read by all k continuations, whose gradients accumulate into it. Same
-   * numbers as "plain", less work when queries are long. Needs `rowQuery`.
+   * numbers as "plain", less work when queries are long.
    * "packed": like "plain", but no compute on padding: the real tokens of
    * all rows are concatenated into one sequence ([Ntot, C], Ntot = sum of
    * real lengths) and attention is block-diagonal causal per row.
    * "packed-shared-prefix": both: each query's prefix once and every
    * continuation at its own length, all in one packed sequence; each
-   * continuation attends to its prefix and causally to itself. Needs `rowQuery`.
+   * continuation attends to its prefix and causally to itself.
+   * Every layout plans from the batch's offsets; only "plain" builds the padded rows.
    */
   layout?: "plain" | "shared-prefix" | "packed" | "packed-shared-prefix";
   /** Positions whose logits the fused LM head forms at once (default: about 4M logits per chunk). */
@@ -80,10 +72,14 @@ export interface ForwardOptions {
 
 /** One forward pass, kept alive until `release` so `backward` can run. */
 export interface LogpPass {
-  /** [rows * T] log p(input_ids[t] | input_ids[< t]) where labels[t] != -100, else 0. */
+  /**
+   * [Σ|y_i|] ragged: entry `batch.responseTokenStart[i] + j` is
+   * log p(token j of response i | its query, the response's earlier tokens).
+   * (A first response token after an empty query has no predictor: 0.)
+   */
   readonly tokenLogps: Float32Array;
   /**
-   * Back-propagates `dTokenLogps` ([rows * T], d loss / d tokenLogps) and
+   * Back-propagates `dTokenLogps` (ragged as tokenLogps, d loss / d tokenLogps) and
    * ACCUMULATES the parameter gradients into the model's gradient arena.
    * Once per pass; not available when the pass ran with `grad: false`.
    */
@@ -101,13 +97,13 @@ export interface CausalLM {
   readonly params: ParamStore;
   /** Gradients, same names and offsets as `params`; null for a frozen (inference-only) model. Zero it between optimiser steps. */
   readonly grads: ParamStore | null;
-  /** Per-token label log-probs without materialising rows×T×V logits. */
-  forward(batch: TokenBatch, options?: ForwardOptions): LogpPass;
+  /** Per-response token log-probs (ragged) without materialising rows×T×V logits. */
+  forward(batch: QueryBatch, options?: ForwardOptions): LogpPass;
   /**
    * Full logits [rows * T * vocab] (no grad). For tests and sampling on
    * small inputs; padding positions hold unspecified values.
    */
-  logits(batch: Pick<TokenBatch, "rows" | "seqLen" | "input_ids" | "attention_mask">): Float32Array;
+  logits(batch: PaddedInput): Float32Array;
 }
 
 /** Which keys each row's queries may read, derived from `attention_mask`. */
@@ -123,7 +119,7 @@ export interface KeyMasking {
  * from ids: pad may equal EOS). Right-padded masks become lengths, which
  * let attention skip padded keys outright; any other mask is kept as is.
  */
-export function keyMasking(batch: Pick<TokenBatch, "rows" | "seqLen" | "attention_mask">): KeyMasking {
+export function keyMasking(batch: PaddedInput): KeyMasking {
   const { rows, seqLen: T, attention_mask: mask } = batch;
   if (mask.length !== rows * T) {
     throw new UserError(`attention_mask has ${mask.length} values, expected rows*T = ${rows}*${T}`);
@@ -142,23 +138,17 @@ export function keyMasking(batch: Pick<TokenBatch, "rows" | "seqLen" | "attentio
   return { lengths: null, mask: copy };
 }
 
-/** Checks ids are in the vocabulary and arrays have rows*T values. */
-export function checkTokenBatch(batch: TokenBatch, vocabSize: number): void {
+/** Checks a padded input has rows*T ids, all in the vocabulary. */
+export function checkPaddedInput(batch: PaddedInput, vocabSize: number): void {
   const n = batch.rows * batch.seqLen;
   if (!Number.isInteger(batch.rows) || !Number.isInteger(batch.seqLen) || batch.rows < 1 || batch.seqLen < 1) {
-    throw new UserError(`token batch: rows and seqLen must be positive integers, got ${batch.rows} and ${batch.seqLen}`);
+    throw new UserError(`padded input: rows and seqLen must be positive integers, got ${batch.rows} and ${batch.seqLen}`);
   }
-  for (const [name, arr] of [["input_ids", batch.input_ids], ["labels", batch.labels]] as const) {
-    if (arr.length !== n) throw new UserError(`token batch: ${name} has ${arr.length} values, expected ${n}`);
-  }
+  if (batch.input_ids.length !== n) throw new UserError(`padded input: input_ids has ${batch.input_ids.length} values, expected ${n}`);
   for (let i = 0; i < n; i++) {
     const id = batch.input_ids[i];
     if (!Number.isInteger(id) || id < 0 || id >= vocabSize) {
-      throw new UserError(`token batch: input_ids[${i}] = ${id} is outside the vocabulary (size ${vocabSize})`);
-    }
-    const label = batch.labels[i];
-    if (label !== IGNORE_INDEX && (!Number.isInteger(label) || label < 0 || label >= vocabSize)) {
-      throw new UserError(`token batch: labels[${i}] = ${label} is neither -100 nor a token id`);
+      throw new UserError(`padded input: input_ids[${i}] = ${id} is outside the vocabulary (size ${vocabSize})`);
     }
   }
 }

@@ -1,5 +1,5 @@
 /** The RRHF loss, its metrics and settings; re-exported from the package's public API. */
-export { checkLayout, queryRanges, type LayoutShape, type LogpArray, type RrhfBatchLayout } from "./layout.js";
+export { checkLossBatch, type LogpArray, type RrhfLossBatch } from "./layout.js";
 export {
   DEFAULT_LENGTH_PENALTY,
   DEFAULT_RRHF_WEIGHT,

@@ -5,20 +5,25 @@
  *   L_rank(q) = Σ over ordered pairs (i, j) with r_i < r_j of max(0, p_i − p_j)
  *   L_sft(q)  = −mean_t logp[b, t], b = first row with the largest reward
  *   L(q)      = rrhfWeight · L_rank(q) + L_sft(q)
- * Batch loss = mean over queries of L(q). A query with one row has
+ * Batch loss = mean over queries (that have a row) of L(q). A query with one row has
  * L_rank = 0 and still contributes its SFT term.
  *
  * The loss is piecewise linear in tokenLogps, so its gradient is exact:
  * the subgradient of max(0, d) at d = 0 is taken as 0 (a pair with equal
  * policy scores contributes nothing, as in the official code's `diff < 0`).
  *
+ * Inputs (see layout.ts): the ragged per-response log-probs the model's
+ * forward returns, and the query-grouped batch's offsets and rewards.
+ *
  * @example
- * const out = rrhfLoss({ tokenLogps, labelMask, rowQuery, scores }, { lengthPenalty: 1 });
- * const dTokenLogps = new Float32Array(tokenLogps.length);
- * rrhfLossBackward(dTokenLogps, { tokenLogps, labelMask, rowQuery, scores }, out);
+ * const pass = model.forward(batch);                 // batch: a QueryBatch
+ * const out = rrhfLoss(pass.tokenLogps, batch, { lengthPenalty: 1 });
+ * const dTokenLogps = new Float32Array(pass.tokenLogps.length);
+ * rrhfLossBackward(dTokenLogps, batch, out);
+ * pass.backward(dTokenLogps);
  */
 import { UserError } from "../errors.js";
-import { checkLayout, queryCount, type LogpArray, type RrhfBatchLayout } from "./layout.js";
+import { checkLossBatch, queryCount, type LogpArray, type RrhfLossBatch } from "./layout.js";
 import { resolveLossOptions, type ResolvedLossOptions, type RrhfLossOptions } from "./options.js";
 import { computePolicyScores, type PolicyScores } from "./scores.js";
 
@@ -38,22 +43,32 @@ export interface RrhfLossResult extends PolicyScores {
   queryLoss: Float64Array;
   /** [queries] row index (in the batch) of the SFT target of each query. */
   bestRow: Int32Array;
-  /** [queries + 1] first row of each query, then the row count. */
-  queryStart: Int32Array;
+  /** [queries + 1] the batch's queryRowStart: query q owns rows queryRowStart[q] .. queryRowStart[q+1]-1. */
+  queryRowStart: Int32Array;
   /** [rows] ∂L_rank(q)/∂p_i: (# active pairs where i is the worse row) − (# where it is the better one). */
   rankGradCoef: Float64Array;
   rows: number;
-  T: number;
+  /** Σ|y_i|: the length of tokenLogps and of its gradient. */
+  tokens: number;
   /** The options used, defaults filled in. */
   options: ResolvedLossOptions;
 }
 
+/** Queries that have at least one row: the batch loss is their mean. */
+function rankedQueries(queryRowStart: Int32Array): number {
+  let n = 0;
+  for (let q = 0; q < queryCount(queryRowStart); q++) if (queryRowStart[q + 1] > queryRowStart[q]) n++;
+  return n;
+}
+
 /** Forward pass: the batch loss, its parts per query, and the policy scores. */
-export function rrhfLoss(batch: RrhfBatchLayout, options: RrhfLossOptions = {}): RrhfLossResult {
+export function rrhfLoss(tokenLogps: LogpArray, batch: RrhfLossBatch, options: RrhfLossOptions = {}): RrhfLossResult {
   const opts = resolveLossOptions(options);
-  const shape = checkLayout(batch);
-  const { rows, T, queryStart } = shape;
-  const ps = computePolicyScores(batch, shape, opts);
+  const rows = checkLossBatch(tokenLogps, batch);
+  const queryStart = batch.queryRowStart;
+  const T = batch.paddedLength;
+  const ranked = rankedQueries(queryStart);
+  const ps = computePolicyScores(tokenLogps, batch, opts);
   const p = ps.policyScores;
   const r = batch.scores;
   const nq = queryCount(queryStart);
@@ -81,6 +96,10 @@ export function rrhfLoss(batch: RrhfBatchLayout, options: RrhfLossOptions = {}):
         }
       }
     }
+    if (hi === lo) {
+      bestRow[q] = -1; // a query left with no row takes no part (nor counts in the mean)
+      continue;
+    }
     // Compat: the official code averages the best row over all T positions (masked ones count as 0).
     const sftLength = opts.compat === "official" ? T : ps.scoredTokens[best];
     const sft = -ps.logpSums[best] / sftLength;
@@ -91,8 +110,8 @@ export function rrhfLoss(batch: RrhfBatchLayout, options: RrhfLossOptions = {}):
     rankSum += rank;
     sftSum += sft;
   }
-  const rankLoss = rankSum / nq;
-  const sftLoss = sftSum / nq;
+  const rankLoss = rankSum / ranked;
+  const sftLoss = sftSum / ranked;
   const loss = opts.rrhfWeight * rankLoss + sftLoss;
   if (!Number.isFinite(loss)) {
     // Inputs are finite, so only an extreme lengthPenalty (|y|^λ overflowing or vanishing) gets here.
@@ -107,57 +126,51 @@ export function rrhfLoss(batch: RrhfBatchLayout, options: RrhfLossOptions = {}):
     querySftLoss,
     queryLoss,
     bestRow,
-    queryStart,
+    queryRowStart: queryStart,
     rankGradCoef,
     rows,
-    T,
+    tokens: tokenLogps.length,
     options: opts,
   };
 }
 
 /**
- * Backward pass: overwrites `dTokenLogps` [rows, T] with dLoss · ∂(batch loss)/∂tokenLogps.
- * Unscored positions get 0. `forward` must be `rrhfLoss`'s result for this same batch.
- * `dLoss` scales the result (e.g. 1 / gradient-accumulation steps).
+ * Backward pass: overwrites `dTokenLogps` (ragged, as tokenLogps) with
+ * dLoss · ∂(batch loss)/∂tokenLogps. `forward` must be `rrhfLoss`'s result
+ * for this same batch. `dLoss` scales the result (e.g. 1 / gradient-accumulation steps).
  */
-export function rrhfLossBackward(
-  dTokenLogps: LogpArray,
-  batch: RrhfBatchLayout,
-  forward: RrhfLossResult,
-  dLoss = 1,
-): void {
-  const { rows, T, queryStart, bestRow, rankGradCoef, lengthNorm, scoredTokens, options } = forward;
-  if (dTokenLogps.length !== rows * T || batch.labelMask.length !== rows * T) {
-    throw new RangeError(`dTokenLogps has ${dTokenLogps.length} entries; the forward pass had [${rows}, ${T}]`);
+export function rrhfLossBackward(dTokenLogps: LogpArray, batch: RrhfLossBatch, forward: RrhfLossResult, dLoss = 1): void {
+  const { tokens, queryRowStart, bestRow, rankGradCoef, lengthNorm, scoredTokens, options } = forward;
+  if (dTokenLogps.length !== tokens || batch.responseTokenStart[batch.responseTokenStart.length - 1] !== tokens) {
+    throw new RangeError(`dTokenLogps has ${dTokenLogps.length} entries; the forward pass had ${tokens}`);
   }
-  const nq = queryCount(queryStart);
-  const perQuery = dLoss / nq; // d(batch mean)/d(query loss)
+  const starts = batch.responseTokenStart;
+  const nq = queryCount(queryRowStart);
+  const perQuery = dLoss / rankedQueries(queryRowStart); // d(batch mean)/d(query loss)
   const rankScale = perQuery * options.rrhfWeight;
   dTokenLogps.fill(0);
   for (let q = 0; q < nq; q++) {
+    if (queryRowStart[q + 1] === queryRowStart[q]) continue;
     const b = bestRow[q];
-    const sftLength = options.compat === "official" ? T : scoredTokens[b];
-    for (let i = queryStart[q]; i < queryStart[q + 1]; i++) {
-      // ∂p_i/∂logp[i, t] = 1 / |y_i|^λ on every scored position.
+    const sftLength = options.compat === "official" ? batch.paddedLength : scoredTokens[b];
+    for (let i = queryRowStart[q]; i < queryRowStart[q + 1]; i++) {
+      // ∂p_i/∂logp[i, t] = 1 / |y_i|^λ on every scored token.
       let g = (rankScale * rankGradCoef[i]) / lengthNorm[i];
       if (i === b) g -= perQuery / sftLength;
-      if (g === 0) continue;
-      const base = i * T;
-      for (let t = 0; t < T; t++) {
-        if (batch.labelMask[base + t] !== 0) dTokenLogps[base + t] = g;
-      }
+      if (g !== 0) dTokenLogps.fill(g, starts[i], starts[i + 1]);
     }
   }
 }
 
-/** Forward and backward in one call; allocates the float32 gradient. */
+/** Forward and backward in one call; allocates the float32 gradient (ragged, as tokenLogps). */
 export function rrhfLossWithGrad(
-  batch: RrhfBatchLayout,
+  tokenLogps: LogpArray,
+  batch: RrhfLossBatch,
   options: RrhfLossOptions = {},
   dLoss = 1,
 ): { result: RrhfLossResult; dTokenLogps: Float32Array } {
-  const result = rrhfLoss(batch, options);
-  const dTokenLogps = new Float32Array(result.rows * result.T);
+  const result = rrhfLoss(tokenLogps, batch, options);
+  const dTokenLogps = new Float32Array(result.tokens);
   rrhfLossBackward(dTokenLogps, batch, result, dLoss);
   return { result, dTokenLogps };
 }

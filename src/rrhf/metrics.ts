@@ -17,9 +17,9 @@
  * `accuracy` / `margin` are null when no pair / no query qualifies.
  *
  * @example
- * const out = rrhfLoss(batch);
+ * const out = rrhfLoss(pass.tokenLogps, batch);
  * const acc = new RrhfMetricsAccumulator();
- * acc.add(out, rankingMetrics(out.policyScores, batch.scores, out.queryStart));
+ * acc.add(out, rankingMetrics(out.policyScores, batch.scores, out.queryRowStart));
  * console.log(acc.summary()); // { loss: …, "loss/rank": …, "ranking/accuracy": … }
  */
 import { queryCount } from "./layout.js";
@@ -45,26 +45,29 @@ export interface RankingMetrics {
 
 /**
  * Ranking accuracy and margin of one batch. `policyScores` and `scores`
- * are [rows]; `queryStart` is [queries + 1] (as in `RrhfLossResult`).
+ * are [rows]; `queryRowStart` is the batch's [queries + 1] offsets (a
+ * query with no row is not counted).
  */
 export function rankingMetrics(
   policyScores: Float64Array,
   scores: Float64Array,
-  queryStart: Int32Array,
+  queryRowStart: Int32Array,
 ): RankingMetrics {
-  const rows = queryStart[queryStart.length - 1];
+  const rows = queryRowStart[queryRowStart.length - 1];
   if (policyScores.length !== rows || scores.length !== rows) {
     throw new RangeError(`rankingMetrics: ${policyScores.length} policy scores and ${scores.length} rewards for ${rows} rows`);
   }
-  const queries = queryCount(queryStart);
+  let queries = 0;
   let pairs = 0;
   let correctPairs = 0;
   let tiedPairs = 0;
   let marginSum = 0;
   let marginQueries = 0;
-  for (let q = 0; q < queries; q++) {
-    const lo = queryStart[q];
-    const hi = queryStart[q + 1];
+  for (let q = 0; q < queryCount(queryRowStart); q++) {
+    const lo = queryRowStart[q];
+    const hi = queryRowStart[q + 1];
+    if (hi === lo) continue;
+    queries++;
     let best = lo;
     let worst = lo;
     for (let i = lo; i < hi; i++) {

@@ -1,9 +1,9 @@
 /**
  * Length-normalised policy scores p_i = Σ_t logp[i, t] / |y_i|^lengthPenalty,
- * summed in float64 over the scored positions only.
+ * summed in float64 over each response's ragged log-probs.
  */
 import { UserError } from "../errors.js";
-import type { LayoutShape, RrhfBatchLayout } from "./layout.js";
+import { queryOfRow, type LogpArray, type RrhfLossBatch } from "./layout.js";
 import type { ResolvedLossOptions } from "./options.js";
 
 /**
@@ -15,11 +15,12 @@ export class NonFiniteLogpError extends UserError {
   override name = "NonFiniteLogpError";
   constructor(
     readonly row: number,
+    /** The token's index within its response. */
     readonly position: number,
     readonly value: number,
   ) {
     super(
-      `RRHF loss: tokenLogps[row ${row}, position ${position}] is ${value}; ` +
+      `RRHF loss: the log-prob of token ${position} of row ${row} is ${value}; ` +
         "the model produced a non-finite log-probability (diverged training? try a lower learning rate)",
     );
   }
@@ -39,40 +40,34 @@ export interface PolicyScores {
 
 /**
  * Computes p_i for every row. Throws NonFiniteLogpError on a non-finite
- * scored log-probability, and (default mode) UserError on a row with no
- * scored token: its p would be 0/0. Compat mode keeps the official
- * behaviour there: such a row scores p = 0 and still takes part.
+ * log-probability, and (default mode) UserError on a row with no scored
+ * token: its p would be 0/0. Compat mode keeps the official behaviour
+ * there: such a row scores p = 0 and still takes part, and |y_i| is the
+ * padded length for every row.
  */
-export function computePolicyScores(
-  batch: RrhfBatchLayout,
-  shape: LayoutShape,
-  opts: ResolvedLossOptions,
-): PolicyScores {
-  const { rows, T } = shape;
-  const { tokenLogps, labelMask } = batch;
+export function computePolicyScores(tokenLogps: LogpArray, batch: RrhfLossBatch, opts: ResolvedLossOptions): PolicyScores {
+  const rows = batch.scores.length;
+  const starts = batch.responseTokenStart;
   const policyScores = new Float64Array(rows);
   const logpSums = new Float64Array(rows);
   const scoredTokens = new Int32Array(rows);
   const lengthNorm = new Float64Array(rows);
   for (let r = 0; r < rows; r++) {
-    const base = r * T;
     let sum = 0;
-    let count = 0;
-    for (let t = 0; t < T; t++) {
-      if (labelMask[base + t] === 0) continue;
-      const v = tokenLogps[base + t];
-      if (!Number.isFinite(v)) throw new NonFiniteLogpError(r, t, v);
+    for (let k = starts[r]; k < starts[r + 1]; k++) {
+      const v = tokenLogps[k];
+      if (!Number.isFinite(v)) throw new NonFiniteLogpError(r, k - starts[r], v);
       sum += v;
-      count++;
     }
+    const count = starts[r + 1] - starts[r];
     if (count === 0 && opts.compat === "none") {
       throw new UserError(
-        `RRHF loss: row ${r} (query ${batch.rowQuery[r]}) has no scored tokens; ` +
+        `RRHF loss: row ${r} (query ${queryOfRow(batch.queryRowStart, r)}) has no scored tokens; ` +
           "its response was truncated away and cannot be ranked",
       );
     }
     // The official code divides by the padded length because it overwrote the -100 labels before counting them.
-    const length = opts.compat === "official" ? T : count;
+    const length = opts.compat === "official" ? batch.paddedLength : count;
     logpSums[r] = sum;
     scoredTokens[r] = count;
     lengthNorm[r] = Math.pow(length, opts.lengthPenalty);

@@ -11,7 +11,7 @@
  */
 import type { RrhfRecord } from "../data/record.js";
 import { UserError } from "../errors.js";
-import type { RrhfBatch } from "./collate.js";
+import { selectRows, type QueryBatch } from "./batch.js";
 
 /** Which responses to train on. */
 export type ResponseSelection = "all" | "only_use_provide" | "only_use_sample";
@@ -56,43 +56,15 @@ export function checkSameK(records: RrhfRecord[], nameOf: (i: number) => string 
 
 /**
  * Keeps the selected rows of each query in a collated batch, keeping
- * `seqLen` (the official code's padded length) unchanged.
+ * `paddedLength` (the official code's padded length) unchanged.
  */
-export function selectBatchRows(batch: RrhfBatch, mode: ResponseSelection): RrhfBatch {
+export function selectBatchRows(batch: QueryBatch, mode: ResponseSelection): QueryBatch {
   if (mode === "all") return batch;
   const keep: number[] = [];
-  const queryRowStart = new Int32Array(batch.queries + 1);
   for (let q = 0; q < batch.queries; q++) {
-    queryRowStart[q] = keep.length;
     const first = batch.queryRowStart[q];
     const [start, end] = selectedRange(batch.queryRowStart[q + 1] - first, mode, `query ${q} of the batch`);
     for (let r = first + start; r < first + end; r++) keep.push(r);
   }
-  queryRowStart[batch.queries] = keep.length;
-  const T = batch.seqLen;
-  const rowsOf = <A extends Int32Array | Uint8Array>(src: A, make: (n: number) => A): A => {
-    const out = make(keep.length * T);
-    keep.forEach((r, i) => out.set(src.subarray(r * T, (r + 1) * T), i * T));
-    return out;
-  };
-  const pick = <A extends Int32Array | Float64Array>(src: A, make: (n: number) => A): A => {
-    const out = make(keep.length);
-    keep.forEach((r, i) => (out[i] = src[r]));
-    return out;
-  };
-  const i32 = (n: number): Int32Array => new Int32Array(n);
-  return {
-    ...batch,
-    rows: keep.length,
-    input_ids: rowsOf(batch.input_ids, i32),
-    labels: rowsOf(batch.labels, i32),
-    attention_mask: rowsOf(batch.attention_mask, (n) => new Uint8Array(n)),
-    lengths: pick(batch.lengths, i32),
-    rowQuery: pick(batch.rowQuery, i32),
-    scores: pick(batch.scores, (n) => new Float64Array(n)),
-    responseIndex: pick(batch.responseIndex, i32),
-    responseStart: pick(batch.responseStart, i32),
-    scoredTokens: pick(batch.scoredTokens, i32),
-    queryRowStart,
-  };
+  return selectRows(batch, keep);
 }

@@ -12,7 +12,8 @@
 import type { CausalLM, ForwardOptions } from "../models/causal-lm.js";
 import type { RankingMetrics } from "../rrhf/metrics.js";
 import type { RrhfLossOptions } from "../rrhf/options.js";
-import { poolRanking, runMicroBatch, type StepBatch } from "./step.js";
+import type { QueryBatch } from "../tokenize/batch.js";
+import { poolRanking, runMicroBatch } from "./step.js";
 
 /** Evaluation results with the metric names of training lines (the logger adds `eval_`). */
 export interface EvalMetrics extends Record<string, number> {
@@ -34,7 +35,7 @@ export interface EvalMetrics extends Record<string, number> {
  */
 export function evaluate(
   model: CausalLM,
-  batches: Iterable<StepBatch>,
+  batches: Iterable<QueryBatch>,
   lossOptions: RrhfLossOptions,
   forwardOptions: ForwardOptions = {},
 ): EvalMetrics {

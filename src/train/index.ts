@@ -57,4 +57,4 @@ export {
 } from "./schedule.js";
 export { evaluate, type EvalMetrics } from "./eval.js";
 export { NONFINITE_TEST_ENV, train, type TrainIo, type TrainResult } from "./loop.js";
-export { trainStep, type StepBatch, type StepContext, type StepOutcome } from "./step.js";
+export { trainStep, type StepContext, type StepOutcome } from "./step.js";

@@ -47,6 +47,7 @@ import { dataOrderRngState, restoreCheckpoint } from "./run-resume.js";
 import { removeStaleFinalTemps, saveFinalModel, writeModelFiles } from "./run-save.js";
 import { LrSchedule } from "./schedule.js";
 import { trainStep, type StepContext } from "./step.js";
+import { rowTokens } from "../tokenize/batch.js";
 
 /**
  * Test hook: a comma-separated list of global steps (1-based) whose loss is
@@ -189,7 +190,7 @@ export async function train(config: TrainConfig, io: TrainIo = silentIo): Promis
       const micro = order.nextStep(config.gradient_accumulation_steps).map((b) => collateExamples(data, b.indices, dataSettings));
       const result = trainStep(ctx, micro, globalStep, forced.has(globalStep + 1));
       globalStep++;
-      for (const b of micro) tokensSeen += b.lengths.reduce((a, n) => a + n, 0);
+      for (const b of micro) tokensSeen += rowTokens(b);
       const epoch = order.epochProgress();
       if (result.applied) lastLog = logger.logStep(globalStep, epoch, result.metrics) ?? lastLog;
       else {

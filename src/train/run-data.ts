@@ -18,7 +18,8 @@ import { join } from "node:path";
 import { readRecords } from "../data/reader.js";
 import type { RrhfRecord } from "../data/record.js";
 import { UserError } from "../errors.js";
-import { collate, type RrhfBatch } from "../tokenize/collate.js";
+import type { QueryBatch } from "../tokenize/batch.js";
+import { collate } from "../tokenize/collate.js";
 import { encodeRecord, type CompatMode, type EncodedRecord } from "../tokenize/encode.js";
 import { emptyReport, formatTruncationReport, MAX_NAMED, mergeReports, type TruncationReport } from "../tokenize/report.js";
 import { checkSameK, selectBatchRows, selectResponses, type ResponseSelection } from "../tokenize/select.js";
@@ -131,14 +132,14 @@ export function dataWarnings(data: EncodedData, maxLength: number): string[] {
 }
 
 /** Collates the examples at `indices` into one batch (official mode: response selection after padding). */
-export function collateExamples(data: EncodedData, indices: readonly number[], s: DataSettings): RrhfBatch {
+export function collateExamples(data: EncodedData, indices: readonly number[], s: DataSettings): QueryBatch {
   const batch = collate(indices.map((i) => data.examples[i]), { padTokenId: data.padTokenId });
   const sel = selection(s);
   return compatMode(s) === "official" && sel !== "all" ? selectBatchRows(batch, sel) : batch;
 }
 
 /** The batches of a whole data set in file order (evaluation). */
-export function* fileOrderBatches(data: EncodedData, batchSize: number, s: DataSettings): Generator<RrhfBatch> {
+export function* fileOrderBatches(data: EncodedData, batchSize: number, s: DataSettings): Generator<QueryBatch> {
   for (let start = 0; start < data.examples.length; start += batchSize) {
     const indices: number[] = [];
     for (let i = start; i < Math.min(start + batchSize, data.examples.length); i++) indices.push(i);

@@ -12,25 +12,17 @@
  * if (out.applied) logger.logStep(globalStep + 1, epoch, out.metrics);
  * else logger.logSkipped(globalStep + 1, out.reason);
  */
-import type { CausalLM, ForwardOptions, TokenBatch } from "../models/causal-lm.js";
+import type { CausalLM, ForwardOptions } from "../models/causal-lm.js";
 import { rrhfLossWithGrad } from "../rrhf/loss.js";
 import { rankingMetrics, type RankingMetrics } from "../rrhf/metrics.js";
 import type { RrhfLossOptions } from "../rrhf/options.js";
 import { NonFiniteLogpError } from "../rrhf/scores.js";
-import { IGNORE_INDEX } from "../tokenize/collate.js";
+import { rowTokens, type QueryBatch } from "../tokenize/batch.js";
 import type { StepMetrics } from "./metrics-log.js";
 import type { NonFiniteGuard } from "./nonfinite-guard.js";
 import { clipGradNorm } from "./optim/clip.js";
 import type { Optimizer } from "./optim/types.js";
 import type { LrSchedule } from "./schedule.js";
-
-/** A collated micro-batch: what the model reads plus the loss's grouping and rewards (`RrhfBatch` is one). */
-export interface StepBatch extends TokenBatch {
-  /** [rows] query of each row; rows of one query contiguous. */
-  rowQuery: Int32Array;
-  /** [rows] reward of each row's response. */
-  scores: Float64Array;
-}
 
 /** What stays the same from step to step. */
 export interface StepContext {
@@ -57,18 +49,6 @@ export type StepOutcome =
   | { applied: true; metrics: StepMetrics; ranking: RankingMetrics }
   | { applied: false; reason: string; loss: number; gradNorm: number };
 
-/** 1 where a label is scored (response tokens and EOS), else 0. */
-export function labelMaskOf(batch: Pick<TokenBatch, "labels">): Uint8Array {
-  return Uint8Array.from(batch.labels, (l) => (l === IGNORE_INDEX ? 0 : 1));
-}
-
-/** Real tokens of a batch (attention mask ones), for tokens/s. */
-export function countTokens(batch: Pick<TokenBatch, "attention_mask">): number {
-  let n = 0;
-  for (let i = 0; i < batch.attention_mask.length; i++) if (batch.attention_mask[i] !== 0) n++;
-  return n;
-}
-
 /** Sums ranking counts of several batches (accuracy and margin pooled, as the metrics module defines them). */
 export function poolRanking(parts: readonly RankingMetrics[]): RankingMetrics {
   const sum = (k: "queries" | "pairs" | "correctPairs" | "tiedPairs" | "marginSum" | "marginQueries"): number =>
@@ -93,17 +73,16 @@ export function poolRanking(parts: readonly RankingMetrics[]): RankingMetrics {
  */
 export function runMicroBatch(
   model: CausalLM,
-  batch: StepBatch,
+  batch: QueryBatch,
   lossOptions: RrhfLossOptions,
   dLoss: number | null,
   forwardOptions: ForwardOptions = {},
 ): BatchLoss | null {
   const pass = model.forward(batch, { ...forwardOptions, grad: dLoss !== null });
   try {
-    const layout = { tokenLogps: pass.tokenLogps, labelMask: labelMaskOf(batch), rowQuery: batch.rowQuery, scores: batch.scores };
     let out: ReturnType<typeof rrhfLossWithGrad>;
     try {
-      out = rrhfLossWithGrad(layout, lossOptions, dLoss ?? 1);
+      out = rrhfLossWithGrad(pass.tokenLogps, batch, lossOptions, dLoss ?? 1);
     } catch (err) {
       if (err instanceof NonFiniteLogpError) return null;
       throw err;
@@ -114,7 +93,7 @@ export function runMicroBatch(
       loss: result.loss,
       rankLoss: result.rankLoss,
       sftLoss: result.sftLoss,
-      ranking: rankingMetrics(result.policyScores, batch.scores, result.queryStart),
+      ranking: rankingMetrics(result.policyScores, batch.scores, result.queryRowStart),
     };
   } finally {
     pass.release();
@@ -128,7 +107,7 @@ export function runMicroBatch(
  * loop, see `NONFINITE_TEST_ENV`). Throws the guard's UserError when too
  * many steps in a row were non-finite.
  */
-export function trainStep(ctx: StepContext, microBatches: readonly StepBatch[], globalStep: number, forceNonFinite = false): StepOutcome {
+export function trainStep(ctx: StepContext, microBatches: readonly QueryBatch[], globalStep: number, forceNonFinite = false): StepOutcome {
   const { model } = ctx;
   const grads = model.grads;
   if (grads === null) throw new Error("trainStep: the model was loaded without a gradient arena (trainable: false)");
@@ -142,7 +121,7 @@ export function trainStep(ctx: StepContext, microBatches: readonly StepBatch[], 
   const rankings: RankingMetrics[] = [];
   for (const mb of microBatches) {
     const out = runMicroBatch(model, mb, ctx.lossOptions, 1 / n, ctx.forwardOptions);
-    numTokens += countTokens(mb);
+    numTokens += rowTokens(mb);
     if (out === null) {
       loss = Number.NaN;
       break;

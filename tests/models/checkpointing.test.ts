@@ -18,7 +18,7 @@ import { weightLayout } from "../../src/models/hf/param-specs.js";
 import { LlamaModel } from "../../src/models/llama/model.js";
 import { loadCausalLM } from "../../src/models/registry.js";
 import { fixture } from "../helpers.js";
-import { runLayout, unequalBatch } from "./packed-batch.js";
+import { runLayout, unequalBatch, withHoles } from "./packed-batch.js";
 
 const MODELS = ["gpt2-tiny", "llama-tiny", "qwen2-tiny"] as const;
 const LAYOUTS = ["plain", "shared-prefix", "packed", "packed-shared-prefix"] as const;
@@ -35,8 +35,8 @@ for (const name of MODELS) {
   describe(`gradient checkpointing: ${name}`, () => {
     const model = loadCausalLM(fixture("models", name), { trainable: true });
     const V = model.config.vocabSize;
-    // A long query with k=3, a one-token query (nothing to share), k=4 with unequal lengths, and a padding row.
-    const batch = unequalBatch([[7, [3, 5, 1]], [1, [4, 2]], [5, [2, 6, 3, 4]]], V, { paddingRows: 1 });
+    // A long query with k=3, a one-token query (nothing to share), k=4 with unequal lengths.
+    const batch = unequalBatch([[7, [3, 5, 1]], [1, [4, 2]], [5, [2, 6, 3, 4]]], V);
 
     for (const layout of LAYOUTS) {
       test(`${layout}: identical log-probs and gradients`, () => {
@@ -49,8 +49,7 @@ for (const name of MODELS) {
     }
 
     test("a mask with holes (official compat) in the shared-prefix layout: identical", () => {
-      const holes = { ...batch, attention_mask: Uint8Array.from(batch.attention_mask) };
-      for (let r = 0; r < 3; r++) holes.attention_mask[r * holes.seqLen + 2] = 0;
+      const holes = withHoles(batch);
       for (const layout of ["plain", "shared-prefix"] as const) {
         const off = runLayout(model, holes, { layout });
         const on = runLayout(model, holes, { layout, gradientCheckpointing: true });

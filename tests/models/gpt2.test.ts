@@ -4,11 +4,13 @@ import type { CausalLM } from "../../src/models/causal-lm.js";
 import { Gpt2Model } from "../../src/models/gpt2/model.js";
 import { loadCausalLM } from "../../src/models/registry.js";
 import { fixture } from "../helpers.js";
-import { flatBatch, loadGolden } from "./parity-golden.js";
+import { buildQueryBatch } from "../../src/tokenize/batch.js";
+import { flatBatch, goldenQueryBatch, loadGolden } from "./parity-golden.js";
 import { untiedCopy, variantFolder } from "./parity-variants.js";
 
 const golden = loadGolden("gpt2-tiny");
-const batch = flatBatch(golden.batch);
+const batch = goldenQueryBatch(golden.batch);
+const padded = flatBatch(golden.batch);
 
 function gradsOf(model: CausalLM, seed = 1): Map<string, Float32Array> {
   assert.ok(model.grads);
@@ -29,7 +31,7 @@ test("an untied head equal to wte gives the same logits, and the tied gradient i
   const tied = loadCausalLM(fixture("models", "gpt2-tiny"), { trainable: true });
   const untied = loadCausalLM(untiedCopy("gpt2-tiny", "transformer.wte.weight"), { trainable: true });
   assert.ok(untied.params.has("lm_head.weight") && !tied.params.has("lm_head.weight"));
-  assert.deepEqual(untied.logits(batch), tied.logits(batch));
+  assert.deepEqual(untied.logits(padded), tied.logits(padded));
   const gt = gradsOf(tied);
   const gu = gradsOf(untied);
   const wte = gt.get("transformer.wte.weight");
@@ -67,11 +69,12 @@ test("a frozen model runs without gradients and refuses backward", () => {
 
 test("inputs the model cannot take are user errors", () => {
   const model = loadCausalLM(fixture("models", "gpt2-tiny"));
-  const badId = { ...batch, input_ids: Int32Array.from(batch.input_ids, (v, i) => (i === 5 ? 64 : v)) };
-  assert.throws(() => model.forward(badId, { grad: false }), /input_ids\[5\] = 64 is outside the vocabulary/);
-  const T = 65; // n_positions is 64
-  const long = { rows: 1, seqLen: T, input_ids: new Int32Array(T), attention_mask: new Uint8Array(T).fill(1), labels: new Int32Array(T).fill(1) };
+  const badId = { ...batch, responseIds: Int32Array.from(batch.responseIds, (v, i) => (i === 5 ? 64 : v)) };
+  assert.throws(() => model.forward(badId, { grad: false }), /responseIds\[5\] = 64 is outside the vocabulary/);
+  // n_positions is 64: a 60-token query and a 5-token response make a row of 65.
+  const long = buildQueryBatch([{ queryIds: new Array<number>(60).fill(1), responses: [{ ids: [1, 2, 3, 4, 5], score: 0 }] }], { padTokenId: 0 });
   assert.throws(() => model.forward(long, { grad: false }), /exceed n_positions 64/);
+  assert.throws(() => model.logits({ ...padded, input_ids: Int32Array.from(padded.input_ids, (v, i) => (i === 5 ? 64 : v)) }), /input_ids\[5\] = 64/);
 });
 
 test("an unsupported activation is refused when the model is built", () => {

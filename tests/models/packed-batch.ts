@@ -4,16 +4,15 @@
  * gradient, and a tolerance check between two layouts.
  */
 import assert from "node:assert/strict";
-import type { CausalLM, ForwardOptions, TokenBatch } from "../../src/models/causal-lm.js";
-
-export type Batch = TokenBatch & { rowQuery: Int32Array; attention_mask: Uint8Array };
+import type { CausalLM, ForwardOptions } from "../../src/models/causal-lm.js";
+import { buildQueryBatch, rowLength, type QueryBatch } from "../../src/tokenize/batch.js";
 
 /**
- * Rows for `queries` = [queryLength, [responseLengths]] (response lengths
- * count the EOS); ids from a fixed LCG, EOS `eos` last; right-padded to the
- * longest row + `extraPad`, plus `paddingRows` all-padding rows (rowQuery -1).
+ * Queries = [queryLength, [responseLengths]] (response lengths count the
+ * EOS); ids from a fixed LCG, EOS `eos` last; padded length the longest
+ * row + `extraPad` (what the plain layout computes).
  */
-export function unequalBatch(queries: [number, number[]][], V: number, opts: { eos?: number; extraPad?: number; paddingRows?: number } = {}): Batch {
+export function unequalBatch(queries: [number, number[]][], V: number, opts: { eos?: number; extraPad?: number } = {}): QueryBatch {
   const eos = opts.eos ?? 0;
   let seed = 2024;
   const next = () => {
@@ -22,30 +21,27 @@ export function unequalBatch(queries: [number, number[]][], V: number, opts: { e
     if (id === eos) id = (id + 1) % V;
     return id;
   };
-  const spec: { q: number; ids: number[]; qlen: number }[] = [];
-  queries.forEach(([qlen, resp], q) => {
-    const query = Array.from({ length: qlen }, next);
-    for (const n of resp) spec.push({ q, qlen, ids: [...query, ...Array.from({ length: n - 1 }, next), eos] });
-  });
-  const T = Math.max(...spec.map((r) => r.ids.length)) + (opts.extraPad ?? 2);
-  const rows = spec.length + (opts.paddingRows ?? 0);
-  const input_ids = new Int32Array(rows * T).fill(eos);
-  const labels = new Int32Array(rows * T).fill(-100);
-  const attention_mask = new Uint8Array(rows * T);
-  const rowQuery = new Int32Array(rows).fill(-1);
-  spec.forEach((r, i) => {
-    rowQuery[i] = r.q;
-    r.ids.forEach((id, t) => {
-      input_ids[i * T + t] = id;
-      attention_mask[i * T + t] = 1;
-      if (t >= r.qlen) labels[i * T + t] = id;
-    });
-  });
-  return { rows, seqLen: T, input_ids, labels, attention_mask, rowQuery };
+  const groups = queries.map(([qlen, resp]) => ({
+    queryIds: Array.from({ length: qlen }, next),
+    responses: resp.map((n, i) => ({ ids: [...Array.from({ length: n - 1 }, next), eos], score: i })),
+  }));
+  const longest = Math.max(...queries.flatMap(([qlen, resp]) => resp.map((n) => qlen + n)));
+  return buildQueryBatch(groups, { padTokenId: eos, paddedLength: longest + (opts.extraPad ?? 2) });
+}
+
+/**
+ * The batch in official compat mode with the pad id equal to the EOS (0):
+ * every EOS is masked out of attention, and token 2 of query 0 becomes the
+ * pad id, a hole inside the query its rows share.
+ */
+export function withHoles(batch: QueryBatch): QueryBatch {
+  const queryIds = Int32Array.from(batch.queryIds);
+  queryIds[2] = 0;
+  return { ...batch, compat: "official", padTokenId: 0, queryIds };
 }
 
 /** Log-probs and the gradient of Σ w·logp for fixed pseudo-random weights w (gradients zeroed first). */
-export function runLayout(model: CausalLM, batch: TokenBatch, opts: ForwardOptions): { logps: Float32Array; grads: Float32Array } {
+export function runLayout(model: CausalLM, batch: QueryBatch, opts: ForwardOptions): { logps: Float32Array; grads: Float32Array } {
   assert.ok(model.grads, "model must be trainable");
   model.grads.data.fill(0);
   const pass = model.forward(batch, opts);
@@ -69,18 +65,11 @@ export function assertSameNumbers(a: Float32Array, b: Float32Array, what: string
   }
 }
 
-/** Σ real lengths of the rows that have a scored label: the tokens a packed layout computes. */
-export function realTokens(batch: Batch): number {
-  const T = batch.seqLen;
+/** Σ real lengths of the rows that have a response token to score: the tokens a packed layout computes. */
+export function realTokens(batch: QueryBatch): number {
   let n = 0;
   for (let r = 0; r < batch.rows; r++) {
-    let scored = false;
-    let len = 0;
-    for (let t = 0; t < T; t++) {
-      if (batch.labels[r * T + t] !== -100) scored = true;
-      len += batch.attention_mask[r * T + t];
-    }
-    if (scored) n += len;
+    if (batch.responseTokenStart[r + 1] > batch.responseTokenStart[r]) n += rowLength(batch, r);
   }
   return n;
 }

@@ -45,12 +45,10 @@ for (const name of ["gpt2-tiny", "llama-tiny"] as const) {
     const be = countingBackend();
     const model = loadCausalLM(fixture("models", name), { backend: be, trainable: true });
     const { vocabSize: V, numLayers } = model.config;
-    const batch = unequalBatch([[14, [2, 9, 1]], [1, [5, 2]], [6, [1, 3, 8, 2]]], V, { paddingRows: 1 });
+    const batch = unequalBatch([[14, [2, 9, 1]], [1, [5, 2]], [6, [1, 3, 8, 2]]], V);
     const ntot = realTokens(batch);
-    const padded = batch.rows * batch.seqLen;
-
-    let scored = 0;
-    for (let i = 0; i < batch.labels.length; i++) if (batch.labels[i] !== -100) scored++;
+    const padded = batch.rows * batch.paddedLength;
+    const scored = batch.responseIds.length;
 
     /**
      * sgemm calls of a pass in `layout`, split into the body's and the LM
@@ -62,7 +60,7 @@ for (const name of ["gpt2-tiny", "llama-tiny"] as const) {
       be.calls.length = 0;
       const pass = model.forward(batch, { layout, grad: backward });
       const forwardCalls = be.calls.length;
-      if (backward) pass.backward(new Float32Array(padded).fill(1));
+      if (backward) pass.backward(new Float32Array(scored).fill(1));
       pass.release();
       const fwd = be.calls.slice(0, forwardCalls);
       const bwd = be.calls.slice(forwardCalls);

@@ -5,6 +5,7 @@
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { readSafetensors, type F32Tensor } from "../../src/io/safetensors.js";
+import { buildQueryBatch, type QueryBatch } from "../../src/tokenize/batch.js";
 import { fixture } from "../helpers.js";
 
 /** The fixture version these tests were written against. */
@@ -128,4 +129,35 @@ export function flatBatch(b: GoldenBatch): {
     labels: Int32Array.from(b.labels.flat()),
     rowQuery: Int32Array.from(b.row_query),
   };
+}
+
+/**
+ * The golden batch as the query-grouped batch the model reads: each query's
+ * ids once (the positions before its first label), each row's response
+ * (its labelled positions), the golden's padded length T; the trailing
+ * all-padding row has no query and is left out.
+ */
+export function goldenQueryBatch(b: GoldenBatch): QueryBatch {
+  const queries = Math.max(...b.row_query) + 1;
+  const groups = Array.from({ length: queries }, () => ({ queryIds: [] as number[], responses: [] as { ids: number[]; score: number }[] }));
+  b.row_query.forEach((q, r) => {
+    if (q < 0) return;
+    const first = b.labels[r].findIndex((l) => l !== -100);
+    const end = b.labels[r].length - [...b.labels[r]].reverse().findIndex((l) => l !== -100);
+    groups[q].queryIds = b.input_ids[r].slice(0, first);
+    groups[q].responses.push({ ids: b.input_ids[r].slice(first, end), score: b.scores[r] });
+  });
+  return buildQueryBatch(groups, { padTokenId: b.eos_token_id, paddedLength: b.T });
+}
+
+/** Ragged per-response values scattered into the padded [rows, T] layout of the golden tensors (zeros elsewhere). */
+export function paddedLogps(batch: QueryBatch, ragged: ArrayLike<number>, rows = batch.rows): Float32Array {
+  const T = batch.paddedLength;
+  const out = new Float32Array(rows * T);
+  for (let i = 0; i < batch.rows; i++) {
+    const q = batch.rowQuery[i];
+    const qLen = batch.queryIdStart[q + 1] - batch.queryIdStart[q];
+    for (let k = batch.responseTokenStart[i]; k < batch.responseTokenStart[i + 1]; k++) out[i * T + qLen + k - batch.responseTokenStart[i]] = ragged[k];
+  }
+  return out;
 }

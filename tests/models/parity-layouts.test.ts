@@ -8,46 +8,36 @@ import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { Graph } from "../../src/autodiff/graph.js";
 import { refBackend } from "../../src/kernels/ref/index.js";
-import type { CausalLM, ForwardOptions, TokenBatch } from "../../src/models/causal-lm.js";
+import type { CausalLM, ForwardOptions } from "../../src/models/causal-lm.js";
 import type { AttentionContext, BodyOutput } from "../../src/models/causal-lm-pass.js";
 import { Gpt2Model } from "../../src/models/gpt2/model.js";
 import { loadModelFolder, type HfModel } from "../../src/models/hf/folder.js";
 import { LlamaModel } from "../../src/models/llama/model.js";
 import { loadCausalLM } from "../../src/models/registry.js";
+import { buildQueryBatch, type QueryBatch } from "../../src/tokenize/batch.js";
 import { fixture } from "../helpers.js";
+import { withHoles } from "./packed-batch.js";
 
 const MODELS = ["gpt2-tiny", "llama-tiny", "qwen2-tiny"] as const;
 const TOL = 2e-5;
 
-/** Rows for `queries` = [queryLength, [responseLengths]]; ids from a fixed LCG, EOS 0 last; T = longest + 2. */
-function makeBatch(queries: [number, number[]][], V: number): TokenBatch & { rowQuery: Int32Array } {
+/** Queries = [queryLength, [responseLengths]]; ids from a fixed LCG, EOS 0 last; T = longest + 2. */
+function makeBatch(queries: [number, number[]][], V: number): QueryBatch {
   let seed = 12345;
   const next = () => {
     seed = (seed * 1103515245 + 12345) % 2147483648;
     return 1 + (seed % (V - 1));
   };
-  const rowsSpec: { q: number; ids: number[]; qlen: number }[] = [];
-  queries.forEach(([qlen, resp], q) => {
-    const query = Array.from({ length: qlen }, next);
-    for (const n of resp) rowsSpec.push({ q, qlen, ids: [...query, ...Array.from({ length: n - 1 }, next), 0] });
-  });
-  const T = Math.max(...rowsSpec.map((r) => r.ids.length)) + 2;
-  const rows = rowsSpec.length;
-  const input_ids = new Int32Array(rows * T);
-  const labels = new Int32Array(rows * T).fill(-100);
-  const attention_mask = new Uint8Array(rows * T);
-  rowsSpec.forEach((r, i) => {
-    r.ids.forEach((id, t) => {
-      input_ids[i * T + t] = id;
-      attention_mask[i * T + t] = 1;
-      if (t >= r.qlen) labels[i * T + t] = id;
-    });
-  });
-  return { rows, seqLen: T, input_ids, labels, attention_mask, rowQuery: Int32Array.from(rowsSpec, (r) => r.q) };
+  const groups = queries.map(([qlen, resp]) => ({
+    queryIds: Array.from({ length: qlen }, next),
+    responses: resp.map((n) => ({ ids: [...Array.from({ length: n - 1 }, next), 0] })),
+  }));
+  const longest = Math.max(...queries.flatMap(([qlen, resp]) => resp.map((n) => qlen + n)));
+  return buildQueryBatch(groups, { padTokenId: 0, paddedLength: longest + 2 });
 }
 
 /** Log-probs and the gradient of Σ w·logp for fixed pseudo-random weights w. */
-function run(model: CausalLM, batch: TokenBatch, opts: ForwardOptions): { logps: Float32Array; grads: Float32Array } {
+function run(model: CausalLM, batch: QueryBatch, opts: ForwardOptions): { logps: Float32Array; grads: Float32Array } {
   assert.ok(model.grads);
   model.grads.data.fill(0);
   const pass = model.forward(batch, opts);
@@ -89,29 +79,18 @@ for (const name of MODELS) {
     });
 
     test("a mask with holes (official compat: pad == eos masked) works in both layouts", () => {
-      const holes = { ...batch, attention_mask: Uint8Array.from(batch.attention_mask) };
-      // Mask each row's EOS key (the official code's input_ids != pad with pad == eos) and one query token.
-      for (let r = 0; r < holes.rows; r++) {
-        for (let t = 0; t < holes.seqLen; t++) if (holes.input_ids[r * holes.seqLen + t] === 0) holes.attention_mask[r * holes.seqLen + t] = 0;
-      }
-      for (let r = 0; r < 3; r++) holes.attention_mask[r * holes.seqLen + 2] = 0;
+      // Each row's EOS key masked (the official code's input_ids != pad with pad == eos) and one query token.
+      const holes = withHoles(batch);
       const a = run(model, holes, {});
       const b = run(model, holes, { layout: "shared-prefix" });
       assertNear(b.logps, a.logps, "logps");
       assertNear(b.grads, a.grads, "grads");
       // The hole at position 2 of query 0 must change that query's scores; the EOS holes alone change nothing.
-      const row0 = (x: Float32Array) => x.subarray(0, holes.seqLen);
+      const row0 = (x: Float32Array) => x.subarray(0, holes.responseTokenStart[1]);
       assert.ok(row0(a.logps).some((v, i) => Math.abs(v - row0(plain.logps)[i]) > 1e-4));
     });
   });
 }
-
-test("shared-prefix needs rowQuery", () => {
-  const model = loadCausalLM(fixture("models", "gpt2-tiny"), { trainable: true });
-  const { rowQuery, ...batch } = makeBatch([[3, [2, 2]]], model.config.vocabSize);
-  void rowQuery;
-  assert.throws(() => model.forward(batch, { layout: "shared-prefix" }), /rowQuery/);
-});
 
 /** Exposes the protected body so a test can run it in two pieces over a per-row cache. */
 function cachedVersusFull(name: string, make: (hf: HfModel) => DecoderLMProbe): void {

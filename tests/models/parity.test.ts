@@ -20,29 +20,15 @@ import {
   assertCloseScalar,
   checkFixtureVersion,
   flatBatch,
+  goldenQueryBatch,
   goldenTensor,
   loadGolden,
+  paddedLogps,
   type Golden,
   type GoldenScalars,
 } from "./parity-golden.js";
 
 const MODELS = ["gpt2-tiny", "llama-tiny", "qwen2-tiny"] as const;
-
-/** The loss reads only the query rows; the batch's trailing all-padding row is left out of it. */
-function lossInputs(golden: Golden, tokenLogps: Float32Array) {
-  const b = flatBatch(golden.batch);
-  const rows = golden.batch.row_query.filter((q) => q >= 0).length;
-  const T = b.seqLen;
-  return {
-    rows,
-    layout: {
-      tokenLogps: tokenLogps.subarray(0, rows * T),
-      labelMask: Uint8Array.from(b.labels.subarray(0, rows * T), (l) => (l === -100 ? 0 : 1)),
-      rowQuery: b.rowQuery.subarray(0, rows),
-      scores: Float64Array.from(golden.batch.scores.slice(0, rows)),
-    },
-  };
-}
 
 function checkScalars(actual: { rankLoss: number; sftLoss: number; loss: number; queryLoss: Float64Array }, expected: GoldenScalars, what: string): void {
   assertCloseScalar(actual.rankLoss, expected.rrhf_loss, `${what} rrhf_loss`);
@@ -53,20 +39,18 @@ function checkScalars(actual: { rankLoss: number; sftLoss: number; loss: number;
 
 /** Runs forward + RRHF loss + backward and compares everything with the golden. */
 function checkModel(model: CausalLM, golden: Golden, options: ForwardOptions, tag: string): void {
-  const batch = flatBatch(golden.batch);
-  const T = batch.seqLen;
+  const batch = goldenQueryBatch(golden.batch);
   assert.ok(model.grads);
   model.grads.data.fill(0);
   const pass = model.forward(batch, options);
   try {
-    assertClose(pass.tokenLogps, goldenTensor(golden, "token_logps").data, `${tag} token_logps`);
-    const { rows, layout } = lossInputs(golden, pass.tokenLogps);
-    const { result, dTokenLogps } = rrhfLossWithGrad(layout);
-    assertClose(result.policyScores, goldenTensor(golden, "p").data.subarray(0, rows), `${tag} policy scores p`);
+    // The golden holds [rows incl. its padding row, T] log-probs, zero where unscored: compare in that layout.
+    const allRows = golden.batch.row_query.length;
+    assertClose(paddedLogps(batch, pass.tokenLogps, allRows), goldenTensor(golden, "token_logps").data, `${tag} token_logps`);
+    const { result, dTokenLogps } = rrhfLossWithGrad(pass.tokenLogps, batch);
+    assertClose(result.policyScores, goldenTensor(golden, "p").data.subarray(0, batch.rows), `${tag} policy scores p`);
     checkScalars(result, golden.default, `${tag} default`);
-    const dAll = new Float32Array(batch.rows * T);
-    dAll.set(dTokenLogps);
-    pass.backward(dAll);
+    pass.backward(dTokenLogps);
   } finally {
     pass.release();
   }
@@ -118,10 +102,11 @@ for (const name of MODELS) {
 
     test("compat mode and other loss options match the golden", () => {
       const model = loadCausalLM(fixture("models", name));
-      const pass = model.forward(flatBatch(golden.batch), { grad: false });
-      const { layout } = lossInputs(golden, pass.tokenLogps);
+      const batch = goldenQueryBatch(golden.batch);
+      const pass = model.forward(batch, { grad: false });
+      const tokenLogps = pass.tokenLogps;
       pass.release();
-      const run = (opts: RrhfLossOptions) => rrhfLossWithGrad(layout, opts).result;
+      const run = (opts: RrhfLossOptions) => rrhfLossWithGrad(tokenLogps, batch, opts).result;
       checkScalars(run({ compat: "official" }), golden.compat_official, `${name} compat`);
       const lp = run({ lengthPenalty: 2, rrhfWeight: 3 });
       checkScalars(lp, golden.length_penalty_2_rrhf_weight_3, `${name} lp2`);

@@ -1,52 +1,63 @@
 /**
- * Builds RRHF batch layouts for tests from readable row descriptions.
- * Unscored positions are filled with NaN by default, so every test also
- * proves that the loss never reads them.
+ * Builds RRHF loss inputs for tests from readable row descriptions: ragged
+ * log-probs with the query-grouped batch's offsets, as the model's forward
+ * and the tokenize layer hand them to the loss.
  */
-import type { RrhfBatchLayout } from "../../src/rrhf/layout.js";
+import { rrhfLoss, rrhfLossWithGrad } from "../../src/rrhf/loss.js";
+import type { LogpArray, RrhfLossBatch } from "../../src/rrhf/layout.js";
+import type { RrhfLossOptions } from "../../src/rrhf/options.js";
 
 export interface RowSpec {
-  /** Query id of the row. */
+  /** Query of the row; rows of one query must be contiguous (they become one group). */
   query: number;
   /** Reward r_i. */
   score: number;
-  /** Log-probabilities of the scored positions, in order. */
+  /** Log-probabilities of the response's tokens, in order. */
   logps: number[];
-  /** Unscored positions before the response (the query); 1 by default (position 0 is never scored). */
+  /** Query tokens before the response (only the padded length depends on it); 1 by default. */
   prefix?: number;
 }
 
 export interface BuildOptions {
-  /** Padded length; by default the longest row. */
+  /** Padded length; by default the longest row (prefix + response). */
   T?: number;
-  /** Value of unscored positions. */
-  fill?: number;
   /** float32 (as the model produces) or float64 (for exact checks). */
   precision?: "f32" | "f64";
 }
 
-export function makeBatch(rows: RowSpec[], opts: BuildOptions = {}): RrhfBatchLayout {
-  const need = Math.max(...rows.map((r) => (r.prefix ?? 1) + r.logps.length));
+/** Ragged log-probs plus the offsets and rewards the loss reads. */
+export type TestBatch = RrhfLossBatch & { tokenLogps: LogpArray };
+
+export function makeBatch(rows: RowSpec[], opts: BuildOptions = {}): TestBatch {
+  const need = Math.max(0, ...rows.map((r) => (r.prefix ?? 1) + r.logps.length));
   const T = opts.T ?? need;
   if (T < need) throw new Error(`T = ${T} is shorter than the longest row (${need})`);
-  const fill = opts.fill ?? Number.NaN;
-  const n = rows.length * T;
-  const tokenLogps = opts.precision === "f64" ? new Float64Array(n) : new Float32Array(n);
-  tokenLogps.fill(fill);
-  const labelMask = new Uint8Array(n);
-  rows.forEach((row, r) => {
-    const start = r * T + (row.prefix ?? 1);
-    row.logps.forEach((v, t) => {
-      tokenLogps[start + t] = v;
-      labelMask[start + t] = 1;
-    });
+  const flat = rows.flatMap((r) => r.logps);
+  const tokenLogps = opts.precision === "f64" ? Float64Array.from(flat) : Float32Array.from(flat);
+  const responseTokenStart = new Int32Array(rows.length + 1);
+  rows.forEach((r, i) => (responseTokenStart[i + 1] = responseTokenStart[i] + r.logps.length));
+  const starts: number[] = [];
+  rows.forEach((r, i) => {
+    if (i === 0 || r.query !== rows[i - 1].query) starts.push(i);
   });
+  starts.push(rows.length);
   return {
     tokenLogps,
-    labelMask,
-    rowQuery: Int32Array.from(rows.map((r) => r.query)),
+    responseTokenStart,
+    queryRowStart: Int32Array.from(starts),
     scores: Float64Array.from(rows.map((r) => r.score)),
+    paddedLength: T,
   };
+}
+
+/** `rrhfLoss` on a test batch. */
+export function lossOf(b: TestBatch, options?: RrhfLossOptions): ReturnType<typeof rrhfLoss> {
+  return rrhfLoss(b.tokenLogps, b, options);
+}
+
+/** `rrhfLossWithGrad` on a test batch. */
+export function lossWithGradOf(b: TestBatch, options?: RrhfLossOptions, dLoss?: number): ReturnType<typeof rrhfLossWithGrad> {
+  return rrhfLossWithGrad(b.tokenLogps, b, options, dLoss);
 }
 
 /** Asserts |actual − expected| <= tol with a readable message. */

@@ -1,8 +1,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { rrhfLoss } from "../../src/rrhf/loss.js";
 import { rankingMetrics, RrhfMetricsAccumulator } from "../../src/rrhf/metrics.js";
-import { close, makeBatch } from "./batch.js";
+import { close, lossOf, makeBatch } from "./batch.js";
 
 test("ranking accuracy and margin on a hand case with reward ties and policy ties", () => {
   // Query A, r = [3, 2, 1, 1], p = [−1, −0.5, −2, −3]:
@@ -35,8 +34,8 @@ test("metrics from a loss result: the spec example's policy agrees on 5 of 15 pa
   const p = [-1.834, -1.5368, -2.0713, -1.2388, -2.1106, -0.4438];
   const r = [-0.6064, -0.5854, -0.5791, -0.728, -2.1777, -2.543];
   const batch = makeBatch(p.map((v, i) => ({ query: 0, score: r[i], logps: [v] })), { precision: "f64" });
-  const out = rrhfLoss(batch);
-  const m = rankingMetrics(out.policyScores, batch.scores, out.queryStart);
+  const out = lossOf(batch);
+  const m = rankingMetrics(out.policyScores, batch.scores, out.queryRowStart);
   // 15 pairs, 10 are active in the loss (p in the wrong order) → 5 right.
   assert.equal(m.pairs, 15);
   assert.equal(m.correctPairs, 5);
@@ -79,8 +78,8 @@ test("the accumulator over steps from real loss results", () => {
     { query: 0, score: 0, logps: [-3] },
   ]);
   for (const b of [b1, b2]) {
-    const out = rrhfLoss(b);
-    acc.add(out, rankingMetrics(out.policyScores, b.scores, out.queryStart));
+    const out = lossOf(b);
+    acc.add(out, rankingMetrics(out.policyScores, b.scores, out.queryRowStart));
   }
   const s = acc.summary();
   assert.ok(s !== null);

@@ -1,9 +1,9 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { UserError } from "../../src/errors.js";
-import { rrhfLoss, rrhfLossBackward } from "../../src/rrhf/loss.js";
+import { rrhfLossBackward } from "../../src/rrhf/loss.js";
 import { NonFiniteLogpError } from "../../src/rrhf/scores.js";
-import { makeBatch } from "./batch.js";
+import { lossOf, makeBatch } from "./batch.js";
 
 const good = () =>
   makeBatch([
@@ -14,40 +14,46 @@ const good = () =>
 test("NaN or ±Infinity at a scored position throws NonFiniteLogpError (a UserError) naming it", () => {
   for (const bad of [Number.NaN, Number.NEGATIVE_INFINITY, Number.POSITIVE_INFINITY]) {
     const batch = good();
-    batch.tokenLogps[2] = bad; // row 0, position 2 (scored)
+    batch.tokenLogps[1] = bad; // row 0, its token 1
     assert.throws(
-      () => rrhfLoss(batch),
+      () => lossOf(batch),
       (e: unknown) =>
         e instanceof NonFiniteLogpError &&
         e instanceof UserError &&
         e.row === 0 &&
-        e.position === 2 &&
-        e.message.includes(`tokenLogps[row 0, position 2] is ${bad}`),
+        e.position === 1 &&
+        e.message.includes(`the log-prob of token 1 of row 0 is ${bad}`),
     );
   }
 });
 
-test("non-finite values at unscored positions are ignored in both modes", () => {
+test("the loss reads only the ragged entries its offsets name: padding never reaches it", () => {
+  // The padded length is a number (official mode's |y|), not positions holding values.
   const batch = good();
-  assert.ok(Number.isNaN(batch.tokenLogps[0])); // makeBatch fills unscored positions with NaN
-  batch.tokenLogps[5] = Number.NEGATIVE_INFINITY; // row 1, position 2: padding
-  assert.ok(Number.isFinite(rrhfLoss(batch).loss));
-  assert.ok(Number.isFinite(rrhfLoss(batch, { compat: "official" }).loss));
+  assert.equal(batch.tokenLogps.length, 3);
+  assert.ok(Number.isFinite(lossOf(batch).loss));
+  assert.ok(Number.isFinite(lossOf({ ...batch, paddedLength: 40 }, { compat: "official" }).loss));
 });
 
 test("a non-finite reward is a user error naming the row", () => {
   const batch = good();
   batch.scores[1] = Number.NaN;
-  assert.throws(() => rrhfLoss(batch), (e: unknown) => e instanceof UserError && /reward of row 1 \(query 0\) is NaN/.test(e.message));
+  assert.throws(() => lossOf(batch), (e: unknown) => e instanceof UserError && /reward of row 1 \(query 0\) is NaN/.test(e.message));
 });
 
 test("an empty batch and bad options are user errors", () => {
-  const empty = { tokenLogps: new Float32Array(0), labelMask: new Uint8Array(0), rowQuery: new Int32Array(0), scores: new Float64Array(0) };
-  assert.throws(() => rrhfLoss(empty), (e: unknown) => e instanceof UserError && /no rows/.test(e.message));
-  assert.throws(() => rrhfLoss(good(), { lengthPenalty: Number.NaN }), /lengthPenalty must be a finite number/);
-  assert.throws(() => rrhfLoss(good(), { rrhfWeight: -1 }), /rrhfWeight must be a finite number >= 0/);
+  const empty = {
+    tokenLogps: new Float32Array(0),
+    queryRowStart: Int32Array.of(0),
+    responseTokenStart: Int32Array.of(0),
+    scores: new Float64Array(0),
+    paddedLength: 0,
+  };
+  assert.throws(() => lossOf(empty), (e: unknown) => e instanceof UserError && /no rows/.test(e.message));
+  assert.throws(() => lossOf(good(), { lengthPenalty: Number.NaN }), /lengthPenalty must be a finite number/);
+  assert.throws(() => lossOf(good(), { rrhfWeight: -1 }), /rrhfWeight must be a finite number >= 0/);
   const bogus = JSON.parse('{"compat":"paper"}') as { compat: "official" };
-  assert.throws(() => rrhfLoss(good(), bogus), /compat must be "none" or "official"/);
+  assert.throws(() => lossOf(good(), bogus), /compat must be "none" or "official"/);
 });
 
 test("an extreme length penalty that overflows is reported, not returned as a loss", () => {
@@ -58,23 +64,18 @@ test("an extreme length penalty that overflows is reported, not returned as a lo
   ]);
   for (const lengthPenalty of [-2000, 2000]) {
     assert.throws(
-      () => rrhfLoss(batch, { lengthPenalty }),
+      () => lossOf(batch, { lengthPenalty }),
       (e: unknown) => e instanceof UserError && e.message.includes(`makes 2^${lengthPenalty} = `),
     );
   }
 });
 
-test("shape mismatches and split queries are programming errors (RangeError)", () => {
+test("offsets that disagree with the arrays are programming errors (RangeError)", () => {
   const b = good();
-  assert.throws(() => rrhfLoss({ ...b, scores: new Float64Array(3) }), RangeError);
-  assert.throws(() => rrhfLoss({ ...b, labelMask: new Uint8Array(2) }), RangeError);
-  assert.throws(() => rrhfLoss({ ...b, tokenLogps: new Float32Array(7), labelMask: new Uint8Array(7) }), RangeError);
-  const split = makeBatch([
-    { query: 0, score: 1, logps: [-1] },
-    { query: 1, score: 1, logps: [-1] },
-    { query: 0, score: 0, logps: [-1] },
-  ]);
-  assert.throws(() => rrhfLoss(split), /query 0 appears again at row 2/);
-  const out = rrhfLoss(b);
+  assert.throws(() => lossOf({ ...b, scores: new Float64Array(3) }), RangeError);
+  assert.throws(() => lossOf({ ...b, tokenLogps: new Float32Array(7) }), RangeError);
+  assert.throws(() => lossOf({ ...b, responseTokenStart: Int32Array.from([0, 2, 1]), tokenLogps: new Float32Array(1) }), /decreases at row 1/);
+  assert.throws(() => lossOf({ ...b, queryRowStart: Int32Array.from([0, 1]) }), /queryRowStart must run from 0 to 2/);
+  const out = lossOf(b);
   assert.throws(() => rrhfLossBackward(new Float32Array(5), b, out), RangeError);
 });

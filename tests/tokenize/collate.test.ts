@@ -1,7 +1,8 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { UserError } from "../../src/errors.js";
-import { collate, IGNORE_INDEX } from "../../src/tokenize/collate.js";
+import { IGNORE_INDEX, paddedRows, queryLength, responseLength, rowLength, type QueryBatch } from "../../src/tokenize/batch.js";
+import { collate } from "../../src/tokenize/collate.js";
 import { encodeRecord } from "../../src/tokenize/encode.js";
 import { checkSameK, selectBatchRows, selectResponses } from "../../src/tokenize/select.js";
 import { G, L, gpt2, llama, withConfig, GPT2_DIR } from "./tokenizers.js";
@@ -10,22 +11,31 @@ const X = IGNORE_INDEX;
 const REC_A = { query: "Hello", responses: [" world!", " there"], scores: [1, 0] };
 const REC_B = { query: "The cat sat on the mat", responses: [" Hello"], scores: [0.5] };
 
+/** Per-row values of a batch. */
+const perRow = (b: QueryBatch, f: (b: QueryBatch, i: number) => number): number[] => Array.from({ length: b.rows }, (_, i) => f(b, i));
+
 test("paper mode, GPT-2: exact ids, HF-style labels, mask from lengths although pad == EOS", async () => {
   const tok = await gpt2();
   const b = collate([encodeRecord(tok, REC_A)], { padTokenId: tok.special.pad_token_id });
   assert.equal(b.compat, "paper");
-  assert.deepEqual([b.rows, b.seqLen, b.queries], [2, 4, 1]);
-  assert.deepEqual([...b.input_ids], [G.Hello, G._world, G.bang, G.eot, G.Hello, G._there, G.eot, G.eot]);
-  assert.deepEqual([...b.labels], [X, G._world, G.bang, G.eot, X, G._there, G.eot, X]);
-  assert.deepEqual([...b.attention_mask], [1, 1, 1, 1, 1, 1, 1, 0]); // the EOS at row 1, t=2 is attended
-  assert.deepEqual([...b.lengths], [4, 3]);
+  assert.deepEqual([b.rows, b.paddedLength, b.queries], [2, 4, 1]);
+  // The grouped form: the query once, the responses (with EOS) back to back with their offsets.
+  assert.deepEqual([...b.queryIds], [G.Hello]);
+  assert.deepEqual([...b.responseIds], [G._world, G.bang, G.eot, G._there, G.eot]);
+  assert.deepEqual([...b.responseTokenStart], [0, 3, 5]);
+  const p = paddedRows(b);
+  assert.equal(p.seqLen, 4);
+  assert.deepEqual([...p.input_ids], [G.Hello, G._world, G.bang, G.eot, G.Hello, G._there, G.eot, G.eot]);
+  assert.deepEqual([...p.labels], [X, G._world, G.bang, G.eot, X, G._there, G.eot, X]);
+  assert.deepEqual([...p.attention_mask], [1, 1, 1, 1, 1, 1, 1, 0]); // the EOS at row 1, t=2 is attended
+  assert.deepEqual(perRow(b, rowLength), [4, 3]);
   assert.deepEqual([...b.scores], [1, 0]);
-  assert.deepEqual([...b.scoredTokens], [3, 2]);
+  assert.deepEqual(perRow(b, responseLength), [3, 2]);
 });
 
 test("official mode, GPT-2: mask = input_ids != pad, so an EOS equal to the pad is masked out", async () => {
   const tok = await gpt2();
-  const b = collate([encodeRecord(tok, REC_A, { compat: "official" })], { padTokenId: tok.special.pad_token_id });
+  const b = paddedRows(collate([encodeRecord(tok, REC_A, { compat: "official" })], { padTokenId: tok.special.pad_token_id }));
   assert.deepEqual([...b.input_ids], [G.Hello, G._world, G.bang, G.eot, G.Hello, G._there, G.eot, G.eot]);
   assert.deepEqual([...b.labels], [X, G._world, G.bang, G.eot, X, G._there, G.eot, X]);
   assert.deepEqual([...b.attention_mask], [1, 1, 1, 0, 1, 1, 0, 0]);
@@ -33,9 +43,11 @@ test("official mode, GPT-2: mask = input_ids != pad, so an EOS equal to the pad 
 
 test("official mode with a pad distinct from EOS masks only the padding", () => {
   const tok = withConfig(GPT2_DIR, { eos_token: "<|endoftext|>", pad_token: "!" });
-  const b = collate([encodeRecord(tok, { query: "Hello", responses: [" world", " there world"], scores: [1, 0] }, { compat: "official" })], {
-    padTokenId: tok.special.pad_token_id,
-  });
+  const b = paddedRows(
+    collate([encodeRecord(tok, { query: "Hello", responses: [" world", " there world"], scores: [1, 0] }, { compat: "official" })], {
+      padTokenId: tok.special.pad_token_id,
+    }),
+  );
   assert.deepEqual([...b.input_ids], [G.Hello, G._world, G.eot, G.bang, G.Hello, G._there, G._world, G.eot]);
   assert.deepEqual([...b.attention_mask], [1, 1, 1, 0, 1, 1, 1, 1]);
 });
@@ -44,11 +56,11 @@ test("Llama-family rows: paper mode vs official mode (repeated BOS, masked EOS)"
   const tok = await llama();
   const rec = { query: "Hello", responses: ["world"], scores: [0] };
   const pad = { padTokenId: tok.special.pad_token_id };
-  const paper = collate([encodeRecord(tok, rec)], pad);
+  const paper = paddedRows(collate([encodeRecord(tok, rec)], pad));
   assert.deepEqual([...paper.input_ids], [L.bos, L._Hello, L._world, L.eos]);
   assert.deepEqual([...paper.labels], [X, X, L._world, L.eos]);
   assert.deepEqual([...paper.attention_mask], [1, 1, 1, 1]);
-  const official = collate([encodeRecord(tok, rec, { compat: "official" })], pad);
+  const official = paddedRows(collate([encodeRecord(tok, rec, { compat: "official" })], pad));
   assert.deepEqual([...official.input_ids], [L.bos, L._Hello, L.bos, L._world, L.eos]);
   assert.deepEqual([...official.labels], [X, X, L.bos, L._world, L.eos]);
   assert.deepEqual([...official.attention_mask], [1, 1, 1, 1, 0]);
@@ -57,19 +69,22 @@ test("Llama-family rows: paper mode vs official mode (repeated BOS, masked EOS)"
 test("several queries with different k in one batch: row maps, query lengths, response starts", async () => {
   const tok = await gpt2();
   const b = collate([encodeRecord(tok, REC_A), encodeRecord(tok, REC_B)], { padTokenId: G.eot });
-  assert.deepEqual([b.rows, b.seqLen, b.queries], [3, 8, 2]);
+  assert.deepEqual([b.rows, b.paddedLength, b.queries], [3, 8, 2]);
   assert.deepEqual([...b.rowQuery], [0, 0, 1]);
   assert.deepEqual([...b.queryRowStart], [0, 2, 3]);
-  assert.deepEqual([...b.queryLengths], [1, 6]);
-  assert.deepEqual([...b.responseStart], [1, 1, 6]);
-  assert.deepEqual([...b.lengths], [4, 3, 8]);
+  assert.deepEqual([queryLength(b, 0), queryLength(b, 1)], [1, 6]);
+  assert.deepEqual([...b.queryIdStart], [0, 1, 7]);
+  assert.deepEqual([...b.responseTokenStart], [0, 3, 5, 7]);
+  assert.deepEqual(perRow(b, rowLength), [4, 3, 8]);
   assert.deepEqual([...b.scores], [1, 0, 0.5]);
+  assert.deepEqual([...b.responseIndex], [0, 1, 0]);
+  const p = paddedRows(b);
   const row = (a: Int32Array | Uint8Array, r: number): number[] => [...a.subarray(r * 8, (r + 1) * 8)];
-  assert.deepEqual(row(b.input_ids, 2), [G.The, G._cat, G._sat, G._on, G._the, G._mat, G._Hello, G.eot]);
-  assert.deepEqual(row(b.labels, 2), [X, X, X, X, X, X, G._Hello, G.eot]);
-  assert.deepEqual(row(b.input_ids, 1), [G.Hello, G._there, G.eot, G.eot, G.eot, G.eot, G.eot, G.eot]);
-  assert.deepEqual(row(b.attention_mask, 1), [1, 1, 1, 0, 0, 0, 0, 0]);
-  assert.deepEqual(row(b.labels, 1), [X, G._there, G.eot, X, X, X, X, X]);
+  assert.deepEqual(row(p.input_ids, 2), [G.The, G._cat, G._sat, G._on, G._the, G._mat, G._Hello, G.eot]);
+  assert.deepEqual(row(p.labels, 2), [X, X, X, X, X, X, G._Hello, G.eot]);
+  assert.deepEqual(row(p.input_ids, 1), [G.Hello, G._there, G.eot, G.eot, G.eot, G.eot, G.eot, G.eot]);
+  assert.deepEqual(row(p.attention_mask, 1), [1, 1, 1, 0, 0, 0, 0, 0]);
+  assert.deepEqual(row(p.labels, 1), [X, G._there, G.eot, X, X, X, X, X]);
 });
 
 test("a query whose responses were all emptied has no rows but keeps its place", async () => {
@@ -102,14 +117,14 @@ test("selectBatchRows keeps the padded length of the full batch, as the official
   const tok = await gpt2();
   const rec = { query: "Hello", responses: [" world! world", " there", " world"], scores: [0, 1, 2] };
   const full = collate([encodeRecord(tok, rec, { compat: "official" })], { padTokenId: G.eot });
-  assert.equal(full.seqLen, 5);
+  assert.equal(full.paddedLength, 5);
   const b = selectBatchRows(full, "only_use_provide");
-  assert.deepEqual([b.rows, b.seqLen], [2, 5]);
-  assert.deepEqual([...b.input_ids], [G.Hello, G._there, G.eot, G.eot, G.eot, G.Hello, G._world, G.eot, G.eot, G.eot]);
+  assert.deepEqual([b.rows, b.paddedLength], [2, 5]);
+  assert.deepEqual([...paddedRows(b).input_ids], [G.Hello, G._there, G.eot, G.eot, G.eot, G.Hello, G._world, G.eot, G.eot, G.eot]);
   assert.deepEqual([...b.scores], [1, 2]);
   assert.deepEqual([...b.responseIndex], [1, 2]);
   assert.deepEqual([...b.queryRowStart], [0, 2]);
-  const s = selectBatchRows(full, "only_use_sample");
+  const s = paddedRows(selectBatchRows(full, "only_use_sample"));
   assert.deepEqual([...s.labels], [X, G._world, G.bang, G._world, G.eot]);
   assert.deepEqual([...s.attention_mask], [1, 1, 1, 1, 0]);
 });

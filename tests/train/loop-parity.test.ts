@@ -17,9 +17,10 @@ import { loadCausalLM } from "../../src/models/registry.js";
 import { NonFiniteGuard } from "../../src/train/nonfinite-guard.js";
 import { createOptimizer, segmentsFromSpecs, type OptimizerName } from "../../src/train/optim/index.js";
 import { LrSchedule } from "../../src/train/schedule.js";
-import { trainStep, type StepBatch } from "../../src/train/step.js";
+import type { QueryBatch } from "../../src/tokenize/batch.js";
+import { trainStep } from "../../src/train/step.js";
 import { fixture } from "../helpers.js";
-import { assertClose, flatBatch, loadGolden } from "../models/parity-golden.js";
+import { assertClose, goldenQueryBatch, loadGolden } from "../models/parity-golden.js";
 
 const VERSION = 1;
 const SCRIPT = "/usr/bin/python3 tests/reference/make_train_golden.py";
@@ -46,26 +47,12 @@ interface Meta {
 const meta = JSON.parse(readFileSync(fixture("train", "gpt2-tiny-steps.json"), "utf8")) as Meta;
 const after = readSafetensors(fixture("train", "gpt2-tiny-steps.safetensors"));
 
-/** The rows of the golden batch whose query is in `queries`, as a micro-batch. */
-function microBatch(queries: number[]): StepBatch {
-  const golden = loadGolden("gpt2-tiny");
-  const b = flatBatch(golden.batch);
-  const T = b.seqLen;
-  const rows = golden.batch.row_query.flatMap((q, r) => (queries.includes(q) ? [r] : []));
-  const take = (src: Int32Array): Int32Array => {
-    const out = new Int32Array(rows.length * T);
-    rows.forEach((r, i) => out.set(src.subarray(r * T, (r + 1) * T), i * T));
-    return out;
-  };
-  return {
-    rows: rows.length,
-    seqLen: T,
-    input_ids: take(b.input_ids),
-    attention_mask: take(b.attention_mask),
-    labels: take(b.labels),
-    rowQuery: Int32Array.from(rows, (r) => golden.batch.row_query[r]),
-    scores: Float64Array.from(rows, (r) => golden.batch.scores[r]),
-  };
+/** The rows of the golden batch whose query is in `queries`, as a micro-batch (the golden's padded length kept). */
+function microBatch(queries: number[]): QueryBatch {
+  const b = loadGolden("gpt2-tiny").batch;
+  const keep = b.row_query.map((q) => (queries.includes(q) ? q : -1));
+  const renumber = new Map([...new Set(keep.filter((q) => q >= 0))].map((q, i) => [q, i]));
+  return goldenQueryBatch({ ...b, row_query: keep.map((q) => (q < 0 ? -1 : (renumber.get(q) ?? -1))) });
 }
 
 /**

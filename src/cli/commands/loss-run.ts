@@ -10,7 +10,6 @@ import { encodeRecord } from "../../tokenize/encode.js";
 import { emptyReport, formatTruncationReport, mergeReports } from "../../tokenize/report.js";
 import { loadTokenizer, type RrhfTokenizer } from "../../tokenize/tokenizer.js";
 import { padIdOf, requireChatTemplate } from "../../train/run-data.js";
-import { labelMaskOf } from "../../train/step.js";
 import type { CliIo } from "../main.js";
 import type { LossFlags, QueryLoss } from "./loss.js";
 
@@ -21,15 +20,7 @@ function queryLoss(model: CausalLM, tok: RrhfTokenizer, flags: LossFlags, line: 
   const batch = collate([enc], { padTokenId: padIdOf(tok) });
   const pass = model.forward(batch, { grad: false, layout: flags.layout });
   try {
-    const result = rrhfLoss(
-      {
-        tokenLogps: pass.tokenLogps,
-        labelMask: labelMaskOf(batch),
-        rowQuery: batch.rowQuery,
-        scores: batch.scores,
-      },
-      { lengthPenalty: flags.lengthPenalty, rrhfWeight: flags.rrhfWeight, compat: flags.compat === "official" ? "official" : "none" },
-    );
+    const result = rrhfLoss(pass.tokenLogps, batch, { lengthPenalty: flags.lengthPenalty, rrhfWeight: flags.rrhfWeight, compat: flags.compat === "official" ? "official" : "none" });
     for (let r = 0; r < batch.rows; r++) scores[batch.responseIndex[r]] = result.policyScores[r];
     return { line, scores, rrhf_loss: result.rankLoss, sft_loss: result.sftLoss, loss: result.loss };
   } finally {
