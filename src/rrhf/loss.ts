@@ -65,13 +65,13 @@ function rankedQueries(queryRowStart: Int32Array): number {
 export function rrhfLoss(tokenLogps: LogpArray, batch: RrhfLossBatch, options: RrhfLossOptions = {}): RrhfLossResult {
   const opts = resolveLossOptions(options);
   const rows = checkLossBatch(tokenLogps, batch);
-  const queryStart = batch.queryRowStart;
+  const { queryRowStart } = batch;
   const T = batch.paddedLength;
-  const ranked = rankedQueries(queryStart);
+  const ranked = rankedQueries(queryRowStart);
   const ps = computePolicyScores(tokenLogps, batch, opts);
   const p = ps.policyScores;
   const r = batch.scores;
-  const nq = queryCount(queryStart);
+  const nq = queryCount(queryRowStart);
   const queryRankLoss = new Float64Array(nq);
   const querySftLoss = new Float64Array(nq);
   const queryLoss = new Float64Array(nq);
@@ -80,8 +80,8 @@ export function rrhfLoss(tokenLogps: LogpArray, batch: RrhfLossBatch, options: R
   let rankSum = 0;
   let sftSum = 0;
   for (let q = 0; q < nq; q++) {
-    const lo = queryStart[q];
-    const hi = queryStart[q + 1];
+    const lo = queryRowStart[q];
+    const hi = queryRowStart[q + 1];
     let rank = 0;
     let best = lo;
     for (let i = lo; i < hi; i++) {
@@ -126,7 +126,7 @@ export function rrhfLoss(tokenLogps: LogpArray, batch: RrhfLossBatch, options: R
     querySftLoss,
     queryLoss,
     bestRow,
-    queryRowStart: queryStart,
+    queryRowStart,
     rankGradCoef,
     rows,
     tokens: tokenLogps.length,
