@@ -1,5 +1,5 @@
 /** The RRHF loss, its metrics and settings; re-exported from the package's public API. */
-export { checkLossBatch, type LogpArray, type RrhfLossBatch } from "./layout.js";
+export type { LogpArray, RrhfLossBatch } from "./layout.js";
 export {
   DEFAULT_LENGTH_PENALTY,
   DEFAULT_RRHF_WEIGHT,

@@ -41,7 +41,7 @@ export interface RrhfLossResult extends PolicyScores {
   querySftLoss: Float64Array;
   /** [queries] rrhfWeight · L_rank(q) + L_sft(q). */
   queryLoss: Float64Array;
-  /** [queries] row index (in the batch) of the SFT target of each query. */
+  /** [queries] row index (in the batch) of the SFT target of each query; -1 for a query with no row. */
   bestRow: Int32Array;
   /** [queries + 1] the batch's queryRowStart: query q owns rows queryRowStart[q] .. queryRowStart[q+1]-1. */
   queryRowStart: Int32Array;

@@ -260,6 +260,7 @@ export function checkQueryBatch(batch: QueryBatch, vocabSize: number): void {
   if (batch.queryRowStart[queries] !== rows || batch.queryIdStart[queries] !== batch.queryIds.length) fail("query offsets do not end at the array sizes");
   if (batch.responseTokenStart[rows] !== batch.responseIds.length) fail("responseTokenStart does not end at responseIds.length");
   for (let q = 0; q < queries; q++) {
+    if (batch.queryRowStart[q + 1] < batch.queryRowStart[q] || batch.queryIdStart[q + 1] < batch.queryIdStart[q]) fail(`query offsets decrease at query ${q}`);
     for (let i = batch.queryRowStart[q]; i < batch.queryRowStart[q + 1]; i++) if (batch.rowQuery[i] !== q) fail(`rowQuery[${i}] is not ${q}`);
   }
   for (let i = 0; i < rows; i++) {

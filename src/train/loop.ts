@@ -31,6 +31,7 @@ import { UserError } from "../errors.js";
 import { getBackend } from "../kernels/select.js";
 import { loadModelFolder } from "../models/hf/folder.js";
 import { createCausalLM } from "../models/registry.js";
+import { rowTokens } from "../tokenize/batch.js";
 import { loadTokenizer } from "../tokenize/tokenizer.js";
 import { saveCheckpoint, type LogEntry, type TrainerState } from "./checkpoint.js";
 import { listCheckpoints, pruneCheckpoints, removeStaleCheckpointTemps, resolveResumeCheckpoint } from "./checkpoint-dir.js";
@@ -47,7 +48,6 @@ import { dataOrderRngState, restoreCheckpoint } from "./run-resume.js";
 import { removeStaleFinalTemps, saveFinalModel, writeModelFiles } from "./run-save.js";
 import { LrSchedule } from "./schedule.js";
 import { trainStep, type StepContext } from "./step.js";
-import { rowTokens } from "../tokenize/batch.js";
 
 /**
  * Test hook: a comma-separated list of global steps (1-based) whose loss is

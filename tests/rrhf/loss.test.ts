@@ -147,3 +147,18 @@ test("the worse row scoring exactly like the better one is at the hinge: no loss
   // Only the SFT gradient remains: −1/1 on the best row's token, 0 on the other row's two.
   assert.deepEqual(Array.from(dTokenLogps), [-1, 0, 0]);
 });
+
+test("a query left with no row (all its responses dropped) takes no part: the mean is over queries with rows", () => {
+  const b = makeBatch([
+    { query: 0, score: 1, logps: [-1] },
+    { query: 0, score: 0, logps: [-2] },
+  ]);
+  const withEmpty = { ...b, queryRowStart: Int32Array.of(0, 0, 2) }; // query 0 has no row, query 1 owns both
+  const a = lossOf(b);
+  const e = lossOf(withEmpty);
+  close(e.loss, a.loss);
+  assert.deepEqual(Array.from(e.bestRow), [-1, 0]);
+  assert.deepEqual(Array.from(e.queryLoss), [0, a.queryLoss[0]]);
+  const { dTokenLogps } = lossWithGradOf(withEmpty);
+  assert.deepEqual(Array.from(dTokenLogps), Array.from(lossWithGradOf(b).dTokenLogps));
+});

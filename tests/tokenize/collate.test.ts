@@ -1,7 +1,17 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { UserError } from "../../src/errors.js";
-import { IGNORE_INDEX, paddedRows, queryLength, responseLength, rowLength, type QueryBatch } from "../../src/tokenize/batch.js";
+import {
+  buildQueryBatch,
+  checkQueryBatch,
+  IGNORE_INDEX,
+  paddedRows,
+  queryLength,
+  responseLength,
+  rowLength,
+  selectRows,
+  type QueryBatch,
+} from "../../src/tokenize/batch.js";
 import { collate } from "../../src/tokenize/collate.js";
 import { encodeRecord } from "../../src/tokenize/encode.js";
 import { checkSameK, selectBatchRows, selectResponses } from "../../src/tokenize/select.js";
@@ -127,4 +137,38 @@ test("selectBatchRows keeps the padded length of the full batch, as the official
   const s = paddedRows(selectBatchRows(full, "only_use_sample"));
   assert.deepEqual([...s.labels], [X, G._world, G.bang, G._world, G.eot]);
   assert.deepEqual([...s.attention_mask], [1, 1, 1, 1, 0]);
+});
+
+test("buildQueryBatch: offsets once, empty continuations (generation), padded length at least the longest row", () => {
+  const b = buildQueryBatch(
+    [
+      { queryIds: [5, 6, 7], responses: [{ ids: [] }, { ids: [] }] },
+      { queryIds: [8], responses: [{ ids: [9, 0], score: 2, index: 4 }] },
+    ],
+    { padTokenId: 0, paddedLength: 6 },
+  );
+  assert.deepEqual([b.queries, b.rows, b.paddedLength], [2, 3, 6]);
+  assert.deepEqual([...b.queryIdStart], [0, 3, 4]);
+  assert.deepEqual([...b.queryRowStart], [0, 2, 3]);
+  assert.deepEqual([...b.responseTokenStart], [0, 0, 0, 2]);
+  assert.deepEqual([...b.rowQuery], [0, 0, 1]);
+  assert.deepEqual([...b.responseIndex], [0, 1, 4]);
+  assert.ok(Number.isNaN(b.scores[0]) && b.scores[2] === 2); // a continuation not scored yet has no reward
+  assert.deepEqual([...paddedRows(b).input_ids], [5, 6, 7, 0, 0, 0, 5, 6, 7, 0, 0, 0, 8, 9, 0, 0, 0, 0]);
+  assert.throws(() => buildQueryBatch([{ queryIds: [1, 2], responses: [{ ids: [3] }] }], { padTokenId: 0, paddedLength: 2 }), /shorter than the longest row \(3\)/);
+  checkQueryBatch(b, 10);
+  assert.throws(() => checkQueryBatch(b, 9), /responseIds\[0\] = 9 is outside the vocabulary/);
+  assert.throws(() => checkQueryBatch({ ...b, responseTokenStart: Int32Array.of(0, 0, 0, 3) }, 10), /does not end at responseIds.length/);
+  assert.throws(() => checkQueryBatch({ ...b, rowQuery: Int32Array.of(0, 1, 1) }, 10), /rowQuery\[1\] is not 0/);
+});
+
+test("selectRows keeps queries and the padded length; a query may be left with no row", async () => {
+  const tok = await gpt2();
+  const b = collate([encodeRecord(tok, REC_A), encodeRecord(tok, REC_B)], { padTokenId: G.eot });
+  const s = selectRows(b, [2]);
+  assert.deepEqual([s.queries, s.rows, s.paddedLength], [2, 1, b.paddedLength]);
+  assert.deepEqual([...s.queryRowStart], [0, 0, 1]);
+  assert.deepEqual([...s.queryIds], [...b.queryIds]);
+  assert.deepEqual([...s.responseIds], [G._Hello, G.eot]);
+  assert.throws(() => selectRows(b, [1, 0]), /ascending/);
 });
