@@ -3,8 +3,8 @@
  * family).
  *
  * The training path never builds rows×T×V logits: `forward` returns only the
- * log-probability of each label token (a fused, chunked LM head), and its
- * `backward` takes d loss / d token-logps from the RRHF loss.
+ * log-probability of each response token (a fused, chunked LM head), and its
+ * `backward` takes d loss / d those log-probs from the RRHF loss.
  *
  * The forward reads the query-grouped batch (`QueryBatch`, tokenize/batch.ts)
  * and returns per-response token log-probs as a ragged array indexed by the
