@@ -3,6 +3,6 @@ export { loadTokenizer, createTokenizer, type RrhfTokenizer, type SpecialTokenId
 export { encodeRecord, encodeRecords, type EncodeOptions, type EncodedRecord, type EncodedResponse, type CompatMode } from "./encode.js";
 export { collate, IGNORE_INDEX, type RrhfBatch, type CollateOptions } from "./collate.js";
 export { selectResponses, selectBatchRows, checkSameK, type ResponseSelection } from "./select.js";
-export { renderChatQuery, queryToMessages, hhToMessages, isHhTranscript, type ChatMessage, type RenderedQuery } from "./chat-template.js";
+export { renderChatQuery, renderChatMessages, queryToMessages, hhToMessages, isHhTranscript, type ChatMessage, type RenderedQuery } from "./chat-template.js";
 export { formatTruncationReport, mergeReports, emptyReport, type TruncationReport } from "./report.js";
 export { DEFAULT_MAX_QUERY_SHARE } from "./truncate.js";
