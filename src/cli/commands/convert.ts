@@ -52,6 +52,7 @@ export function registerConvert(program: Command, io: CliIo): void {
         for (const e of result.skippedErrors) io.stderr(`  ${e.message}\n`);
         if (skipped > result.skippedErrors.length) io.stderr(`  ... and ${skipped - result.skippedErrors.length} more\n`);
       }
-      io.stdout(`converted ${records} record${records === 1 ? "" : "s"} from ${input} (${flags.from}) to ${flags.out}\n`);
+      const skippedNote = skipped > 0 ? ` (${skipped} invalid row${skipped === 1 ? "" : "s"} skipped)` : "";
+      io.stdout(`converted ${records} record${records === 1 ? "" : "s"} from ${input} (${flags.from}) to ${flags.out}${skippedNote}\n`);
     });
 }
