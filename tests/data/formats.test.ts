@@ -10,6 +10,7 @@ import { spawnSync } from "node:child_process";
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "node:test";
+import { gunzipSync } from "node:zlib";
 import { asyncBufferFromFile, parquetMetadataAsync, type AsyncBuffer } from "hyparquet";
 import { parquetObjects } from "../../src/data/parquet.js";
 import { readAllRecords, readRecords } from "../../src/data/reader.js";
@@ -134,5 +135,16 @@ test("the committed samples are exactly what scripts/make-format-samples.mjs wri
   assert.equal(r.status, 0, r.stderr);
   const committed = readdirSync(fixture("formats")).filter((f) => f !== "README.md").sort();
   assert.deepEqual(readdirSync(out).sort(), committed);
-  for (const name of committed) assert.ok(readFileSync(join(out, name)).equals(readFileSync(formats(name))), `${name} differs`);
+  for (const name of committed) {
+    const made = readFileSync(join(out, name));
+    const kept = readFileSync(formats(name));
+    if (name === "truncated.jsonl.gz") {
+      // zlib builds may compress differently: both must be cut gzip streams.
+      for (const bytes of [made, kept]) assert.throws(() => gunzipSync(bytes), /unexpected end of file/);
+    } else if (name.endsWith(".gz")) {
+      assert.ok(gunzipSync(made).equals(gunzipSync(kept)), `${name} differs`);
+    } else {
+      assert.ok(made.equals(kept), `${name} differs`);
+    }
+  }
 });
