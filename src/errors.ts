@@ -10,7 +10,8 @@ export class UserError extends Error {
 /**
  * A problem in a data file, located precisely: `file:line: field: problem`.
  * `line` is 1-based; `field` is a JSON path such as `scores[2]` (or `-` when
- * the whole line is at fault).
+ * the whole line is at fault). In files without lines (Parquet) `line` is
+ * the 1-based row number and `unit` is "row": `file:row 12: field: problem`.
  */
 export class DataError extends UserError {
   override name = "DataError";
@@ -19,7 +20,8 @@ export class DataError extends UserError {
     readonly line: number,
     readonly field: string,
     readonly problem: string,
+    readonly unit: "line" | "row" = "line",
   ) {
-    super(`${file}:${line}: ${field}: ${problem}`);
+    super(`${file}:${unit === "row" ? "row " : ""}${line}: ${field}: ${problem}`);
   }
 }

@@ -1,5 +1,12 @@
-/** The data layer: RRHF JSONL records, validation, statistics and converters. */
-export type { RrhfRecord } from "./record.js";
+/** The data layer: RRHF records (JSONL, .jsonl.gz, Parquet), validation, statistics and converters. */
+export type { RrhfRecord, TextRecord, ChatRecord, ChatMessage, ChatRole, RankedResponses } from "./record.js";
+export { CHAT_ROLES } from "./record.js";
+export { checkMessages } from "./messages.js";
+export type { Place } from "./messages.js";
+export { INPUT_FORMATS, inputFormatOf, locationUnitOf, readSourceObjects } from "./source.js";
+export type { InputFormat, LocationUnit, SourceOptions } from "./source.js";
+export { readParquetObjects, parquetObjects } from "./parquet.js";
+export type { ParquetReadHooks } from "./parquet.js";
 export { readRecords, readAllRecords, scanRecords } from "./reader.js";
 export type { ReadOptions, LocatedRecord, ScanEntry } from "./reader.js";
 export { checkRecord, recordSchema, RECORD_KEYS } from "./schema.js";
@@ -7,7 +14,7 @@ export type { RecordCheck, RecordCheckOptions } from "./schema.js";
 export { readJsonLines, parseJsonLine } from "./jsonl.js";
 export type { JsonLine } from "./jsonl.js";
 export { readLines } from "./lines.js";
-export type { RawLine } from "./lines.js";
+export type { RawLine, ReadLinesOptions } from "./lines.js";
 export { validateFile } from "./validate.js";
 export type { ValidateOptions, ValidationReport } from "./validate.js";
 export { SummaryBuilder, countTiedPairs } from "./stats.js";
@@ -17,8 +24,11 @@ export type { RecordTokenMeasure, RecordTokens, TokenSummary } from "./token-sta
 export { LengthHistogram } from "./histogram.js";
 export type { LengthSummary } from "./histogram.js";
 export { formatReportText, reportToJson } from "./report-format.js";
-export { convertFile, recordToJsonLine, CONVERT_FORMATS } from "./convert/convert.js";
-export type { ConvertFormat, ConvertOptions } from "./convert/convert.js";
+export { convertFile, recordToJsonLine, CONVERT_FORMATS, MAX_SKIPPED_SHOWN } from "./convert/convert.js";
+export type { ConvertFormat, ConvertOptions, ConvertResult } from "./convert/convert.js";
+export { chatPairToRecord, conversationPairToRecord, splitConversation } from "./convert/chat-pairs.js";
+export { rankedToRecord, scoresFromRanks } from "./convert/ranked.js";
+export { ultrafeedbackToRecord, DEFAULT_SCORE_FIELD } from "./convert/ultrafeedback.js";
 export { pairToRecord } from "./convert/pairs.js";
 export { hhToRecord, splitHhTranscript, HH_ASSISTANT } from "./convert/hh.js";
 export { writeStreamAtomic } from "./atomic-writer.js";

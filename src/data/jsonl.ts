@@ -53,12 +53,13 @@ export function noRecordsError(file: string, sawBlankLines: boolean): DataError 
 /**
  * Yields every non-blank line of `path` as a JSON object or an error, in
  * order, without loading the file; ends with a "no records" error when the
- * file holds no non-blank line. `displayName` names the file in messages.
+ * file holds no non-blank line. `displayName` names the file in messages;
+ * `gzip` reads a gzip-compressed file (`.jsonl.gz`).
  */
-export async function* readJsonLines(path: string, displayName: string = path): AsyncGenerator<JsonLine> {
+export async function* readJsonLines(path: string, displayName: string = path, gzip = false): AsyncGenerator<JsonLine> {
   let sawContent = false;
   let sawBlank = false;
-  for await (const { line, bytes } of readLines(path)) {
+  for await (const { line, bytes } of readLines(path, { gzip, displayName })) {
     // Cheap blank test on bytes first; most lines start with "{".
     if (bytes.length === 0 || (bytes[0] !== 0x7b && BLANK.test(bytes.toString("latin1")))) {
       sawBlank = true;

@@ -1,6 +1,7 @@
 /**
- * Reading RRHF records from JSONL, streaming: records are yielded one at a
- * time as the file is read. Two modes:
+ * Reading RRHF records, streaming: records are yielded one at a time as the
+ * file is read. JSONL, gzip-compressed JSONL and Parquet are read, chosen by
+ * extension or `format` (see source.ts). Two modes:
  * - `readRecords` stops at the first problem (throws its `DataError`) — what
  *   training wants;
  * - `scanRecords` reports every problem and goes on — what `rrhf validate` wants.
@@ -11,19 +12,17 @@
  * }
  */
 import { DataError } from "../errors.js";
-import { readJsonLines } from "./jsonl.js";
 import type { RrhfRecord } from "./record.js";
 import { checkRecord, type RecordCheckOptions } from "./schema.js";
+import { inputFormatOf, locationUnitOf, readSourceObjects, type SourceOptions } from "./source.js";
 
 /** Options of record reading. */
-export interface ReadOptions extends RecordCheckOptions {
-  /** Name of the file in error messages; the path by default. */
-  displayName?: string;
+export interface ReadOptions extends Omit<RecordCheckOptions, "unit">, SourceOptions {
   /** "ignore" (default): extra keys are allowed and dropped; "error": each one is a problem. */
   unknownKeys?: "ignore" | "error";
 }
 
-/** A valid record with its 1-based line number. */
+/** A valid record with its 1-based line number (row number in Parquet). */
 export interface LocatedRecord {
   line: number;
   record: RrhfRecord;
@@ -39,15 +38,16 @@ export type ScanEntry =
 /** Yields every non-blank line of `path` as a valid record or its problems (all of them). */
 export async function* scanRecords(path: string, opts: ReadOptions = {}): AsyncGenerator<ScanEntry> {
   const file = opts.displayName ?? path;
-  for await (const entry of readJsonLines(path, file)) {
+  const unit = locationUnitOf(inputFormatOf(path, opts.format));
+  for await (const entry of readSourceObjects(path, { ...opts, displayName: file })) {
     if (entry.error !== undefined) {
       yield { ok: false, line: entry.line, errors: [entry.error] };
       continue;
     }
-    const check = checkRecord(entry.value, file, entry.line, opts);
+    const check = checkRecord(entry.value, file, entry.line, { ...opts, unit });
     const problems = [...check.problems];
     if (opts.unknownKeys === "error") {
-      for (const key of check.unknownKeys) problems.push(new DataError(file, entry.line, key, "unknown key (strict mode)"));
+      for (const key of check.unknownKeys) problems.push(new DataError(file, entry.line, key, "unknown key (strict mode)", unit));
     }
     if (problems.length > 0 || check.record === null) yield { ok: false, line: entry.line, errors: problems };
     else yield { ok: true, line: entry.line, record: check.record, unknownKeys: check.unknownKeys };

@@ -1,12 +1,41 @@
 /**
- * One training example: a query with k >= 2 candidate responses and their
+ * One training example: a prompt with k >= 2 candidate responses and their
  * scores (higher is better). This is the in-memory form of one JSONL line.
+ * The prompt is either plain text (`query`) or a conversation (`messages`,
+ * OpenAI form, ending with the user turn the responses answer); a record has
+ * exactly one of the two. A conversation is rendered by the tokenizer's chat
+ * template when encoded, never flattened into text here.
  *
  * @example
  * const r: RrhfRecord = { query: "\n\nHuman: Hi\n\nAssistant:", responses: [" Hello!", " Go away."], scores: [1, 0] };
+ * const c: RrhfRecord = { messages: [{ role: "user", content: "Hi" }], responses: ["Hello!", "Go away."], scores: [1, 0] };
  */
-export interface RrhfRecord {
-  query: string;
+export type RrhfRecord = TextRecord | ChatRecord;
+
+/** The roles a message may have. */
+export const CHAT_ROLES = ["system", "user", "assistant"] as const;
+export type ChatRole = (typeof CHAT_ROLES)[number];
+
+/** One chat message, as chat templates expect it. */
+export interface ChatMessage {
+  role: ChatRole;
+  content: string;
+}
+
+/** The responses and their scores, shared by both record kinds. */
+export interface RankedResponses {
   responses: string[];
   scores: number[];
+}
+
+/** A record whose prompt is plain text. */
+export interface TextRecord extends RankedResponses {
+  query: string;
+  messages?: undefined;
+}
+
+/** A record whose prompt is a conversation (system?, user, assistant, ..., user). */
+export interface ChatRecord extends RankedResponses {
+  messages: ChatMessage[];
+  query?: undefined;
 }

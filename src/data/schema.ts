@@ -1,16 +1,18 @@
 /**
  * The shape of one RRHF record, checked with zod, plus the checks zod's
- * shape cannot express (counts that must agree). Unknown extra keys are
+ * shape cannot express (counts that must agree, exactly one of `query` and
+ * `messages`, the order of a conversation's turns). Unknown extra keys are
  * reported to the caller, which ignores them by default (datasets often
  * carry ids or sources) or rejects them in strict mode.
  */
 import { z } from "zod";
 import { DataError } from "../errors.js";
 import { describeValue, fieldPath } from "./describe.js";
-import type { RrhfRecord } from "./record.js";
+import { checkMessages, errorAt, type Place } from "./messages.js";
+import type { ChatMessage, RrhfRecord } from "./record.js";
 
 /** The keys a record has; anything else is "unknown". */
-export const RECORD_KEYS: readonly string[] = ["query", "responses", "scores"];
+export const RECORD_KEYS: readonly string[] = ["query", "messages", "responses", "scores"];
 
 /** Builds a zod error message "expected X, got Y" (or "required field is missing"). */
 function expected(what: string) {
@@ -24,9 +26,13 @@ const scoreSchema = z.number({
     typeof iss.input === "number" ? `must be a finite number, got ${String(iss.input)}` : expected("a number")(iss),
 });
 
-/** zod schema of a record's shape (types, non-empty texts, finite scores). */
+/**
+ * zod schema of a record's shape (types, non-empty texts, finite scores).
+ * `query` is optional here because a record may carry `messages` instead;
+ * {@link checkRecord} requires exactly one and checks the messages.
+ */
 export const recordSchema = z.object({
-  query: z.string({ error: expected("a string") }).min(1, { error: "must not be empty" }),
+  query: z.string({ error: expected("a string") }).min(1, { error: "must not be empty" }).optional(),
   responses: z.array(z.string({ error: expected("a string") }).min(1, { error: "must not be empty" }), {
     error: expected("an array of strings"),
   }),
@@ -37,6 +43,8 @@ export const recordSchema = z.object({
 export interface RecordCheckOptions {
   /** Fewest responses a record may have; 2 by default (one response has no ranking signal). */
   minResponses?: number;
+  /** "row" when `line` is a Parquet row number (errors then say `file:row N:`); "line" by default. */
+  unit?: "line" | "row";
 }
 
 /** The outcome of checking one JSON object. */
@@ -45,8 +53,20 @@ export interface RecordCheck {
   record: RrhfRecord | null;
   /** Every problem found, in field order (empty when valid). */
   problems: DataError[];
-  /** Keys other than query/responses/scores, in the object's order. */
+  /** Keys other than query/messages/responses/scores, in the object's order. */
   unknownKeys: string[];
+}
+
+/** The prompt of a record: `query` or `messages`, exactly one; problems otherwise. */
+function checkPrompt(value: Record<string, unknown>, place: Place): { messages: ChatMessage[] | null; problems: DataError[] } {
+  if (value.messages === undefined) {
+    const problems = value.query === undefined ? [errorAt(place, "query", "required field is missing (give query or messages)")] : [];
+    return { messages: null, problems };
+  }
+  if (value.query !== undefined) {
+    return { messages: null, problems: [errorAt(place, "messages", "a record has query or messages, not both")] };
+  }
+  return checkMessages(value.messages, place);
 }
 
 /** Checks one parsed JSON object against the record contract. */
@@ -57,22 +77,25 @@ export function checkRecord(
   opts: RecordCheckOptions = {},
 ): RecordCheck {
   const minResponses = opts.minResponses ?? 2;
+  const place: Place = { file, line, unit: opts.unit ?? "line" };
   const unknownKeys = Object.keys(value).filter((k) => !RECORD_KEYS.includes(k));
+  const prompt = checkPrompt(value, place);
+  const problems: DataError[] = [...prompt.problems];
   const parsed = recordSchema.safeParse(value);
-  const problems: DataError[] = [];
   if (!parsed.success) {
-    for (const issue of parsed.error.issues) problems.push(new DataError(file, line, fieldPath(issue.path), issue.message));
+    for (const issue of parsed.error.issues) problems.push(errorAt(place, fieldPath(issue.path), issue.message));
   }
   // Counts are checked whenever both arrays are arrays, so one pass reports everything.
   const { responses, scores } = value;
   if (Array.isArray(responses) && responses.length < minResponses) {
-    problems.push(new DataError(file, line, "responses", `needs at least ${minResponses} responses, got ${responses.length}`));
+    problems.push(errorAt(place, "responses", `needs at least ${minResponses} responses, got ${responses.length}`));
   }
   if (Array.isArray(responses) && Array.isArray(scores) && responses.length !== scores.length) {
-    problems.push(
-      new DataError(file, line, "scores", `has ${scores.length} entries but responses has ${responses.length}`),
-    );
+    problems.push(errorAt(place, "scores", `has ${scores.length} entries but responses has ${responses.length}`));
   }
-  const record = problems.length === 0 && parsed.success ? parsed.data : null;
+  if (problems.length > 0 || !parsed.success) return { record: null, problems, unknownKeys };
+  const { query, responses: texts, scores: numbers } = parsed.data;
+  const record: RrhfRecord =
+    prompt.messages !== null ? { messages: prompt.messages, responses: texts, scores: numbers } : { query: query as string, responses: texts, scores: numbers };
   return { record, problems, unknownKeys };
 }

@@ -14,14 +14,11 @@
  * const { text } = renderChatQuery(tok, "\n\nHuman: Hi\n\nAssistant:");
  */
 import { Template } from "@huggingface/jinja";
+import type { ChatMessage } from "../data/record.js";
 import { UserError } from "../errors.js";
 import type { RrhfTokenizer } from "./tokenizer.js";
 
-/** One chat message, as chat templates expect it. */
-export interface ChatMessage {
-  role: "system" | "user" | "assistant";
-  content: string;
-}
+export type { ChatMessage } from "../data/record.js";
 
 const HH_TURN = /\n\n(Human|Assistant):/g;
 
@@ -70,6 +67,14 @@ export interface RenderedQuery {
  * `templateSource` overrides the tokenizer's own `chat_template`.
  */
 export function renderChatQuery(tok: RrhfTokenizer, query: string, templateSource?: string): RenderedQuery {
+  return renderChatMessages(tok, queryToMessages(query), templateSource);
+}
+
+/**
+ * Renders a conversation (a record's `messages`, ending with a user turn)
+ * through a chat template with `add_generation_prompt: true`.
+ */
+export function renderChatMessages(tok: RrhfTokenizer, messages: ChatMessage[], templateSource?: string): RenderedQuery {
   const source = templateSource ?? tok.chatTemplate;
   if (source === null) {
     throw new UserError("chat template requested, but tokenizer_config.json has no chat_template");
@@ -83,7 +88,7 @@ export function renderChatQuery(tok: RrhfTokenizer, query: string, templateSourc
   let text: string;
   try {
     text = template.render({
-      messages: queryToMessages(query),
+      messages,
       add_generation_prompt: true,
       bos_token: tok.specialText.bos_token ?? "",
       eos_token: tok.specialText.eos_token ?? "",

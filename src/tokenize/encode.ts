@@ -16,7 +16,7 @@
  */
 import type { RrhfRecord } from "../data/record.js";
 import { UserError } from "../errors.js";
-import { renderChatQuery } from "./chat-template.js";
+import { renderChatMessages, renderChatQuery, type RenderedQuery } from "./chat-template.js";
 import { truncateOfficial } from "./official.js";
 import { encodeParts, joinParts, type EncodedParts } from "./parts.js";
 import { emptyReport, MAX_NAMED, mergeReports, type TruncationReport } from "./report.js";
@@ -36,7 +36,10 @@ export interface EncodeOptions {
   maxQueryShare?: number;
   /** Paper mode: an emptied response is a `UserError` instead of a counted drop. */
   strict?: boolean;
-  /** Render the query through the chat template: `true` = the tokenizer's, a string = this template source. */
+  /**
+   * Render a text query through the chat template: `true` = the tokenizer's, a string = this template source.
+   * A record with `messages` is always rendered (through this source when a string, else the tokenizer's).
+   */
   chatTemplate?: boolean | string;
   /** Names the record in errors and reports, e.g. `"train.jsonl:12"`. */
   name?: string;
@@ -76,10 +79,27 @@ function resolveBudget(tok: RrhfTokenizer, opts: EncodeOptions): { maxLength: nu
   return { maxLength, share };
 }
 
-/** The query's encoding, through the chat template when asked (without a second BOS). */
-function encodeQuery(tok: RrhfTokenizer, query: string, chatTemplate: boolean | string | undefined): EncodedParts {
-  if (chatTemplate === undefined || chatTemplate === false) return encodeParts(tok, query);
-  const rendered = renderChatQuery(tok, query, typeof chatTemplate === "string" ? chatTemplate : undefined);
+/**
+ * The prompt's encoding (without a second BOS): a text query through the chat
+ * template when asked; a conversation (`messages`) always through it — it is
+ * never flattened into text, so a tokenizer without a template is an error.
+ */
+function encodeQuery(tok: RrhfTokenizer, record: RrhfRecord, chatTemplate: boolean | string | undefined, name: string): EncodedParts {
+  const source = typeof chatTemplate === "string" ? chatTemplate : undefined;
+  let rendered: RenderedQuery;
+  if (record.messages !== undefined) {
+    if (source === undefined && tok.chatTemplate === null) {
+      throw new UserError(
+        `${name}: messages: a conversation is rendered by the tokenizer's chat template, but tokenizer_config.json has no chat_template; ` +
+          "add one there, or give the prompt as plain text in query",
+      );
+    }
+    rendered = renderChatMessages(tok, record.messages, source);
+  } else if (chatTemplate === undefined || chatTemplate === false) {
+    return encodeParts(tok, record.query);
+  } else {
+    rendered = renderChatQuery(tok, record.query, source);
+  }
   if (rendered.hasBos) {
     // The template wrote the BOS text itself; letting the tokenizer add one too gives HF's double-BOS bug.
     return { prefix: [], body: tok.encode(rendered.text, { addSpecialTokens: false }), suffix: [] };
@@ -98,7 +118,7 @@ export function encodeRecord(tok: RrhfTokenizer, record: RrhfRecord, opts: Encod
   }
   const compat = opts.compat ?? "paper";
   const { maxLength, share } = resolveBudget(tok, opts);
-  const query = encodeQuery(tok, record.query, opts.chatTemplate);
+  const query = encodeQuery(tok, record, opts.chatTemplate, name);
   const report = emptyReport();
   report.records = 1;
   report.responses = record.responses.length;

@@ -17,6 +17,6 @@ export {
   type QueryGroup,
 } from "./batch.js";
 export { selectResponses, selectBatchRows, checkSameK, type ResponseSelection } from "./select.js";
-export { renderChatQuery, queryToMessages, hhToMessages, isHhTranscript, type ChatMessage, type RenderedQuery } from "./chat-template.js";
+export { renderChatQuery, renderChatMessages, queryToMessages, hhToMessages, isHhTranscript, type ChatMessage, type RenderedQuery } from "./chat-template.js";
 export { formatTruncationReport, mergeReports, emptyReport, type TruncationReport } from "./report.js";
 export { DEFAULT_MAX_QUERY_SHARE } from "./truncate.js";

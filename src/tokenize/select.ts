@@ -36,7 +36,7 @@ function selectedRange(k: number, mode: ResponseSelection, name: string): [numbe
  */
 export function selectResponses(record: RrhfRecord, mode: ResponseSelection, name = "record"): RrhfRecord {
   const [start, end] = selectedRange(record.responses.length, mode, name);
-  return { query: record.query, responses: record.responses.slice(start, end), scores: record.scores.slice(start, end) };
+  return { ...record, responses: record.responses.slice(start, end), scores: record.scores.slice(start, end) };
 }
 
 /**

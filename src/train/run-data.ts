@@ -15,7 +15,7 @@
  * const batch = collateExamples(data, [3, 0, 7], config);
  */
 import { join } from "node:path";
-import { readRecords } from "../data/reader.js";
+import { readRecords, type ReadOptions } from "../data/reader.js";
 import type { RrhfRecord } from "../data/record.js";
 import { UserError } from "../errors.js";
 import type { QueryBatch } from "../tokenize/batch.js";
@@ -78,16 +78,22 @@ export function requireChatTemplate(tok: RrhfTokenizer, dir: string | undefined)
 }
 
 /**
- * Reads and encodes `file`; throws the first data problem as a `DataError`,
- * and (strict) the first response truncation empties as a `UserError`.
+ * Reads and encodes `file` (JSONL, .jsonl.gz or Parquet: by extension, or
+ * `read.format`); throws the first data problem as a `DataError`, and
+ * (strict) the first response truncation empties as a `UserError`.
  */
-export async function loadEncodedData(file: string, tok: RrhfTokenizer, s: DataSettings): Promise<EncodedData> {
+export async function loadEncodedData(
+  file: string,
+  tok: RrhfTokenizer,
+  s: DataSettings,
+  read: Pick<ReadOptions, "format"> = {},
+): Promise<EncodedData> {
   const compat = compatMode(s);
   const sel = selection(s);
   const chatTemplate = s.chat_template === true;
   if (chatTemplate) requireChatTemplate(tok, s.model);
   const located: { line: number; record: RrhfRecord }[] = [];
-  for await (const { line, record } of readRecords(file)) located.push({ line, record });
+  for await (const { line, record } of readRecords(file, read)) located.push({ line, record });
   if (located.length === 0) throw new UserError(`${file}: no records`);
   if (compat === "official") checkSameK(located.map((l) => l.record), (i) => `${file}:${located[i].line}`);
   const report = emptyReport();

@@ -19,6 +19,7 @@ test("reads the shared HH sample exactly", async () => {
   const records = await readAllRecords(hhSample);
   assert.equal(records.length, 1);
   const [r] = records;
+  assert.ok(r.query !== undefined);
   assert.ok(r.query.startsWith(" \n\nHuman: What is the correct order to add ingredients when making a taco?"));
   assert.ok(r.query.endsWith("\n\nAssistant:"));
   assert.equal(r.responses.length, 6);

@@ -11,7 +11,7 @@ function charMeasure(budget: number | null): RecordTokenMeasure {
   return {
     modelMaxLength: budget,
     measure(record: RrhfRecord) {
-      const query = record.query.length;
+      const query = (record.query ?? "").length;
       const responses = record.responses.map((r) => r.length);
       if (budget === null) return { query, responses, queryTruncated: null, truncated: null, emptied: null };
       const room = Math.max(0, budget - query);

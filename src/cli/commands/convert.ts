@@ -1,34 +1,58 @@
 /**
- * `rrhf convert --from pairs|hh IN --out OUT`: public preference formats to
- * RRHF JSONL. The output appears only when every line converted; on the
- * first bad line the command exits 1 with `file:line: field: problem`.
+ * `rrhf convert --from FORMAT IN --out OUT`: public preference formats to
+ * RRHF JSONL. Inputs may be JSONL, .jsonl.gz or Parquet (by extension, or
+ * --format). The output appears only when the conversion succeeded; on the
+ * first bad row the command exits 1 with `file:line: field: problem`, unless
+ * --skip-invalid, which skips bad rows and reports how many (and the first few).
  */
 import { Option, type Command } from "commander";
 import { CONVERT_FORMATS, convertFile, type ConvertFormat } from "../../data/convert/convert.js";
+import { INPUT_FORMATS, type InputFormat } from "../../data/source.js";
 import type { CliIo } from "../main.js";
 
 interface ConvertFlags {
   from: ConvertFormat;
   out: string;
+  format?: InputFormat;
+  skipInvalid?: boolean;
+  scoreField?: string;
+}
+
+const FROM_HELP =
+  'input format: "pairs" ({prompt, chosen, rejected}), "hh" (Anthropic HH-RLHF {chosen, rejected} transcripts), ' +
+  '"ultrafeedback" ({instruction, completions: [{response, overall_score, annotations}]}, or its binarized form), ' +
+  '"chat-pairs" ({chosen: [messages], rejected: [messages]}) or "ranked" ({prompt, responses, ranks}, 1 = best)';
+
+/** The `--format` option every command that reads records shares. */
+export function inputFormatOption(): Option {
+  return new Option("--format <format>", "input file format (default: by extension: .parquet, .gz, else JSONL)").choices(INPUT_FORMATS);
 }
 
 /** Registers `rrhf convert`. */
 export function registerConvert(program: Command, io: CliIo): void {
   program
     .command("convert")
-    .description("convert preference data to RRHF JSONL ({query, responses, scores} per line; scores 1 and 0)")
-    .argument("<input>", "JSONL file to convert")
-    .addOption(
-      new Option(
-        "--from <format>",
-        'input format: "pairs" ({prompt, chosen, rejected} per line) or "hh" (Anthropic HH-RLHF {chosen, rejected} transcripts)',
-      )
-        .choices(CONVERT_FORMATS)
-        .makeOptionMandatory(),
-    )
+    .description("convert preference data to RRHF JSONL ({query or messages, responses, scores} per line)")
+    .argument("<input>", "file to convert: .jsonl, .jsonl.gz or .parquet")
+    .addOption(new Option("--from <format>", FROM_HELP).choices(CONVERT_FORMATS).makeOptionMandatory())
     .requiredOption("--out <file>", "output JSONL file (written atomically; replaced if it exists)")
-    .action(async (input: string, flags: ConvertFlags) => {
-      const { records } = await convertFile(flags.from, input, flags.out);
-      io.stdout(`converted ${records} record${records === 1 ? "" : "s"} from ${input} (${flags.from}) to ${flags.out}\n`);
+    .addOption(inputFormatOption())
+    .option("--skip-invalid", "skip bad rows (count and the first few are reported) instead of stopping at the first")
+    .option("--score-field <name>", "ultrafeedback: the rating used as score: overall_score (default), fine-grained_score, or an aspect such as helpfulness")
+    .action(async (input: string, flags: ConvertFlags, cmd: Command) => {
+      if (flags.scoreField !== undefined && flags.from !== "ultrafeedback") cmd.error("error: --score-field is for --from ultrafeedback", { exitCode: 2 });
+      const result = await convertFile(flags.from, input, flags.out, {
+        format: flags.format,
+        skipInvalid: flags.skipInvalid === true,
+        scoreField: flags.scoreField,
+      });
+      const { records, skipped } = result;
+      if (skipped > 0) {
+        io.stderr(`skipped ${skipped} invalid row${skipped === 1 ? "" : "s"}:\n`);
+        for (const e of result.skippedErrors) io.stderr(`  ${e.message}\n`);
+        if (skipped > result.skippedErrors.length) io.stderr(`  ... and ${skipped - result.skippedErrors.length} more\n`);
+      }
+      const skippedNote = skipped > 0 ? ` (${skipped} invalid row${skipped === 1 ? "" : "s"} skipped)` : "";
+      io.stdout(`converted ${records} record${records === 1 ? "" : "s"} from ${input} (${flags.from}) to ${flags.out}${skippedNote}\n`);
     });
 }

@@ -11,7 +11,9 @@ import { validateFile } from "../../data/validate.js";
 import { UserError } from "../../errors.js";
 import type { CompatMode } from "../../tokenize/encode.js";
 import type { RrhfTokenizer } from "../../tokenize/tokenizer.js";
+import type { InputFormat } from "../../data/source.js";
 import type { CliIo } from "../main.js";
+import { inputFormatOption } from "./convert.js";
 import { positiveInt, TOKENIZE_FLAG_HELP } from "./loss.js";
 
 interface ValidateFlags {
@@ -22,6 +24,7 @@ interface ValidateFlags {
   compat?: "official";
   json?: boolean;
   maxErrors: number;
+  format?: InputFormat;
 }
 
 /** How training would tokenise: the options validate measures with. */
@@ -69,8 +72,9 @@ async function tokenMeasure(dir: string, maxLength: number | null, opts: Measure
 export function registerValidate(program: Command, io: CliIo): void {
   program
     .command("validate")
-    .description("check an RRHF JSONL file line by line and summarise it (queries, responses, score ties, tokens)")
-    .argument("<file>", "JSONL file, one {query, responses, scores} object per line")
+    .description("check an RRHF data file record by record and summarise it (queries, responses, score ties, tokens)")
+    .argument("<file>", "JSONL (.jsonl, .jsonl.gz) or Parquet file of {query or messages, responses, scores} records")
+    .addOption(inputFormatOption())
     .option("--tokenizer <dir>", "Hugging Face tokenizer folder: adds token-length percentiles")
     .option(
       "--model-max-length <n>",
@@ -98,6 +102,7 @@ export function registerValidate(program: Command, io: CliIo): void {
       const report = await validateFile(file, {
         strict: flags.strict === true,
         maxErrors: flags.maxErrors,
+        format: flags.format,
         tokens,
       });
       for (const e of report.errors) io.stderr(`${e.message}\n`);

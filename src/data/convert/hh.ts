@@ -7,6 +7,7 @@
  */
 import { DataError } from "../../errors.js";
 import type { RrhfRecord } from "../record.js";
+import type { LocationUnit } from "../source.js";
 import { requireText } from "./pairs.js";
 
 /** The marker that opens an assistant turn in HH transcripts. */
@@ -21,10 +22,10 @@ export function splitHhTranscript(transcript: string): { query: string; response
   return { query: transcript.slice(0, end), response: transcript.slice(end) };
 }
 
-function splitField(value: Record<string, unknown>, key: string, file: string, line: number) {
-  const split = splitHhTranscript(requireText(value, key, file, line));
-  if (split === null) throw new DataError(file, line, key, `no ${MARKER_SHOWN} in the transcript`);
-  if (split.response.length === 0) throw new DataError(file, line, key, `empty response after the last ${MARKER_SHOWN}`);
+function splitField(value: Record<string, unknown>, key: string, file: string, line: number, unit: LocationUnit) {
+  const split = splitHhTranscript(requireText(value, key, file, line, unit));
+  if (split === null) throw new DataError(file, line, key, `no ${MARKER_SHOWN} in the transcript`, unit);
+  if (split.response.length === 0) throw new DataError(file, line, key, `empty response after the last ${MARKER_SHOWN}`, unit);
   return split;
 }
 
@@ -35,10 +36,10 @@ function firstDifference(a: string, b: string): number {
   return n;
 }
 
-/** Converts one HH object (from line `line` of `file`) to a record with scores [1, 0]. */
-export function hhToRecord(value: Record<string, unknown>, file: string, line: number): RrhfRecord {
-  const chosen = splitField(value, "chosen", file, line);
-  const rejected = splitField(value, "rejected", file, line);
+/** Converts one HH object (from line or row `line` of `file`) to a record with scores [1, 0]. */
+export function hhToRecord(value: Record<string, unknown>, file: string, line: number, unit: LocationUnit = "line"): RrhfRecord {
+  const chosen = splitField(value, "chosen", file, line, unit);
+  const rejected = splitField(value, "rejected", file, line, unit);
   if (chosen.query !== rejected.query) {
     const at = firstDifference(chosen.query, rejected.query);
     throw new DataError(
@@ -46,6 +47,7 @@ export function hhToRecord(value: Record<string, unknown>, file: string, line: n
       line,
       "rejected",
       `dialogue before the last ${MARKER_SHOWN} differs from chosen's (first difference at character ${at + 1})`,
+      unit,
     );
   }
   return { query: chosen.query, responses: [chosen.response, rejected.response], scores: [1, 0] };

@@ -3,23 +3,39 @@
  * per line become `{query: prompt, responses: [chosen, rejected], scores: [1, 0]}`.
  * Texts are kept byte for byte (no trimming). Extra keys are ignored.
  */
-import { DataError } from "../../errors.js";
 import { describeValue } from "../describe.js";
+import { errorAt, type Place } from "../messages.js";
 import type { RrhfRecord } from "../record.js";
+import type { LocationUnit } from "../source.js";
 
-/** Reads `value[key]` as a non-empty string or throws a located error naming `key`. */
-export function requireText(value: Record<string, unknown>, key: string, file: string, line: number): string {
-  const text = value[key];
-  if (text === undefined) throw new DataError(file, line, key, "required field is missing");
-  if (typeof text !== "string") throw new DataError(file, line, key, `expected a string, got ${describeValue(text)}`);
-  if (text.length === 0) throw new DataError(file, line, key, "must not be empty");
+/**
+ * Reads `value[key]` as a non-empty string or throws a located error naming
+ * `field` (`key` by default; a longer path such as `completions[2].response`
+ * for nested values). `unit` "row" locates Parquet rows.
+ */
+export function requireText(
+  value: Record<string, unknown>,
+  key: string,
+  file: string,
+  line: number,
+  unit: LocationUnit = "line",
+  field: string = key,
+): string {
+  return textAt(value[key], field, { file, line, unit });
+}
+
+/** `text` as a non-empty string, or a located error naming `field`. */
+export function textAt(text: unknown, field: string, place: Place): string {
+  if (text === undefined || text === null) throw errorAt(place, field, "required field is missing");
+  if (typeof text !== "string") throw errorAt(place, field, `expected a string, got ${describeValue(text)}`);
+  if (text.length === 0) throw errorAt(place, field, "must not be empty");
   return text;
 }
 
-/** Converts one pair object (from line `line` of `file`) to a record. */
-export function pairToRecord(value: Record<string, unknown>, file: string, line: number): RrhfRecord {
-  const query = requireText(value, "prompt", file, line);
-  const chosen = requireText(value, "chosen", file, line);
-  const rejected = requireText(value, "rejected", file, line);
+/** Converts one pair object (from line or row `line` of `file`) to a record. */
+export function pairToRecord(value: Record<string, unknown>, file: string, line: number, unit: LocationUnit = "line"): RrhfRecord {
+  const query = requireText(value, "prompt", file, line, unit);
+  const chosen = requireText(value, "chosen", file, line, unit);
+  const rejected = requireText(value, "rejected", file, line, unit);
   return { query, responses: [chosen, rejected], scores: [1, 0] };
 }
