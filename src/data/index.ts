@@ -1,24 +1,17 @@
-/** The data layer: RRHF JSONL records, validation, statistics and converters. */
+/**
+ * The data layer's public surface: reading and validating RRHF JSONL records,
+ * and converting preference data into them. The readers, statistics builders
+ * and atomic writer behind these stay internal.
+ */
 export type { RrhfRecord } from "./record.js";
-export { readRecords, readAllRecords, scanRecords } from "./reader.js";
-export type { ReadOptions, LocatedRecord, ScanEntry } from "./reader.js";
-export { checkRecord, recordSchema, RECORD_KEYS } from "./schema.js";
-export type { RecordCheck, RecordCheckOptions } from "./schema.js";
-export { readJsonLines, parseJsonLine } from "./jsonl.js";
-export type { JsonLine } from "./jsonl.js";
-export { readLines } from "./lines.js";
-export type { RawLine } from "./lines.js";
+export { readRecords, readAllRecords } from "./reader.js";
+export type { ReadOptions, LocatedRecord } from "./reader.js";
 export { validateFile } from "./validate.js";
 export type { ValidateOptions, ValidationReport } from "./validate.js";
-export { SummaryBuilder, countTiedPairs } from "./stats.js";
 export type { DataSummary } from "./stats.js";
-export { TokenStatsBuilder } from "./token-stats.js";
-export type { RecordTokenMeasure, RecordTokens, TokenSummary } from "./token-stats.js";
-export { LengthHistogram } from "./histogram.js";
+export type { TokenSummary } from "./token-stats.js";
 export type { LengthSummary } from "./histogram.js";
-export { formatReportText, reportToJson } from "./report-format.js";
-export { convertFile, recordToJsonLine, CONVERT_FORMATS } from "./convert/convert.js";
+export { convertFile, CONVERT_FORMATS } from "./convert/convert.js";
 export type { ConvertFormat, ConvertOptions } from "./convert/convert.js";
 export { pairToRecord } from "./convert/pairs.js";
-export { hhToRecord, splitHhTranscript, HH_ASSISTANT } from "./convert/hh.js";
-export { writeStreamAtomic } from "./atomic-writer.js";
+export { hhToRecord } from "./convert/hh.js";

@@ -12,13 +12,14 @@ import { loadCausalLM } from "../../src/models/registry.js";
 import { fixture } from "../helpers.js";
 import { assertSameNumbers, runLayout, unequalBatch, type Batch } from "./packed-batch.js";
 import { assertClose, flatBatch, goldenTensor, loadGolden } from "./parity-golden.js";
+import { refBackend } from "../../src/kernels/ref/index.js";
 
 const MODELS = ["gpt2-tiny", "llama-tiny", "qwen2-tiny"] as const;
 const PACKED: NonNullable<ForwardOptions["layout"]>[] = ["packed", "packed-shared-prefix"];
 
 for (const name of MODELS) {
   describe(`packed layouts equal plain: ${name}`, () => {
-    const model = loadCausalLM(fixture("models", name), { trainable: true });
+    const model = loadCausalLM(fixture("models", name), { backend: refBackend, trainable: true });
     const V = model.config.vocabSize;
     // Long queries (14, 20 tokens) with short answers, a one-token query, k = 3, 2, 4, 2;
     // answers of 1..9 tokens; two padding positions past the longest row and an all-padding row.
@@ -71,7 +72,7 @@ for (const name of MODELS) {
 }
 
 test("packed: rows whose total length exceeds the position table still work (positions are per row)", () => {
-  const model = loadCausalLM(fixture("models", "gpt2-tiny"), { trainable: true });
+  const model = loadCausalLM(fixture("models", "gpt2-tiny"), { backend: refBackend, trainable: true });
   assert.equal(model.config.maxPositions, 64);
   // 6 rows of 30 real tokens: 180 packed tokens, each row within n_positions = 64.
   const batch = unequalBatch([[20, [10, 10, 10]], [25, [5, 5, 5]]], model.config.vocabSize, { extraPad: 0 });
@@ -82,7 +83,7 @@ test("packed: rows whose total length exceeds the position table still work (pos
 });
 
 test("packed-shared-prefix needs rowQuery; a batch with nothing scored gives zeros", () => {
-  const model = loadCausalLM(fixture("models", "gpt2-tiny"), { trainable: true });
+  const model = loadCausalLM(fixture("models", "gpt2-tiny"), { backend: refBackend, trainable: true });
   const { rowQuery, ...batch } = unequalBatch([[3, [2, 2]]], model.config.vocabSize);
   void rowQuery;
   assert.throws(() => model.forward(batch, { layout: "packed-shared-prefix" }), /rowQuery/);
