@@ -62,7 +62,13 @@ export async function* readRecords(path: string, opts: ReadOptions = {}): AsyncG
   }
 }
 
-/** Every record of `path` in memory (for shuffling small data sets); stops at the first problem. */
+/**
+ * Every record of `path` in memory (for shuffling small data sets); stops at the first problem.
+ *
+ * @example
+ * const records = await readAllRecords("tests/fixtures/train/tiny-train.jsonl");
+ * records[0].responses.length; // k responses, each with its score in records[0].scores
+ */
 export async function readAllRecords(path: string, opts: ReadOptions = {}): Promise<RrhfRecord[]> {
   const out: RrhfRecord[] = [];
   for await (const { record } of readRecords(path, opts)) out.push(record);

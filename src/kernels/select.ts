@@ -8,6 +8,12 @@ import { createNativeBackend } from "./native/backend.js";
 import { loadNativeAddon } from "./native/addon.js";
 
 export type BackendName = "auto" | "wasm" | "native" | "ref";
+/**
+ * Every backend name `getBackend` and `--backend` accept.
+ *
+ * @example
+ * if (!BACKEND_NAMES.includes(name as BackendName)) throw new Error(`expected one of ${BACKEND_NAMES.join(", ")}`);
+ */
 export const BACKEND_NAMES: readonly BackendName[] = ["auto", "native", "wasm", "ref"];
 
 export interface BackendOptions extends WasmBackendOptions {
@@ -68,7 +74,12 @@ function create(name: "native" | "wasm" | "ref", opts: BackendOptions): Backend 
   return refBackend;
 }
 
-/** Which backends this process can use, and why not, for `--help`-style diagnostics. */
+/**
+ * Which backends this process can use, and why not, for `--help`-style diagnostics.
+ *
+ * @example
+ * console.table(describeBackends()); // name, available, reason or detail (e.g. the OpenBLAS build)
+ */
 export function describeBackends(): BackendInfo[] {
   const native = loadNativeAddon();
   const wasm = wasmAvailability();

@@ -7,6 +7,6 @@ export {
   type RrhfCompat,
   type RrhfLossOptions,
 } from "./options.js";
-export { computePolicyScores, NonFiniteLogpError, type PolicyScores } from "./scores.js";
+export { NonFiniteLogpError, type PolicyScores } from "./scores.js";
 export { rrhfLoss, rrhfLossBackward, rrhfLossWithGrad, type RrhfLossResult } from "./loss.js";
 export { rankingMetrics, type RankingMetrics } from "./metrics.js";

@@ -150,7 +150,13 @@ export function rrhfLossBackward(
   }
 }
 
-/** Forward and backward in one call; allocates the float32 gradient. */
+/**
+ * Forward and backward in one call; allocates the float32 gradient.
+ *
+ * @example
+ * const { result, dTokenLogps } = rrhfLossWithGrad({ tokenLogps: pass.tokenLogps, labelMask, rowQuery: batch.rowQuery, scores: batch.scores });
+ * pass.backward(dTokenLogps); // result.loss is the batch loss
+ */
 export function rrhfLossWithGrad(
   batch: RrhfBatchLayout,
   options: RrhfLossOptions = {},

@@ -22,7 +22,12 @@
 import { UserError } from "../errors.js";
 import type { CompatMode, EncodedRecord } from "./encode.js";
 
-/** The label of positions that are not scored. */
+/**
+ * The label of positions that are not scored (Hugging Face's -100).
+ *
+ * @example
+ * const labelMask = Uint8Array.from(batch.labels, (label) => (label === IGNORE_INDEX ? 0 : 1));
+ */
 export const IGNORE_INDEX = -100;
 
 /** A padded batch; every `[rows*T]` array is row-major with T = `seqLen`. */

@@ -57,6 +57,9 @@ export function checkSameK(records: RrhfRecord[], nameOf: (i: number) => string 
 /**
  * Keeps the selected rows of each query in a collated batch, keeping
  * `seqLen` (the official code's padded length) unchanged.
+ *
+ * @example
+ * const provided = selectBatchRows(collate(encoded, { padTokenId }), "only_use_provide"); // the last two rows of each query
  */
 export function selectBatchRows(batch: RrhfBatch, mode: ResponseSelection): RrhfBatch {
   if (mode === "all") return batch;

@@ -25,7 +25,6 @@ const PUBLIC_VALUES = [
   "VERSION",
   "autodiff",
   "collate",
-  "computePolicyScores",
   "convertFile",
   "createCausalLM",
   "describeBackends",
@@ -169,8 +168,21 @@ function sorted(names: Iterable<string>): string[] {
   return [...names].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
 }
 
+interface ExportedSymbol {
+  name: string;
+  isValue: boolean;
+  /** Whether its TSDoc, or its module's opening TSDoc naming it, has an @example. */
+  hasExample: boolean;
+}
+
+/** The opening TSDoc comment of a module (its header), or "". */
+function moduleHeader(text: string): string {
+  const m = /^\s*(\/\*\*[\s\S]*?\*\/)/.exec(text);
+  return m ? m[1] : "";
+}
+
 /** Every name src/index.ts exports, types included, as the TypeScript compiler resolves them. */
-function compiledExportNames(): string[] {
+function compiledExports(): ExportedSymbol[] {
   const entry = join(repoRoot, "src", "index.ts");
   const program = ts.createProgram([entry], {
     module: ts.ModuleKind.NodeNext,
@@ -185,15 +197,28 @@ function compiledExportNames(): string[] {
   assert.ok(source, "src/index.ts is readable");
   const moduleSymbol = checker.getSymbolAtLocation(source);
   assert.ok(moduleSymbol, "src/index.ts is a module");
-  return checker.getExportsOfModule(moduleSymbol).map((s) => s.name);
+  return checker.getExportsOfModule(moduleSymbol).map((s) => {
+    const real = s.flags & ts.SymbolFlags.Alias ? checker.getAliasedSymbol(s) : s;
+    const own = real.getJsDocTags(checker).some((t) => t.name === "example");
+    const header = moduleHeader(real.declarations?.[0]?.getSourceFile().text ?? "");
+    const inHeader = header.includes("@example") && new RegExp(`\\b${s.name}\\b`).test(header);
+    return { name: s.name, isValue: (real.flags & ts.SymbolFlags.Value) !== 0, hasExample: own || inHeader };
+  });
 }
+
+const compiled = compiledExports();
 
 test("the package root exports exactly the pinned run-time names", () => {
   assert.deepEqual(sorted(Object.keys(api)), sorted(PUBLIC_VALUES));
 });
 
 test("the package root exports exactly the pinned names, types included", () => {
-  assert.deepEqual(sorted(compiledExportNames()), sorted([...PUBLIC_VALUES, ...PUBLIC_TYPES]));
+  assert.deepEqual(sorted(compiled.map((e) => e.name)), sorted([...PUBLIC_VALUES, ...PUBLIC_TYPES]));
+});
+
+test("every run-time export has a TSDoc example (its own, or in its module's header)", () => {
+  const without = compiled.filter((e) => e.isValue && !e.hasExample).map((e) => e.name);
+  assert.deepEqual(without, []);
 });
 
 test("the autodiff namespace exports exactly the pinned engine names", () => {

@@ -12,7 +12,12 @@ import { writeStreamAtomic } from "../atomic-writer.js";
 import { hhToRecord } from "./hh.js";
 import { pairToRecord } from "./pairs.js";
 
-/** Input formats `convert` understands. */
+/**
+ * Input formats `convert` understands.
+ *
+ * @example
+ * await convertFile(CONVERT_FORMATS[0], "pairs.jsonl", "rrhf.jsonl"); // "pairs"
+ */
 export const CONVERT_FORMATS = ["pairs", "hh"] as const;
 export type ConvertFormat = (typeof CONVERT_FORMATS)[number];
 

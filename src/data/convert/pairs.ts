@@ -16,7 +16,14 @@ export function requireText(value: Record<string, unknown>, key: string, file: s
   return text;
 }
 
-/** Converts one pair object (from line `line` of `file`) to a record. */
+/**
+ * Converts one pair object (from line `line` of `file`) to a record; a
+ * missing or empty text is a DataError naming the file, line and key.
+ *
+ * @example
+ * pairToRecord({ prompt: "Hi", chosen: " Hello!", rejected: " Go away." }, "pairs.jsonl", 1);
+ * // { query: "Hi", responses: [" Hello!", " Go away."], scores: [1, 0] }
+ */
 export function pairToRecord(value: Record<string, unknown>, file: string, line: number): RrhfRecord {
   const query = requireText(value, "prompt", file, line);
   const chosen = requireText(value, "chosen", file, line);

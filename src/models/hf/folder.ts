@@ -130,6 +130,11 @@ function configToWrite(config: Record<string, unknown>): Record<string, unknown>
  * generation_config.json when the model has one, and the tokenizer files.
  * Everything is written into a temporary folder beside `dir` and renamed into
  * place, so `dir` is never left half-written.
+ *
+ * @example
+ * const hf = loadModelFolder("tests/fixtures/models/gpt2-tiny");
+ * hf.params.view("transformer.wte.weight").fill(0); // ... or train a model over hf.params ...
+ * saveModelFolder("runs/my-model", hf); // tokenizer files copied from hf.sourceDir
  */
 export function saveModelFolder(dir: string, model: SavableModel, opts: SaveOptions = {}): void {
   const layout = weightLayout(normalizeConfig(model.config, `${dir}/config.json`));
