@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { consoleSteps, markdownBlocks, missingOutputLine, outputLinePattern } from "./readme-blocks.js";
+import { consoleSteps, indentedCodeLines, markdownBlocks, missingOutputLine, outputLinePattern } from "./readme-blocks.js";
 
 const markdown = [
   "# Title",
@@ -51,4 +51,9 @@ test("shown output lines match real ones whose numbers and backend differ, and n
   assert.equal(missingOutputLine(["b 2", "a 1"], "a 3\nb 4\n"), "a 1", "order matters");
   assert.equal(missingOutputLine(["x  y  z"], "x\ny\nz\n"), null, "ls one name per line matches ls columns");
   assert.equal(missingOutputLine(["x  y  z"], "x\ny\n"), "x  y  z");
+});
+
+test("indented code blocks are found outside fences, list continuations are not", () => {
+  const md = ["text", "", "    rrhf validate x", "", "- item", "  continued", "", "```text", "", "    inside a fence", "```", "", "\tcode"].join("\n");
+  assert.deepEqual(indentedCodeLines(md), [3, 13]);
 });

@@ -9,7 +9,8 @@
  * - `<!-- readme-test: skip: REASON -->` on the line right before a fence (blank
  *   lines between are allowed) skips that block; the reason is required.
  * - A block without a language, or with another one, is an error: every
- *   block is either run or says why not.
+ *   block is either run or says why not. So is an indented code block (four
+ *   spaces after a blank line): it has no language, so write it fenced.
  */
 
 export const RUNNABLE_LANGUAGES = ["sh", "bash", "console", "ts", "js", "json", "jsonl", "yaml"] as const;
@@ -61,6 +62,29 @@ function markerBefore(lines: string[], fenceIndex: number): { skip: string | nul
   if (!m) return { skip: null, badMarker: null };
   const skip = SKIP.exec(m[1]);
   return skip ? { skip: skip[1], badMarker: null } : { skip: null, badMarker: lines[j].trim() };
+}
+
+/**
+ * 1-based lines that open an indented code block (four spaces or a tab after
+ * a blank line, outside fences). List continuations in README.md are
+ * indented by two spaces, so they are not mistaken for code.
+ */
+export function indentedCodeLines(markdown: string): number[] {
+  const lines = markdown.split(/\r?\n/);
+  const found: number[] = [];
+  let fence: string | null = null;
+  for (let i = 0; i < lines.length; i++) {
+    const open = FENCE.exec(lines[i]);
+    if (fence !== null) {
+      const t = lines[i].trim();
+      if (t.length >= fence.length && t === fence[0].repeat(t.length)) fence = null;
+    } else if (open) {
+      fence = open[1];
+    } else if (/^( {4}|\t)\s*\S/.test(lines[i]) && i > 0 && lines[i - 1].trim() === "") {
+      found.push(i + 1);
+    }
+  }
+  return found;
 }
 
 export interface ConsoleStep {
