@@ -20,7 +20,7 @@ import { LlamaModel } from "./llama/model.js";
 type ModelFactory = (config: NormalizedConfig, params: ParamStore, opts: CausalLMOptions) => CausalLM;
 
 /** HF model_type -> the class that implements it. */
-export const MODEL_REGISTRY: Readonly<Record<ModelType, ModelFactory>> = {
+const MODEL_REGISTRY: Readonly<Record<ModelType, ModelFactory>> = {
   gpt2: (c, p, o) => new Gpt2Model(c, p, o),
   llama: (c, p, o) => new LlamaModel(c, p, o),
   qwen2: (c, p, o) => new LlamaModel(c, p, o),
