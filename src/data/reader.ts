@@ -15,7 +15,12 @@ import { readJsonLines } from "./jsonl.js";
 import type { RrhfRecord } from "./record.js";
 import { checkRecord, type RecordCheckOptions } from "./schema.js";
 
-/** Options of record reading. */
+/**
+ * Options of record reading.
+ *
+ * @example
+ * for await (const { record } of readRecords("upload.tmp", { displayName: "train.jsonl", unknownKeys: "error" })) use(record);
+ */
 export interface ReadOptions extends RecordCheckOptions {
   /** Name of the file in error messages; the path by default. */
   displayName?: string;
@@ -23,7 +28,12 @@ export interface ReadOptions extends RecordCheckOptions {
   unknownKeys?: "ignore" | "error";
 }
 
-/** A valid record with its 1-based line number. */
+/**
+ * A valid record with its 1-based line number.
+ *
+ * @example
+ * for await (const { line, record } of readRecords("tests/fixtures/train/tiny-train.jsonl")) console.log(line, record.query);
+ */
 export interface LocatedRecord {
   line: number;
   record: RrhfRecord;

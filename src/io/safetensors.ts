@@ -13,13 +13,25 @@ import {
 
 export type { SafetensorsDtype, SafetensorsHeader, TensorInfo } from "./safetensors-header.js";
 
-/** A float32 tensor in memory, row-major. */
+/**
+ * A float32 tensor in memory, row-major.
+ *
+ * @example
+ * const wte: F32Tensor | undefined = readSafetensors("model.safetensors").get("transformer.wte.weight");
+ * console.log(wte?.shape, wte?.data.length);
+ */
 export interface F32Tensor {
   shape: number[];
   data: Float32Array;
 }
 
-/** A named float32 tensor to write. */
+/**
+ * A named float32 tensor to write.
+ *
+ * @example
+ * const t: NamedF32Tensor = { name: "bias", shape: [3], data: Float32Array.of(0, 0, 0) };
+ * writeSafetensors("out.safetensors", [t]);
+ */
 export interface NamedF32Tensor extends F32Tensor {
   name: string;
 }

@@ -27,6 +27,13 @@ const MODEL_REGISTRY: Readonly<Record<ModelType, ModelFactory>> = {
   mistral: (c, p, o) => new LlamaModel(c, p, o),
 };
 
+/**
+ * Options of `loadCausalLM` and `createCausalLM`.
+ *
+ * @example
+ * const options: CreateCausalLMOptions = { backend: "wasm", threads: 2, trainable: true, gradientCheckpointing: true };
+ * const model = loadCausalLM("tests/fixtures/models/gpt2-tiny", options);
+ */
 export interface CreateCausalLMOptions {
   /**
    * Kernel backend: a name, as `--backend` takes it, or a Backend from

@@ -13,7 +13,13 @@ import type { RrhfRecord } from "../data/record.js";
 import { UserError } from "../errors.js";
 import type { RrhfBatch } from "./collate.js";
 
-/** Which responses to train on. */
+/**
+ * Which responses to train on (the official code's `only_use_provide` / `only_use_sample`).
+ *
+ * @example
+ * const mode: ResponseSelection = "only_use_provide"; // the last two responses of each query
+ * const kept = selectResponses(record, mode);
+ */
 export type ResponseSelection = "all" | "only_use_provide" | "only_use_sample";
 
 /** The [start, end) range of the k responses a selection keeps. */

@@ -216,9 +216,40 @@ test("the package root exports exactly the pinned names, types included", () => 
   assert.deepEqual(sorted(compiled.map((e) => e.name)), sorted([...PUBLIC_VALUES, ...PUBLIC_TYPES]));
 });
 
-test("every run-time export has a TSDoc example (its own, or in its module's header)", () => {
-  const without = compiled.filter((e) => e.isValue && !e.hasExample).map((e) => e.name);
-  assert.deepEqual(without, []);
+/**
+ * Types still without a TSDoc example, each for a reason: the batch and loss
+ * types are being replaced by the query-grouped batch contract, the train
+ * config types by the settings tables, and TrainIo/TrainResult/LogEntry live
+ * in files another change owns (loop.ts, checkpoint.ts). Shrink this list;
+ * never grow it.
+ */
+const TYPES_AWAITING_EXAMPLES = [
+  "CausalLM",
+  "CollateOptions",
+  "CompatMode",
+  "EncodeOptions",
+  "EncodedRecord",
+  "EncodedResponse",
+  "ForwardOptions",
+  "LogEntry",
+  "LogpArray",
+  "LogpPass",
+  "PolicyScores",
+  "RankingMetrics",
+  "RrhfBatch",
+  "RrhfBatchLayout",
+  "RrhfCompat",
+  "RrhfLossOptions",
+  "RrhfLossResult",
+  "TokenBatch",
+  "TrainConfigInput",
+  "TrainIo",
+  "TrainResult",
+];
+
+test("every export has a TSDoc example (its own, or in its module's header), but for the listed types", () => {
+  const without = compiled.filter((e) => !e.hasExample).map((e) => e.name);
+  assert.deepEqual(sorted(without), sorted(TYPES_AWAITING_EXAMPLES));
 });
 
 test("the autodiff namespace exports exactly the pinned engine names", () => {

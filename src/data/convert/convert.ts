@@ -19,6 +19,12 @@ import { pairToRecord } from "./pairs.js";
  * await convertFile(CONVERT_FORMATS[0], "pairs.jsonl", "rrhf.jsonl"); // "pairs"
  */
 export const CONVERT_FORMATS = ["pairs", "hh"] as const;
+/**
+ * An input format `convertFile` understands.
+ *
+ * @example
+ * const from: ConvertFormat = "hh"; // or "pairs"
+ */
 export type ConvertFormat = (typeof CONVERT_FORMATS)[number];
 
 const converters: Record<ConvertFormat, (value: Record<string, unknown>, file: string, line: number) => RrhfRecord> = {
@@ -31,7 +37,12 @@ export function recordToJsonLine(record: RrhfRecord): string {
   return `${JSON.stringify({ query: record.query, responses: record.responses, scores: record.scores })}\n`;
 }
 
-/** Options of `convertFile`. */
+/**
+ * Options of `convertFile`.
+ *
+ * @example
+ * await convertFile("pairs", "/tmp/upload-1234.jsonl", "rrhf.jsonl", { displayName: "pairs.jsonl" });
+ */
 export interface ConvertOptions {
   /** Name of the input in error messages; the path by default. */
   displayName?: string;
