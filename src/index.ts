@@ -1,17 +1,23 @@
 /**
  * The public API of `rrhf`: everything a library user may rely on is exported
- * here; modules not re-exported are internal.
+ * here, and `tests/api/exports.test.ts` pins the list; modules not re-exported
+ * are internal. The command line (`rrhf ...`) is not library API.
  *
- * The user-facing layers are flat (`loadTokenizer`, `rrhfLoss`,
- * `loadCausalLM`, `train`, ...); the tensor engine is a namespace,
- * `autodiff`, because its op names (`gatherRows`, `sum`, `mean`, ...) are
- * generic.
+ * The user-facing layers are flat, in the style of Hugging Face's
+ * `from_pretrained`: `loadTokenizer(dir)` and `loadCausalLM(dir, options)`
+ * load folders (the backend defaults to "auto", as on the command line),
+ * `readRecords`/`validateFile` read data, `rrhfLoss` scores, `train` trains.
+ * The tensor engine is a namespace, `autodiff`, because its op names
+ * (`gatherRows`, `sum`, `mean`, ...) are generic. Options travel as one
+ * options object per call, never through globals.
  *
  * @example
  * import { loadTokenizer, encodeRecord, collate, loadCausalLM, rrhfLossWithGrad } from "rrhf";
- * const tok = await loadTokenizer("models/gpt2");
- * const model = loadCausalLM("models/gpt2", { trainable: true });
- * const batch = collate([encodeRecord(tok, record, { maxLength: 192 })], { padTokenId: tok.special.pad_token_id });
+ * const dir = "tests/fixtures/models/gpt2-tiny";
+ * const tok = await loadTokenizer(dir);
+ * const model = loadCausalLM(dir, { trainable: true });
+ * const record = { query: "Q: 2+2?", responses: [" 4", " 5"], scores: [1, 0] };
+ * const batch = collate([encodeRecord(tok, record, { maxLength: 64 })], { padTokenId: tok.special.pad_token_id });
  * const pass = model.forward(batch); // ragged log-probs, by batch.responseTokenStart
  * const { result, dTokenLogps } = rrhfLossWithGrad(pass.tokenLogps, batch);
  * pass.backward(dTokenLogps); // parameter gradients accumulate in model.grads
@@ -19,7 +25,6 @@
  */
 export { UserError, DataError } from "./errors.js";
 export { VERSION } from "./version.js";
-export { runCli, type CliIo } from "./cli/main.js";
 
 // Data: JSONL records, validation, converters.
 export * from "./data/index.js";
@@ -27,7 +32,7 @@ export * from "./data/index.js";
 // Tokenisation, chat templates, the query-grouped batch.
 export * from "./tokenize/index.js";
 
-// The RRHF loss on plain numbers, its gradient, metrics and config.
+// The RRHF loss on plain numbers, its gradient and metrics.
 export * from "./rrhf/index.js";
 
 // Kernel backends.
@@ -55,15 +60,13 @@ export {
   type SafetensorsHeader,
   type TensorInfo,
 } from "./io/safetensors.js";
-export { normalizeConfig, SUPPORTED_ARCHITECTURES } from "./models/hf/config.js";
+export { SUPPORTED_ARCHITECTURES } from "./models/hf/config.js";
 export type { NormalizedConfig } from "./models/hf/config-types.js";
-export { weightLayout, type ParamSpec } from "./models/hf/param-specs.js";
-export { ParamStore } from "./models/hf/param-store.js";
+export type { ParamStore } from "./models/hf/param-store.js";
 export { loadModelFolder, saveModelFolder, type HfModel, type SavableModel } from "./models/hf/folder.js";
-export { initParams } from "./models/hf/init.js";
 
 // Causal language models.
-export { loadCausalLM, createCausalLM, MODEL_REGISTRY, type CreateCausalLMOptions } from "./models/registry.js";
+export { loadCausalLM, createCausalLM, type CreateCausalLMOptions } from "./models/registry.js";
 export type { CausalLM, PaddedInput, ForwardOptions, LogpPass } from "./models/causal-lm.js";
 
 // Training.

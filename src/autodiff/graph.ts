@@ -5,7 +5,7 @@
  * step reuses them (no fresh allocations after the first step).
  *
  * @example
- * const g = new Graph();
+ * const g = new Graph({ backend: getBackend("auto") }); // default: the reference backend
  * const y = matmul(g, x, w);            // x: input, w: parameter
  * g.backward(y, dY);                    // dY: upstream gradient, same shape as y
  * // w.grad now holds (accumulated) dL/dw
@@ -16,10 +16,11 @@ import type { Backend } from "../kernels/backend.js";
 import type { BufferPool } from "../tensor/pool.js";
 import { formatShape, numel, type Shape } from "../tensor/shape.js";
 import { Tensor } from "../tensor/tensor.js";
-import { getDefaultBackend, poolFor } from "./context.js";
+import { refBackend } from "../kernels/ref/index.js";
+import { poolFor } from "./context.js";
 
 export interface GraphOptions {
-  /** Kernel backend; default: `getDefaultBackend()` (the ref backend unless changed). */
+  /** Kernel backend; default: the pool's backend, else the reference backend (plain TypeScript). */
   backend?: Backend;
   /** Buffer pool; default: the backend's shared pool. Must belong to `backend`. */
   pool?: BufferPool;
@@ -48,7 +49,7 @@ export class Graph {
   private backwardDone = false;
 
   constructor(options: GraphOptions = {}) {
-    this.backend = options.backend ?? options.pool?.backend ?? getDefaultBackend();
+    this.backend = options.backend ?? options.pool?.backend ?? refBackend;
     this.pool = options.pool ?? poolFor(this.backend);
     if (this.pool.backend !== this.backend) {
       throw new UserError("Graph: the pool belongs to a different backend");

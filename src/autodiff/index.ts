@@ -27,7 +27,6 @@
  * again, so leave them unchanged until `backward` has run.
  */
 export { Graph, type GraphOptions, type Node } from "./graph.js";
-export { setDefaultBackend, getDefaultBackend, poolFor } from "./context.js";
 export { Tensor, parameter, type TensorKind } from "../tensor/tensor.js";
 export { BufferPool, type PoolStats } from "../tensor/pool.js";
 export { type Shape, numel, formatShape } from "../tensor/shape.js";

@@ -53,7 +53,12 @@ export class LengthHistogram {
   }
 }
 
-/** Percentiles of a set of lengths. */
+/**
+ * Percentiles of a set of lengths (nearest-rank; null when there are none).
+ *
+ * @example
+ * const { p50, p90, max } = report.tokens?.query ?? {}; // token lengths of the queries
+ */
 export interface LengthSummary {
   count: number;
   p50: number | null;

@@ -1,34 +1,19 @@
-/** The data layer: RRHF records (JSONL, .jsonl.gz, Parquet), validation, statistics and converters. */
-export type { RrhfRecord, TextRecord, ChatRecord, ChatMessage, ChatRole, RankedResponses } from "./record.js";
-export { CHAT_ROLES } from "./record.js";
-export { checkMessages } from "./messages.js";
-export type { Place } from "./messages.js";
-export { INPUT_FORMATS, inputFormatOf, locationUnitOf, readSourceObjects } from "./source.js";
-export type { InputFormat, LocationUnit, SourceOptions } from "./source.js";
-export { readParquetObjects, parquetObjects } from "./parquet.js";
-export type { ParquetReadHooks } from "./parquet.js";
-export { readRecords, readAllRecords, scanRecords } from "./reader.js";
-export type { ReadOptions, LocatedRecord, ScanEntry } from "./reader.js";
-export { checkRecord, recordSchema, RECORD_KEYS } from "./schema.js";
-export type { RecordCheck, RecordCheckOptions } from "./schema.js";
-export { readJsonLines, parseJsonLine } from "./jsonl.js";
-export type { JsonLine } from "./jsonl.js";
-export { readLines } from "./lines.js";
-export type { RawLine, ReadLinesOptions } from "./lines.js";
+/**
+ * The data layer's public surface: reading and validating RRHF records
+ * (JSONL, .jsonl.gz, Parquet), and converting preference data into them.
+ * The readers, statistics builders and atomic writer behind these stay internal.
+ */
+export type { RrhfRecord, TextRecord, ChatRecord, ChatMessage, ChatRole } from "./record.js";
+export type { InputFormat } from "./source.js";
+export { INPUT_FORMATS } from "./source.js";
+export { readRecords, readAllRecords } from "./reader.js";
+export type { ReadOptions, LocatedRecord } from "./reader.js";
 export { validateFile } from "./validate.js";
 export type { ValidateOptions, ValidationReport } from "./validate.js";
-export { SummaryBuilder, countTiedPairs } from "./stats.js";
 export type { DataSummary } from "./stats.js";
-export { TokenStatsBuilder } from "./token-stats.js";
-export type { RecordTokenMeasure, RecordTokens, TokenSummary } from "./token-stats.js";
-export { LengthHistogram } from "./histogram.js";
+export type { TokenSummary } from "./token-stats.js";
 export type { LengthSummary } from "./histogram.js";
-export { formatReportText, reportToJson } from "./report-format.js";
-export { convertFile, recordToJsonLine, CONVERT_FORMATS, MAX_SKIPPED_SHOWN } from "./convert/convert.js";
+export { convertFile, CONVERT_FORMATS } from "./convert/convert.js";
 export type { ConvertFormat, ConvertOptions, ConvertResult } from "./convert/convert.js";
-export { chatPairToRecord, conversationPairToRecord, splitConversation } from "./convert/chat-pairs.js";
-export { rankedToRecord, scoresFromRanks } from "./convert/ranked.js";
-export { ultrafeedbackToRecord, DEFAULT_SCORE_FIELD } from "./convert/ultrafeedback.js";
 export { pairToRecord } from "./convert/pairs.js";
-export { hhToRecord, splitHhTranscript, HH_ASSISTANT } from "./convert/hh.js";
-export { writeStreamAtomic } from "./atomic-writer.js";
+export { hhToRecord } from "./convert/hh.js";

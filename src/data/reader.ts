@@ -16,13 +16,23 @@ import type { RrhfRecord } from "./record.js";
 import { checkRecord, type RecordCheckOptions } from "./schema.js";
 import { inputFormatOf, locationUnitOf, readSourceObjects, type SourceOptions } from "./source.js";
 
-/** Options of record reading. */
+/**
+ * Options of record reading.
+ *
+ * @example
+ * for await (const { record } of readRecords("upload.tmp", { displayName: "train.jsonl", format: "jsonl", unknownKeys: "error" })) use(record);
+ */
 export interface ReadOptions extends Omit<RecordCheckOptions, "unit">, SourceOptions {
   /** "ignore" (default): extra keys are allowed and dropped; "error": each one is a problem. */
   unknownKeys?: "ignore" | "error";
 }
 
-/** A valid record with its 1-based line number (row number in Parquet). */
+/**
+ * A valid record with its 1-based line number (row number in Parquet).
+ *
+ * @example
+ * for await (const { line, record } of readRecords("tests/fixtures/train/tiny-train.jsonl")) console.log(line, record.query);
+ */
 export interface LocatedRecord {
   line: number;
   record: RrhfRecord;
@@ -62,7 +72,13 @@ export async function* readRecords(path: string, opts: ReadOptions = {}): AsyncG
   }
 }
 
-/** Every record of `path` in memory (for shuffling small data sets); stops at the first problem. */
+/**
+ * Every record of `path` in memory (for shuffling small data sets); stops at the first problem.
+ *
+ * @example
+ * const records = await readAllRecords("tests/fixtures/train/tiny-train.jsonl");
+ * records[0].responses.length; // k responses, each with its score in records[0].scores
+ */
 export async function readAllRecords(path: string, opts: ReadOptions = {}): Promise<RrhfRecord[]> {
   const out: RrhfRecord[] = [];
   for await (const { record } of readRecords(path, opts)) out.push(record);

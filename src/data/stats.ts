@@ -5,7 +5,13 @@
  */
 import type { RrhfRecord } from "./record.js";
 
-/** Statistics of the valid records of a file (HF-style snake_case keys, stable in JSON). */
+/**
+ * Statistics of the valid records of a file (HF-style snake_case keys, stable in JSON).
+ *
+ * @example
+ * const { summary } = await validateFile("tests/fixtures/train/tiny-train.jsonl");
+ * console.log(summary.queries, summary.responses_per_query.mean, summary.score_ties.all_tied_queries);
+ */
 export interface DataSummary {
   queries: number;
   responses: number;

@@ -29,7 +29,13 @@ export interface RecordTokenMeasure {
   measure(record: RrhfRecord): RecordTokens;
 }
 
-/** Token statistics in the validate report. */
+/**
+ * Token statistics in the validate report.
+ *
+ * @example
+ * const report = await validateFile("data.jsonl", { tokens: measure }); // measure: the tokenizer and budget, as `rrhf validate --tokenizer` builds it
+ * console.log(report.tokens?.response.p99, report.tokens?.truncation?.emptied_responses);
+ */
 export interface TokenSummary {
   query: LengthSummary;
   response: LengthSummary;

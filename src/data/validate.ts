@@ -13,7 +13,12 @@ import { scanRecords, type ReadOptions } from "./reader.js";
 import { countTiedPairs, SummaryBuilder, type DataSummary } from "./stats.js";
 import { TokenStatsBuilder, type RecordTokenMeasure, type TokenSummary } from "./token-stats.js";
 
-/** Options of `validateFile`. */
+/**
+ * Options of `validateFile`.
+ *
+ * @example
+ * const report = await validateFile("tests/fixtures/train/tiny-train.jsonl", { strict: true, maxErrors: 10 });
+ */
 export interface ValidateOptions extends Omit<ReadOptions, "unknownKeys"> {
   /** How many problems the report keeps (all are counted); 50 by default. */
   maxErrors?: number;
@@ -27,7 +32,13 @@ export interface ValidateOptions extends Omit<ReadOptions, "unknownKeys"> {
   tokens?: RecordTokenMeasure;
 }
 
-/** What `validateFile` found. */
+/**
+ * What `validateFile` found.
+ *
+ * @example
+ * const report = await validateFile("tests/fixtures/train/tiny-train.jsonl");
+ * if (!report.valid) for (const e of report.errors) console.error(e.message); // file:line: field: problem
+ */
 export interface ValidationReport {
   file: string;
   valid: boolean;

@@ -30,12 +30,24 @@ export const DTYPE_SIZES = {
   C64: 8,
 } as const;
 
+/**
+ * A dtype a safetensors header may name (rrhf reads F32, F16 and BF16 as float32).
+ *
+ * @example
+ * const dtypes: SafetensorsDtype[] = readSafetensorsHeader("model.safetensors").tensors.map((t) => t.dtype);
+ */
 export type SafetensorsDtype = keyof typeof DTYPE_SIZES;
 
 /** Header size limit of the reference implementation (100 MB). */
 export const MAX_HEADER_SIZE = 100_000_000;
 
-/** One tensor's entry; `begin`/`end` are byte offsets inside the data region. */
+/**
+ * One tensor's entry; `begin`/`end` are byte offsets inside the data region.
+ *
+ * @example
+ * const info = readSafetensorsHeader("model.safetensors").byName.get("transformer.wte.weight");
+ * console.log(info?.dtype, info?.shape, info ? info.end - info.begin : 0); // bytes
+ */
 export interface TensorInfo {
   name: string;
   dtype: SafetensorsDtype;
@@ -44,6 +56,13 @@ export interface TensorInfo {
   end: number;
 }
 
+/**
+ * A safetensors file's validated header: its tensors in data order, by name, and its metadata.
+ *
+ * @example
+ * const header = readSafetensorsHeader("tests/fixtures/models/gpt2-tiny/model.safetensors");
+ * console.log(header.tensors.length, header.dataStart);
+ */
 export interface SafetensorsHeader {
   file: string;
   /** N, the JSON length in bytes (padding included). */

@@ -13,13 +13,25 @@ import {
 
 export type { SafetensorsDtype, SafetensorsHeader, TensorInfo } from "./safetensors-header.js";
 
-/** A float32 tensor in memory, row-major. */
+/**
+ * A float32 tensor in memory, row-major.
+ *
+ * @example
+ * const wte: F32Tensor | undefined = readSafetensors("model.safetensors").get("transformer.wte.weight");
+ * console.log(wte?.shape, wte?.data.length);
+ */
 export interface F32Tensor {
   shape: number[];
   data: Float32Array;
 }
 
-/** A named float32 tensor to write. */
+/**
+ * A named float32 tensor to write.
+ *
+ * @example
+ * const t: NamedF32Tensor = { name: "bias", shape: [3], data: Float32Array.of(0, 0, 0) };
+ * writeSafetensors("out.safetensors", [t]);
+ */
 export interface NamedF32Tensor extends F32Tensor {
   name: string;
 }
@@ -59,7 +71,13 @@ function readHeaderFd(fd: number, file: string): SafetensorsHeader {
   return parseHeaderJson(file, json, fileSize - 8 - n);
 }
 
-/** Reads and validates only the header of `file` (no tensor data). */
+/**
+ * Reads and validates only the header of `file` (no tensor data).
+ *
+ * @example
+ * const header = readSafetensorsHeader("tests/fixtures/models/gpt2-tiny/model.safetensors");
+ * for (const t of header.tensors) console.log(t.name, t.dtype, t.shape);
+ */
 export function readSafetensorsHeader(file: string): SafetensorsHeader {
   const fd = openForRead(file);
   try {
@@ -119,6 +137,10 @@ export function readTensorsInto(
 /**
  * Reads every tensor of `file` as float32 (F16/BF16 are upcast exactly), in
  * data order. Any tensor of another dtype is an error naming it.
+ *
+ * @example
+ * const tensors = readSafetensors("tests/fixtures/models/gpt2-tiny/model.safetensors");
+ * const wte = tensors.get("transformer.wte.weight"); // { shape: [V, C], data: Float32Array }
  */
 export function readSafetensors(file: string): Map<string, F32Tensor> {
   assertLittleEndian();
@@ -160,6 +182,9 @@ function encodeHeader(tensors: readonly NamedF32Tensor[], metadata: Record<strin
  * Writes `tensors` as an F32 safetensors file, atomically (temporary file
  * beside `file`, then rename). `metadata` defaults to `{format: "pt"}`, what
  * Hugging Face writes for PyTorch checkpoints.
+ *
+ * @example
+ * writeSafetensors("out/weights.safetensors", [{ name: "w", shape: [2, 2], data: Float32Array.of(1, 2, 3, 4) }]);
  */
 export function writeSafetensors(
   file: string,

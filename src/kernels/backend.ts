@@ -9,6 +9,14 @@
  */
 import type { AttentionDims } from "./ref/attention.js";
 
+/**
+ * The kernels a model and the tensor engine run on (matrix products, allocation,
+ * and optional fused ops); get one from `getBackend`.
+ *
+ * @example
+ * const be: Backend = getBackend("wasm", { threads: 2 });
+ * const model = loadCausalLM("tests/fixtures/models/gpt2-tiny", { backend: be });
+ */
 export interface Backend {
   /** "ref", "wasm" or "native". */
   readonly name: string;

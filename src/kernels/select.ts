@@ -7,14 +7,40 @@ import { resolveThreadCount } from "./wasm/thread-count.js";
 import { createNativeBackend } from "./native/backend.js";
 import { loadNativeAddon } from "./native/addon.js";
 
+/**
+ * The name of a backend, as `--backend` and `getBackend` take it ("auto" picks the fastest available).
+ *
+ * @example
+ * const name: BackendName = "auto";
+ * const model = loadCausalLM("tests/fixtures/models/gpt2-tiny", { backend: name });
+ */
 export type BackendName = "auto" | "wasm" | "native" | "ref";
+/**
+ * Every backend name `getBackend` and `--backend` accept.
+ *
+ * @example
+ * if (!BACKEND_NAMES.includes(name as BackendName)) throw new Error(`expected one of ${BACKEND_NAMES.join(", ")}`);
+ */
 export const BACKEND_NAMES: readonly BackendName[] = ["auto", "native", "wasm", "ref"];
 
+/**
+ * Options of `getBackend`.
+ *
+ * @example
+ * const be = getBackend("auto", { threads: 2 } satisfies BackendOptions);
+ */
 export interface BackendOptions extends WasmBackendOptions {
   /** Kernel threads (default: env RRHF_THREADS, else CPUs capped at 8). */
   threads?: number;
 }
 
+/**
+ * Whether one backend works in this process, and why not (from `describeBackends`).
+ *
+ * @example
+ * const native: BackendInfo | undefined = describeBackends().find((b) => b.name === "native");
+ * if (!native?.available) console.log(native?.reason);
+ */
 export interface BackendInfo {
   name: "native" | "wasm" | "ref";
   available: boolean;
@@ -68,7 +94,12 @@ function create(name: "native" | "wasm" | "ref", opts: BackendOptions): Backend 
   return refBackend;
 }
 
-/** Which backends this process can use, and why not, for `--help`-style diagnostics. */
+/**
+ * Which backends this process can use, and why not, for `--help`-style diagnostics.
+ *
+ * @example
+ * console.table(describeBackends()); // name, available, reason or detail (e.g. the OpenBLAS build)
+ */
 export function describeBackends(): BackendInfo[] {
   const native = loadNativeAddon();
   const wasm = wasmAvailability();

@@ -162,7 +162,13 @@ export function rrhfLossBackward(dTokenLogps: LogpArray, batch: RrhfLossBatch, f
   }
 }
 
-/** Forward and backward in one call; allocates the float32 gradient (ragged, as tokenLogps). */
+/**
+ * Forward and backward in one call; allocates the float32 gradient (ragged, as tokenLogps).
+ *
+ * @example
+ * const { result, dTokenLogps } = rrhfLossWithGrad(pass.tokenLogps, batch);
+ * pass.backward(dTokenLogps); // result.loss is the batch loss
+ */
 export function rrhfLossWithGrad(
   tokenLogps: LogpArray,
   batch: RrhfLossBatch,

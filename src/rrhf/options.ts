@@ -32,12 +32,29 @@ export interface ResolvedLossOptions {
   compat: RrhfCompat;
 }
 
-/** `rrhf_weight` default in the official train.py's TrainingArguments. */
+/**
+ * `rrhf_weight` default in the official train.py's TrainingArguments.
+ *
+ * @example
+ * rrhfLoss(batch, { compat: "official", rrhfWeight: OFFICIAL_CODE_RRHF_WEIGHT }); // reproduce a run that kept it
+ */
 export const OFFICIAL_CODE_RRHF_WEIGHT = 100;
 /** `--rrhf_weight` the official train.sh passes (and the paper's runs use). */
 export const OFFICIAL_SCRIPT_RRHF_WEIGHT = 1;
 
+/**
+ * Default exponent on the response length in p_i = Σ logp / |y_i|^lengthPenalty.
+ *
+ * @example
+ * rrhfLoss(batch, { lengthPenalty: DEFAULT_LENGTH_PENALTY }); // the same as leaving it out
+ */
 export const DEFAULT_LENGTH_PENALTY = 1.0;
+/**
+ * Default weight of the ranking term (the paper's and the official train.sh's).
+ *
+ * @example
+ * rrhfLoss(batch, { rrhfWeight: DEFAULT_RRHF_WEIGHT }); // the same as leaving it out
+ */
 export const DEFAULT_RRHF_WEIGHT = 1.0;
 
 /** Fills defaults and rejects values the loss cannot use (UserError: they come from user settings). */

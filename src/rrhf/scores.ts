@@ -10,6 +10,14 @@ import type { ResolvedLossOptions } from "./options.js";
  * A scored position holds NaN or ±Infinity: the model's forward pass went
  * wrong (typically a diverged run). A UserError so the CLI prints the message;
  * the trainer may catch it by class to stop or skip the step.
+ *
+ * @example
+ * try {
+ *   rrhfLoss(batch);
+ * } catch (err) {
+ *   if (!(err instanceof NonFiniteLogpError)) throw err;
+ *   // the model diverged: skip this step
+ * }
  */
 export class NonFiniteLogpError extends UserError {
   override name = "NonFiniteLogpError";

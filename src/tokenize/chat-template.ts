@@ -55,7 +55,13 @@ export function queryToMessages(query: string): ChatMessage[] {
   return isHhTranscript(query) ? hhToMessages(query) : [{ role: "user", content: query.trim() }];
 }
 
-/** A rendered query and whether the template wrote the BOS text itself. */
+/**
+ * A rendered query and whether the template wrote the BOS text itself.
+ *
+ * @example
+ * const { text, hasBos } = renderChatQuery(tok, "\n\nHuman: Hi\n\nAssistant:");
+ * const ids = tok.encode(text, { addSpecialTokens: !hasBos }); // never a second BOS
+ */
 export interface RenderedQuery {
   text: string;
   /** True when the rendered text contains the BOS token's text: then encode it without special tokens (no double BOS). */

@@ -168,6 +168,10 @@ export function encodeRecord(tok: RrhfTokenizer, record: RrhfRecord, opts: Encod
 /**
  * Encodes many records and sums their reports. `nameOf(i)` names record i in
  * errors (default `record i+1`).
+ *
+ * @example
+ * const { encoded, report } = encodeRecords(tok, await readAllRecords("tests/fixtures/train/tiny-train.jsonl"), { maxLength: 64 });
+ * report.responsesEmptied; // responses truncation left empty (dropped and counted)
  */
 export function encodeRecords(
   tok: RrhfTokenizer,

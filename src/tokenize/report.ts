@@ -3,7 +3,13 @@
  * {@link formatTruncationReport} as a warning after encoding a data set.
  */
 
-/** Counts over one or many encoded records. */
+/**
+ * Counts over one or many encoded records.
+ *
+ * @example
+ * const { report } = encodeRecords(tok, records, { maxLength: 64 });
+ * if (report.responsesEmptied > 0) console.warn(`${report.responsesEmptied} responses dropped by truncation`);
+ */
 export interface TruncationReport {
   records: number;
   /** Responses seen (before any were dropped). */

@@ -13,7 +13,13 @@ import type { RrhfRecord } from "../data/record.js";
 import { UserError } from "../errors.js";
 import { selectRows, type QueryBatch } from "./batch.js";
 
-/** Which responses to train on. */
+/**
+ * Which responses to train on (the official code's `only_use_provide` / `only_use_sample`).
+ *
+ * @example
+ * const mode: ResponseSelection = "only_use_provide"; // the last two responses of each query
+ * const kept = selectResponses(record, mode);
+ */
 export type ResponseSelection = "all" | "only_use_provide" | "only_use_sample";
 
 /** The [start, end) range of the k responses a selection keeps. */
@@ -57,6 +63,9 @@ export function checkSameK(records: RrhfRecord[], nameOf: (i: number) => string 
 /**
  * Keeps the selected rows of each query in a collated batch, keeping
  * `paddedLength` (the official code's padded length) unchanged.
+ *
+ * @example
+ * const provided = selectBatchRows(collate(encoded, { padTokenId }), "only_use_provide"); // the last two rows of each query
  */
 export function selectBatchRows(batch: QueryBatch, mode: ResponseSelection): QueryBatch {
   if (mode === "all") return batch;

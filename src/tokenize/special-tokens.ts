@@ -6,7 +6,13 @@
  * forms appear in `tokenizer_config.json` and `special_tokens_map.json`.
  */
 
-/** The ids of the special tokens the trainer needs. */
+/**
+ * The ids of the special tokens the trainer needs.
+ *
+ * @example
+ * const tok = await loadTokenizer("tests/fixtures/tokenizers/gpt2");
+ * const { eos_token_id, pad_token_id }: SpecialTokenIds = tok.special;
+ */
 export interface SpecialTokenIds {
   /** Beginning-of-sequence id, or null when the tokenizer has none (GPT-2 has one but never adds it). */
   bos_token_id: number | null;
@@ -16,7 +22,13 @@ export interface SpecialTokenIds {
   pad_token_id: number;
 }
 
-/** The special tokens' text, as written in the configs (null when absent). */
+/**
+ * The special tokens' text, as written in the configs (null when absent).
+ *
+ * @example
+ * const tok = await loadTokenizer("tests/fixtures/tokenizers/llama");
+ * const { bos_token }: SpecialTokenStrings = tok.specialText; // "<s>"
+ */
 export interface SpecialTokenStrings {
   bos_token: string | null;
   eos_token: string | null;

@@ -16,7 +16,13 @@ import { specialTokenStrings, type SpecialTokenIds, type SpecialTokenStrings } f
 
 export type { SpecialTokenIds, SpecialTokenStrings } from "./special-tokens.js";
 
-/** A loaded tokenizer with the pieces RRHF needs, in one small interface. */
+/**
+ * A loaded tokenizer with the pieces RRHF needs, in one small interface.
+ *
+ * @example
+ * const tok: RrhfTokenizer = await loadTokenizer("tests/fixtures/tokenizers/gpt2");
+ * const ids = tok.encode("Hello"); // tok.decode(ids) === "Hello"
+ */
 export interface RrhfTokenizer {
   /** Token ids of `text`; special tokens (e.g. Llama's BOS) are added unless `addSpecialTokens: false`. */
   encode(text: string, opts?: { addSpecialTokens?: boolean }): number[];

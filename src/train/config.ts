@@ -116,7 +116,13 @@ export function parseTrainConfigText(text: string, file: string): TrainConfigInp
   return parsed.data;
 }
 
-/** Reads and checks a JSON or YAML config file (types and unknown keys; cross-field checks come at the merge). */
+/**
+ * Reads and checks a JSON or YAML config file (types and unknown keys; cross-field checks come at the merge).
+ *
+ * @example
+ * const fromFile = loadTrainConfigFile("train.yaml"); // { learning_rate: 1e-5, ... }, snake_case keys
+ * const config = resolveTrainConfig({ overrides: { ...fromFile, max_steps: 10 } });
+ */
 export function loadTrainConfigFile(file: string): TrainConfigInput {
   let text: string;
   try {

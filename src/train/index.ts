@@ -1,60 +1,13 @@
 /**
- * Trainer building blocks that do not need the model: configuration,
- * optimisers, learning-rate schedules, seeded data order, checkpoints,
- * metrics logging and the non-finite-step guard. The training loop
- * composes them; see each module's example.
+ * The trainer's public surface: `train(config)` and how to build its config.
+ * The building blocks it composes (optimisers, schedules, data order,
+ * checkpoints, metrics logging) are internal; see each module.
  */
-export { addTrainOptions, flagFor, trainInputFromOptions } from "./config-cli.js";
 export {
-  DEVIATIONS,
-  effectiveEvalSteps,
   loadTrainConfigFile,
-  parseTrainConfigText,
   resolveTrainConfig,
-  rrhfConfigFromTrainConfig,
-  TRAIN_DEFAULTS,
-  TRAIN_FIELD_HELP,
-  trainConfigSchema,
-  validateTrainConfig,
-  type FieldHelp,
-  type FieldKind,
   type TrainConfig,
   type TrainConfigInput,
-  type TrainFieldName,
 } from "./config.js";
-export {
-  checkpointName,
-  checkpointProblem,
-  isCompleteCheckpoint,
-  loadCheckpoint,
-  saveCheckpoint,
-  type CheckpointSave,
-  type LoadedCheckpoint,
-  type LogEntry,
-  type TrainerState,
-} from "./checkpoint.js";
-export {
-  findLatestCheckpoint,
-  listCheckpoints,
-  pruneCheckpoints,
-  removeStaleCheckpointTemps,
-  resolveResumeCheckpoint,
-  type CheckpointEntry,
-} from "./checkpoint-dir.js";
-export { DataOrder, type Batch, type DataOrderOptions, type DataPosition } from "./data-order.js";
-export { formatMetric, METRICS_FILE, MetricsLogger, type MetricsLoggerOptions, type ProgressMode, type StepMetrics } from "./metrics-log.js";
-export { NonFiniteGuard } from "./nonfinite-guard.js";
-export * from "./optim/index.js";
-export { trainingPlan, type TrainingPlan, type TrainingPlanInput } from "./plan.js";
-export { Rng, type RngState } from "./rng.js";
-export {
-  LR_SCHEDULER_TYPES,
-  LrSchedule,
-  resolveWarmupSteps,
-  type LrScheduleOptions,
-  type LrScheduleState,
-  type LrSchedulerType,
-} from "./schedule.js";
-export { evaluate, type EvalMetrics } from "./eval.js";
-export { NONFINITE_TEST_ENV, train, type TrainIo, type TrainResult } from "./loop.js";
-export { trainStep, type StepContext, type StepOutcome } from "./step.js";
+export type { LogEntry } from "./checkpoint.js";
+export { train, type TrainIo, type TrainResult } from "./loop.js";

@@ -33,7 +33,7 @@ function assertSame(actual: Float32Array, expected: Float32Array, what: string):
 
 for (const name of MODELS) {
   describe(`gradient checkpointing: ${name}`, () => {
-    const model = loadCausalLM(fixture("models", name), { trainable: true });
+    const model = loadCausalLM(fixture("models", name), { backend: refBackend, trainable: true });
     const V = model.config.vocabSize;
     // A long query with k=3, a one-token query (nothing to share), k=4 with unequal lengths.
     const batch = unequalBatch([[7, [3, 5, 1]], [1, [4, 2]], [5, [2, 6, 3, 4]]], V);
@@ -61,7 +61,7 @@ for (const name of MODELS) {
 }
 
 test("the model-level default applies, and a forward option overrides it", () => {
-  const plain = loadCausalLM(fixture("models", "gpt2-tiny"), { trainable: true });
+  const plain = loadCausalLM(fixture("models", "gpt2-tiny"), { backend: refBackend, trainable: true });
   const ckpt = new Gpt2Model(plain.config, plain.params, { backend: refBackend, grads: plain.grads, gradientCheckpointing: true });
   assert.equal(ckpt.gradientCheckpointing, true);
   const batch = unequalBatch([[4, [3, 2]]], plain.config.vocabSize);

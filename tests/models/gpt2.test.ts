@@ -7,6 +7,7 @@ import { fixture } from "../helpers.js";
 import { buildQueryBatch } from "../../src/tokenize/batch.js";
 import { flatBatch, goldenQueryBatch, loadGolden } from "./parity-golden.js";
 import { untiedCopy, variantFolder } from "./parity-variants.js";
+import { refBackend } from "../../src/kernels/ref/index.js";
 
 const golden = loadGolden("gpt2-tiny");
 const batch = goldenQueryBatch(golden.batch);
@@ -24,12 +25,12 @@ function gradsOf(model: CausalLM, seed = 1): Map<string, Float32Array> {
 }
 
 test("the registry maps GPT2LMHeadModel to Gpt2Model", () => {
-  assert.ok(loadCausalLM(fixture("models", "gpt2-tiny")) instanceof Gpt2Model);
+  assert.ok(loadCausalLM(fixture("models", "gpt2-tiny"), { backend: refBackend }) instanceof Gpt2Model);
 });
 
 test("an untied head equal to wte gives the same logits, and the tied gradient is the sum of both", () => {
-  const tied = loadCausalLM(fixture("models", "gpt2-tiny"), { trainable: true });
-  const untied = loadCausalLM(untiedCopy("gpt2-tiny", "transformer.wte.weight"), { trainable: true });
+  const tied = loadCausalLM(fixture("models", "gpt2-tiny"), { backend: refBackend, trainable: true });
+  const untied = loadCausalLM(untiedCopy("gpt2-tiny", "transformer.wte.weight"), { backend: refBackend, trainable: true });
   assert.ok(untied.params.has("lm_head.weight") && !tied.params.has("lm_head.weight"));
   assert.deepEqual(untied.logits(padded), tied.logits(padded));
   const gt = gradsOf(tied);
@@ -43,7 +44,7 @@ test("an untied head equal to wte gives the same logits, and the tied gradient i
 });
 
 test("gradients accumulate across passes until zeroed", () => {
-  const model = loadCausalLM(fixture("models", "gpt2-tiny"), { trainable: true });
+  const model = loadCausalLM(fixture("models", "gpt2-tiny"), { backend: refBackend, trainable: true });
   const once = gradsOf(model);
   assert.ok(model.grads);
   model.grads.data.fill(0);
@@ -59,7 +60,7 @@ test("gradients accumulate across passes until zeroed", () => {
 });
 
 test("a frozen model runs without gradients and refuses backward", () => {
-  const model = loadCausalLM(fixture("models", "gpt2-tiny"));
+  const model = loadCausalLM(fixture("models", "gpt2-tiny"), { backend: refBackend });
   assert.equal(model.grads, null);
   assert.throws(() => model.forward(batch), /frozen/);
   const pass = model.forward(batch, { grad: false });
@@ -68,7 +69,7 @@ test("a frozen model runs without gradients and refuses backward", () => {
 });
 
 test("inputs the model cannot take are user errors", () => {
-  const model = loadCausalLM(fixture("models", "gpt2-tiny"));
+  const model = loadCausalLM(fixture("models", "gpt2-tiny"), { backend: refBackend });
   const badId = { ...batch, responseIds: Int32Array.from(batch.responseIds, (v, i) => (i === 5 ? 64 : v)) };
   assert.throws(() => model.forward(badId, { grad: false }), /responseIds\[5\] = 64 is outside the vocabulary/);
   // n_positions is 64: a 60-token query and a 5-token response make a row of 65.
@@ -81,5 +82,5 @@ test("an unsupported activation is refused when the model is built", () => {
   const dir = variantFolder("gpt2-tiny", (c) => {
     c.activation_function = "relu";
   });
-  assert.throws(() => loadCausalLM(dir), /activation_function relu is not supported/);
+  assert.throws(() => loadCausalLM(dir, { backend: refBackend }), /activation_function relu is not supported/);
 });

@@ -8,15 +8,16 @@ import { loadCausalLM } from "../../src/models/registry.js";
 import { fixture } from "../helpers.js";
 import { flatBatch, loadGolden } from "./parity-golden.js";
 import { untiedCopy, variantFolder } from "./parity-variants.js";
+import { refBackend } from "../../src/kernels/ref/index.js";
 
 test("the registry maps LlamaForCausalLM and Qwen2ForCausalLM to LlamaModel", () => {
-  for (const name of ["llama-tiny", "qwen2-tiny"]) assert.ok(loadCausalLM(fixture("models", name)) instanceof LlamaModel, name);
+  for (const name of ["llama-tiny", "qwen2-tiny"]) assert.ok(loadCausalLM(fixture("models", name), { backend: refBackend }) instanceof LlamaModel, name);
 });
 
 test("Qwen2 with an untied head equal to its embedding gives the same logits", () => {
   const batch = flatBatch(loadGolden("qwen2-tiny").batch);
-  const tied = loadCausalLM(fixture("models", "qwen2-tiny"));
-  const untied = loadCausalLM(untiedCopy("qwen2-tiny", "model.embed_tokens.weight"));
+  const tied = loadCausalLM(fixture("models", "qwen2-tiny"), { backend: refBackend });
+  const untied = loadCausalLM(untiedCopy("qwen2-tiny", "model.embed_tokens.weight"), { backend: refBackend });
   assert.deepEqual(untied.logits(batch), tied.logits(batch));
 });
 
@@ -45,7 +46,7 @@ test("Mistral's sliding window is accepted until a sequence is longer than it", 
     c.sliding_window = 8;
     delete c.rope_scaling;
   });
-  const model = loadCausalLM(dir);
+  const model = loadCausalLM(dir, { backend: refBackend });
   const ok = { rows: 1, seqLen: 8, input_ids: new Int32Array(8).fill(5), attention_mask: new Uint8Array(8).fill(1) };
   assert.equal(model.logits(ok).length, 8 * 64);
   const long = { ...ok, seqLen: 9, input_ids: new Int32Array(9).fill(5), attention_mask: new Uint8Array(9).fill(1) };
@@ -53,7 +54,7 @@ test("Mistral's sliding window is accepted until a sequence is longer than it", 
 });
 
 test("positions beyond max_position_embeddings are a user error", () => {
-  const model = loadCausalLM(fixture("models", "llama-tiny"));
+  const model = loadCausalLM(fixture("models", "llama-tiny"), { backend: refBackend });
   const T = 129;
   assert.throws(() => model.logits({ rows: 1, seqLen: T, input_ids: new Int32Array(T), attention_mask: new Uint8Array(T).fill(1) }), /exceed max_position_embeddings 128/);
 });

@@ -13,13 +13,14 @@ import { fixture } from "../helpers.js";
 import { buildQueryBatch } from "../../src/tokenize/batch.js";
 import { assertSameNumbers, runLayout, unequalBatch, withHoles } from "./packed-batch.js";
 import { assertClose, goldenQueryBatch, goldenTensor, loadGolden, paddedLogps } from "./parity-golden.js";
+import { refBackend } from "../../src/kernels/ref/index.js";
 
 const MODELS = ["gpt2-tiny", "llama-tiny", "qwen2-tiny"] as const;
 const PACKED: NonNullable<ForwardOptions["layout"]>[] = ["packed", "packed-shared-prefix"];
 
 for (const name of MODELS) {
   describe(`packed layouts equal plain: ${name}`, () => {
-    const model = loadCausalLM(fixture("models", name), { trainable: true });
+    const model = loadCausalLM(fixture("models", name), { backend: refBackend, trainable: true });
     const V = model.config.vocabSize;
     // Long queries (14, 20 tokens) with short answers, a one-token query, k = 3, 2, 4, 2;
     // answers of 1..9 tokens; two padding positions past the longest row.
@@ -70,7 +71,7 @@ for (const name of MODELS) {
 }
 
 test("packed: rows whose total length exceeds the position table still work (positions are per row)", () => {
-  const model = loadCausalLM(fixture("models", "gpt2-tiny"), { trainable: true });
+  const model = loadCausalLM(fixture("models", "gpt2-tiny"), { backend: refBackend, trainable: true });
   assert.equal(model.config.maxPositions, 64);
   // 6 rows of 30 real tokens: 180 packed tokens, each row within n_positions = 64.
   const batch = unequalBatch([[20, [10, 10, 10]], [25, [5, 5, 5]]], model.config.vocabSize, { extraPad: 0 });
@@ -81,7 +82,7 @@ test("packed: rows whose total length exceeds the position table still work (pos
 });
 
 test("responses with nothing to score (empty continuations) give no log-probs in every layout", () => {
-  const model = loadCausalLM(fixture("models", "gpt2-tiny"), { trainable: true });
+  const model = loadCausalLM(fixture("models", "gpt2-tiny"), { backend: refBackend, trainable: true });
   // Generation before decoding: one prompt, k = 3 empty continuations.
   const empty = buildQueryBatch([{ queryIds: [5, 6, 7], responses: [{ ids: [] }, { ids: [] }, { ids: [] }] }], { padTokenId: 0 });
   for (const layout of ["plain", "shared-prefix", ...PACKED] as const) {

@@ -58,7 +58,7 @@ function assertNear(a: Float32Array, b: Float32Array, what: string): void {
 
 for (const name of MODELS) {
   describe(`layouts agree: ${name}`, () => {
-    const model = loadCausalLM(fixture("models", name), { trainable: true });
+    const model = loadCausalLM(fixture("models", name), { backend: refBackend, trainable: true });
     const V = model.config.vocabSize;
     // Three queries: long query with k=3, a one-token query (nothing to share), and k=4.
     const batch = makeBatch([[7, [3, 5, 1]], [1, [4, 2]], [5, [2, 6, 3, 4]]], V);

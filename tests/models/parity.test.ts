@@ -80,7 +80,7 @@ for (const name of MODELS) {
     const golden = loadGolden(name);
 
     test("logits at every real position", () => {
-      const model = loadCausalLM(fixture("models", name));
+      const model = loadCausalLM(fixture("models", name), { backend: refBackend });
       const b = flatBatch(golden.batch);
       const V = goldenTensor(golden, "logits").shape[2];
       const real = (i: number) => b.attention_mask[Math.floor(i / V)] === 1;
@@ -96,12 +96,12 @@ for (const name of MODELS) {
     }
 
     test("shared-prefix layout and a small LM-head chunk give the golden numbers too", () => {
-      const model = loadCausalLM(fixture("models", name), { trainable: true });
+      const model = loadCausalLM(fixture("models", name), { backend: refBackend, trainable: true });
       checkModel(model, golden, { layout: "shared-prefix", headChunk: 3 }, `${name}/shared-prefix`);
     });
 
     test("compat mode and other loss options match the golden", () => {
-      const model = loadCausalLM(fixture("models", name));
+      const model = loadCausalLM(fixture("models", name), { backend: refBackend });
       const batch = goldenQueryBatch(golden.batch);
       const pass = model.forward(batch, { grad: false });
       const tokenLogps = pass.tokenLogps;

@@ -25,6 +25,7 @@ import { train } from "../../src/train/loop.js";
 import { Rng } from "../../src/train/rng.js";
 import { fileOrderBatches, loadEncodedData } from "../../src/train/run-data.js";
 import { tempDir } from "../helpers.js";
+import { refBackend } from "../../src/kernels/ref/index.js";
 
 const STEPS = 40;
 const SYMBOLS = Array.from({ length: 10 }, (_, i) => `s${i}`);
@@ -74,7 +75,7 @@ function makeData(file: string, count: number, heldOut: boolean, rng: Rng): void
 async function heldOutAccuracy(modelDir: string, evalFile: string): Promise<number> {
   const settings = { compat: "none", model_max_length: 16, only_use_provide: false, only_use_sample: false } as const;
   const data = await loadEncodedData(evalFile, await loadTokenizer(modelDir), settings);
-  const model = createCausalLM(loadModelFolder(modelDir));
+  const model = createCausalLM(loadModelFolder(modelDir), { backend: refBackend });
   return evaluate(model, fileOrderBatches(data, 8, settings), {}).ranking_accuracy;
 }
 

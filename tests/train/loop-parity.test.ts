@@ -21,6 +21,7 @@ import type { QueryBatch } from "../../src/tokenize/batch.js";
 import { trainStep } from "../../src/train/step.js";
 import { fixture } from "../helpers.js";
 import { assertClose, goldenQueryBatch, loadGolden } from "../models/parity-golden.js";
+import { refBackend } from "../../src/kernels/ref/index.js";
 
 const VERSION = 1;
 const SCRIPT = "/usr/bin/python3 tests/reference/make_train_golden.py";
@@ -77,7 +78,7 @@ function assertUpdateClose(actual: Float32Array, expected: Float32Array, floor: 
 function runAndCompare(key: "sgd" | "adamw"): void {
   assert.equal(meta.version, VERSION, `gpt2-tiny-steps.json is version ${meta.version}; re-run ${SCRIPT}`);
   const s = meta[key];
-  const model = loadCausalLM(fixture("models", "gpt2-tiny"), { trainable: true });
+  const model = loadCausalLM(fixture("models", "gpt2-tiny"), { backend: refBackend, trainable: true });
   const before = Float32Array.from(model.params.data);
   const ctx = {
     model,

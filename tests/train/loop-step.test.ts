@@ -18,12 +18,13 @@ import { collateExamples, dataWarnings, loadEncodedData } from "../../src/train/
 import { LrSchedule } from "../../src/train/schedule.js";
 import { trainStep, type StepContext } from "../../src/train/step.js";
 import { fixture, tempDir } from "../helpers.js";
+import { refBackend } from "../../src/kernels/ref/index.js";
 
 const SETTINGS = { compat: "none", model_max_length: 64, only_use_provide: false, only_use_sample: false } as const;
 
 async function setup(maxConsecutive: number): Promise<{ ctx: StepContext; batch: ReturnType<typeof collateExamples> }> {
   const dir = fixture("models", "gpt2-tiny");
-  const model = loadCausalLM(dir, { trainable: true });
+  const model = loadCausalLM(dir, { backend: refBackend, trainable: true });
   const data = await loadEncodedData(fixture("train", "tiny-train.jsonl"), await loadTokenizer(dir), SETTINGS);
   const ctx: StepContext = {
     model,

@@ -23,8 +23,19 @@ import { pairToRecord } from "./pairs.js";
 import { rankedToRecord } from "./ranked.js";
 import { DEFAULT_SCORE_FIELD, ultrafeedbackToRecord } from "./ultrafeedback.js";
 
-/** Input formats `convert` understands. */
+/**
+ * Input formats `convert` understands.
+ *
+ * @example
+ * await convertFile(CONVERT_FORMATS[0], "pairs.jsonl", "rrhf.jsonl"); // "pairs"
+ */
 export const CONVERT_FORMATS = ["pairs", "hh", "ultrafeedback", "chat-pairs", "ranked"] as const;
+/**
+ * An input format `convertFile` understands.
+ *
+ * @example
+ * const from: ConvertFormat = "hh"; // or "pairs", "ultrafeedback", "chat-pairs", "ranked"
+ */
 export type ConvertFormat = (typeof CONVERT_FORMATS)[number];
 
 /** How many skipped rows a report names (all are counted). */
@@ -46,7 +57,12 @@ export function recordToJsonLine(record: RrhfRecord): string {
   return `${JSON.stringify({ ...prompt, responses: record.responses, scores: record.scores })}\n`;
 }
 
-/** Options of `convertFile`. */
+/**
+ * Options of `convertFile`.
+ *
+ * @example
+ * await convertFile("pairs", "/tmp/upload-1234.jsonl", "rrhf.jsonl", { displayName: "pairs.jsonl" });
+ */
 export interface ConvertOptions {
   /** Name of the input in error messages; the path by default. */
   displayName?: string;

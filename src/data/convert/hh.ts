@@ -36,7 +36,13 @@ function firstDifference(a: string, b: string): number {
   return n;
 }
 
-/** Converts one HH object (from line or row `line` of `file`) to a record with scores [1, 0]. */
+/**
+ * Converts one HH object (from line or row `line` of `file`) to a record with scores [1, 0].
+ *
+ * @example
+ * hhToRecord({ chosen: "\n\nHuman: Hi\n\nAssistant: Hello!", rejected: "\n\nHuman: Hi\n\nAssistant: Go away." }, "hh.jsonl", 1);
+ * // { query: "\n\nHuman: Hi\n\nAssistant:", responses: [" Hello!", " Go away."], scores: [1, 0] }
+ */
 export function hhToRecord(value: Record<string, unknown>, file: string, line: number, unit: LocationUnit = "line"): RrhfRecord {
   const chosen = splitField(value, "chosen", file, line, unit);
   const rejected = splitField(value, "rejected", file, line, unit);

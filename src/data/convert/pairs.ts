@@ -32,7 +32,14 @@ export function textAt(text: unknown, field: string, place: Place): string {
   return text;
 }
 
-/** Converts one pair object (from line or row `line` of `file`) to a record. */
+/**
+ * Converts one pair object (from line or row `line` of `file`) to a record; a
+ * missing or empty text is a DataError naming the file, line and key.
+ *
+ * @example
+ * pairToRecord({ prompt: "Hi", chosen: " Hello!", rejected: " Go away." }, "pairs.jsonl", 1);
+ * // { query: "Hi", responses: [" Hello!", " Go away."], scores: [1, 0] }
+ */
 export function pairToRecord(value: Record<string, unknown>, file: string, line: number, unit: LocationUnit = "line"): RrhfRecord {
   const query = requireText(value, "prompt", file, line, unit);
   const chosen = requireText(value, "chosen", file, line, unit);

@@ -84,7 +84,13 @@ export interface RopeParams {
 export type ModelType = "gpt2" | "llama" | "qwen2" | "mistral";
 export type Activation = "gelu_new" | "gelu" | "relu" | "silu";
 
-/** What the model code needs, whatever the source spelling. */
+/**
+ * What the model code needs, whatever the source spelling.
+ *
+ * @example
+ * const { normalized } = loadModelFolder("tests/fixtures/models/gpt2-tiny");
+ * console.log(normalized.modelType, normalized.maxPositions);
+ */
 export interface NormalizedConfig {
   /** The code path: GPT-2 or the Llama family (Llama, Qwen2, Mistral, SmolLM, TinyLlama). */
   arch: "gpt2" | "llama";

@@ -11,7 +11,12 @@ import type {
 
 export type * from "./config-types.js";
 
-/** HF class name → model type, for the classes this project can load. */
+/**
+ * HF class name → model type, for the classes this project can load.
+ *
+ * @example
+ * Object.keys(SUPPORTED_ARCHITECTURES); // ["GPT2LMHeadModel", "LlamaForCausalLM", ...]
+ */
 export const SUPPORTED_ARCHITECTURES: Readonly<Record<string, ModelType>> = {
   GPT2LMHeadModel: "gpt2",
   LlamaForCausalLM: "llama",

@@ -12,7 +12,13 @@ import { defaultAlloc, ParamStore, type AllocFn } from "./param-store.js";
 import { weightLayout } from "./param-specs.js";
 import { copyTokenizerFiles } from "./tokenizer-files.js";
 
-/** A model as loaded from (or to be saved as) a Hugging Face folder. */
+/**
+ * A model as loaded from (or to be saved as) a Hugging Face folder.
+ *
+ * @example
+ * const hf: HfModel = loadModelFolder("tests/fixtures/models/gpt2-tiny");
+ * console.log(hf.config.model_type, hf.params.names().length);
+ */
 export interface HfModel {
   /** `config.json` exactly as read (saved back unchanged but for `torch_dtype`/`dtype`, set to float32). */
   config: Record<string, unknown>;
@@ -80,7 +86,13 @@ export function loadModelFolder(dir: string, opts: LoadOptions = {}): HfModel {
   return { config, normalized, params, generationConfig, sourceDir: resolve(dir) };
 }
 
-/** What {@link saveModelFolder} needs; an {@link HfModel} is one. */
+/**
+ * What {@link saveModelFolder} needs; an {@link HfModel} is one, and so is a trained CausalLM's `{ config, params }`.
+ *
+ * @example
+ * const model: SavableModel = loadModelFolder("tests/fixtures/models/gpt2-tiny");
+ * saveModelFolder("runs/copy", model);
+ */
 export interface SavableModel {
   config: Record<string, unknown>;
   params: ParamStore;
@@ -130,6 +142,11 @@ function configToWrite(config: Record<string, unknown>): Record<string, unknown>
  * generation_config.json when the model has one, and the tokenizer files.
  * Everything is written into a temporary folder beside `dir` and renamed into
  * place, so `dir` is never left half-written.
+ *
+ * @example
+ * const hf = loadModelFolder("tests/fixtures/models/gpt2-tiny");
+ * hf.params.view("transformer.wte.weight").fill(0); // ... or train a model over hf.params ...
+ * saveModelFolder("runs/my-model", hf); // tokenizer files copied from hf.sourceDir
  */
 export function saveModelFolder(dir: string, model: SavableModel, opts: SaveOptions = {}): void {
   const layout = weightLayout(normalizeConfig(model.config, `${dir}/config.json`));
