@@ -56,5 +56,5 @@ export {
   type LrSchedulerType,
 } from "./schedule.js";
 export { evaluate, type EvalMetrics } from "./eval.js";
-export { NONFINITE_TEST_ENV, train, type TrainIo, type TrainResult } from "./loop.js";
+export { train, type TrainHooks, type TrainInterruption, type TrainIo, type TrainResult } from "./loop.js";
 export { trainStep, type StepBatch, type StepContext, type StepOutcome } from "./step.js";
