@@ -2,9 +2,11 @@
  * `rrhf train` end to end with the real binary on the gpt2-tiny fixture
  * (its folder carries a character tokenizer): help, exit codes, outputs,
  * the NaN policy, the truncation report, and the Must-show crash test: a
- * process SIGKILLed in the middle of a checkpoint save leaves no folder that
+ * run SIGKILLed in the middle of a checkpoint save leaves no folder that
  * looks complete, and `--resume-from-checkpoint latest` then continues from
  * the last complete checkpoint to the same weights as an uninterrupted run.
+ * Runs that need a test hook (a NaN loss, a pause inside a save) are the
+ * library `train()` in tests/train/train-child.ts, given the same settings.
  */
 import assert from "node:assert/strict";
 import { spawn, spawnSync } from "node:child_process";
