@@ -152,7 +152,7 @@ export function resolveTrainConfig(opts: { configFile?: string | null; overrides
   const merged: TrainConfigInput = { ...fromFile };
   for (const [k, v] of Object.entries(opts.overrides ?? {})) if (v !== undefined) merged[k as TrainFieldName] = v;
   const saved = checkpointArgsSource(merged);
-  const fromCheckpoint = saved ? reusableCheckpointArgs(parseTrainConfigText(saved.text, saved.file)) : {};
+  const fromCheckpoint = saved ? reusableCheckpointArgs(parseTrainConfigText(saved.text, saved.file), merged) : {};
   return validateTrainConfig({ ...fromCheckpoint, ...merged }, opts.configFile ? `settings (${opts.configFile} + flags)` : "settings");
 }
 

@@ -84,10 +84,16 @@ export function checkpointArgsSource(given: TrainConfigInput): { file: string; t
   return existsSync(file) ? { file, text: readFileSync(file, "utf8") } : null;
 }
 
-/** A checkpoint's parsed training args without the settings of the invocation that wrote them. */
-export function reusableCheckpointArgs(args: TrainConfigInput): TrainConfigInput {
+/**
+ * The layer a checkpoint's parsed training args add under the config file and
+ * flags (`given`): all but the settings of the invocation that wrote them.
+ * When `given` sets num_train_epochs but not max_steps, the checkpoint's
+ * max_steps is left out too: max_steps would win and the new length be ignored.
+ */
+export function reusableCheckpointArgs(args: TrainConfigInput, given: TrainConfigInput): TrainConfigInput {
   const out: TrainConfigInput = { ...args };
   for (const field of PER_INVOCATION) delete out[field];
+  if (given.num_train_epochs !== undefined && given.max_steps === undefined) delete out.max_steps;
   return out;
 }
 

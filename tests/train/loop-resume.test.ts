@@ -85,6 +85,9 @@ test("a resume reuses the checkpoint's settings: defaults < checkpoint < config 
   assert.equal(resumed.resume_from_checkpoint, "latest");
   const saved = JSON.parse(readFileSync(join(out, "checkpoint-3", "training_args.json"), "utf8")) as Record<string, unknown>;
   assert.deepEqual(saved, { ...config(out, { max_steps: 3 }) }, "training_args.json holds the resolved settings");
+  // A new number of epochs is not hidden by the checkpoint's max_steps.
+  const epochs = resolveTrainConfig({ overrides: { output_dir: out, resume_from_checkpoint: "latest", num_train_epochs: 4 } });
+  assert.deepEqual([epochs.num_train_epochs, epochs.max_steps], [4, -1]);
   assert.throws(() => resolveTrainConfig({ overrides: { resume_from_checkpoint: "latest" } }), /latest looks in the output folder: give --out/);
 });
 
