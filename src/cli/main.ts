@@ -2,8 +2,9 @@ import { Command, CommanderError } from "commander";
 import { UserError } from "../errors.js";
 import { VERSION } from "../version.js";
 import { registerCommands } from "./commands/index.js";
+import { EXIT_INTERRUPTED, InterruptedError } from "./interrupt.js";
 
-/** Exit codes: 0 success, 1 a user error (bad input), 2 a usage error (bad flags). */
+/** Exit codes: 0 success, 1 a user error (bad input), 2 a usage error (bad flags), 130 stopped by Ctrl-C (EXIT_INTERRUPTED). */
 export const EXIT_OK = 0;
 export const EXIT_USER_ERROR = 1;
 export const EXIT_USAGE = 2;
@@ -53,6 +54,10 @@ export async function runCli(argv: string[], io: CliIo = processIo): Promise<num
       // --help and --version also arrive here, with exit code 0.
       if (err.exitCode === 0) return EXIT_OK;
       return EXIT_USAGE;
+    }
+    if (err instanceof InterruptedError) {
+      io.stderr(`rrhf: ${err.message}\n`);
+      return EXIT_INTERRUPTED;
     }
     if (err instanceof UserError) {
       io.stderr(`rrhf: error: ${err.message}\n`);

@@ -30,6 +30,7 @@ import { UserError } from "../errors.js";
 import { readSafetensors, readSafetensorsHeader, writeSafetensors } from "../io/safetensors.js";
 import { fileManifest, fsyncPath, fsyncTree, manifestProblems, writeJsonDurable } from "./checkpoint-fs.js";
 import type { DataPosition } from "./data-order.js";
+import type { StepMetrics } from "./metrics-log.js";
 import type { OptimizerState } from "./optim/types.js";
 import type { RngState } from "./rng.js";
 import type { LrScheduleState } from "./schedule.js";
@@ -40,13 +41,6 @@ export const OPTIMIZER_FILE = "optimizer.safetensors";
 export const SCHEDULER_FILE = "scheduler.json";
 export const RNG_FILE = "rng_state.json";
 export const TRAINING_ARGS_FILE = "training_args.json";
-
-/**
- * Test hook: when set to a file path, a save writes that file after the
- * model and optimizer files and then blocks (until killed, at most 2 minutes),
- * so a test can SIGKILL the process in the middle of a save.
- */
-export const PAUSE_ENV = "RRHF_TEST_CHECKPOINT_PAUSE_FILE";
 
 /** One entry of `log_history`: HF-style flat metrics (null where a value was not finite). */
 export type LogEntry = Record<string, number | null>;
@@ -67,6 +61,12 @@ export interface TrainerState {
   data_position: DataPosition;
   skipped_nonfinite_steps: number;
   log_history: LogEntry[];
+  /**
+   * Metrics of the applied steps since the last log line, so a run resumed
+   * here logs the same averages as an uninterrupted one (JSON writes NaN as
+   * null). Absent in checkpoints of older versions.
+   */
+  unlogged_steps?: StepMetrics[];
 }
 
 interface TrainerStateOnDisk extends TrainerState {
@@ -86,6 +86,11 @@ export interface CheckpointSave {
   trainingArgs?: unknown;
   /** The parameter arena; a checkpoint is refused when any value is NaN/inf. */
   params?: Float32Array;
+  /**
+   * Called half-way through the save (model and optimizer files written, the
+   * rest not), with the temp folder: lets a test kill the process mid-save.
+   */
+  onPartlyWritten?: (tempDir: string) => void | Promise<void>;
 }
 
 export interface LoadedCheckpoint {
@@ -146,14 +151,6 @@ function readOptimizer(file: string): { name: string; state: OptimizerState } {
   return { name: meta.optimizer, state };
 }
 
-/** Blocks the thread (test hook only). */
-function pauseForTest(signalFile: string): void {
-  writeJsonDurable(signalFile, { pid: process.pid });
-  const cell = new Int32Array(new SharedArrayBuffer(4));
-  Atomics.wait(cell, 0, 0, 120_000);
-  throw new Error(`${PAUSE_ENV}: nobody killed the paused save`);
-}
-
 /**
  * Saves `checkpoint-<global_step>` into `outputDir` atomically and returns
  * its path. An existing folder of the same step is replaced (the new one is
@@ -170,8 +167,7 @@ export async function saveCheckpoint(save: CheckpointSave): Promise<string> {
   try {
     await save.writeModel(tmpDir);
     writeOptimizer(join(tmpDir, OPTIMIZER_FILE), save.optimizerName, save.optimizerState);
-    const pause = process.env[PAUSE_ENV];
-    if (pause) pauseForTest(pause);
+    await save.onPartlyWritten?.(tmpDir);
     writeJsonDurable(join(tmpDir, SCHEDULER_FILE), save.schedule);
     writeJsonDurable(join(tmpDir, RNG_FILE), save.rng);
     if (save.trainingArgs !== undefined) writeJsonDurable(join(tmpDir, TRAINING_ARGS_FILE), save.trainingArgs);

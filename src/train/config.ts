@@ -1,7 +1,8 @@
 /**
  * `TrainConfig`: every setting of `rrhf train`, HF TrainingArguments names
  * (snake_case), validated by zod. Settings come from defaults, then an
- * optional JSON or YAML config file, then command-line flags (flags win).
+ * optional JSON or YAML config file, then command-line flags (flags win);
+ * a resumed run's checkpoint adds its saved settings below the file.
  *
  * @example
  * const config = resolveTrainConfig({
@@ -16,6 +17,7 @@ import { parseDocument } from "yaml";
 import { z } from "zod";
 import { UserError } from "../errors.js";
 import type { RrhfConfig } from "../rrhf/config.js";
+import { checkpointArgsSource, reusableCheckpointArgs } from "./resume-args.js";
 import { REQUIRED_FIELDS, TRAIN_DEFAULTS, TRAIN_FIELD_SCHEMAS, type TrainFieldName } from "./config-fields.js";
 
 export { DEVIATIONS, TRAIN_DEFAULTS, TRAIN_FIELD_HELP, type FieldHelp, type FieldKind, type TrainFieldName } from "./config-fields.js";
@@ -146,12 +148,18 @@ export function validateTrainConfig(input: TrainConfigInput, source = "train con
   return parsed.data;
 }
 
-/** Defaults < config file < overrides (the CLI flags that were given). */
+/**
+ * Defaults < the resumed checkpoint's training_args.json (when
+ * resume_from_checkpoint is set; see resume-args.ts) < config file <
+ * overrides (the CLI flags that were given).
+ */
 export function resolveTrainConfig(opts: { configFile?: string | null; overrides?: TrainConfigInput }): TrainConfig {
   const fromFile = opts.configFile ? loadTrainConfigFile(opts.configFile) : {};
   const merged: TrainConfigInput = { ...fromFile };
   for (const [k, v] of Object.entries(opts.overrides ?? {})) if (v !== undefined) merged[k as TrainFieldName] = v;
-  return validateTrainConfig(merged, opts.configFile ? `settings (${opts.configFile} + flags)` : "settings");
+  const saved = checkpointArgsSource(merged);
+  const fromCheckpoint = saved ? reusableCheckpointArgs(parseTrainConfigText(saved.text, saved.file), merged) : {};
+  return validateTrainConfig({ ...fromCheckpoint, ...merged }, opts.configFile ? `settings (${opts.configFile} + flags)` : "settings");
 }
 
 /** The loss settings of a run, in the RRHF module's own shape. */

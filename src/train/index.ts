@@ -10,4 +10,4 @@ export {
   type TrainConfigInput,
 } from "./config.js";
 export type { LogEntry } from "./checkpoint.js";
-export { train, type TrainIo, type TrainResult } from "./loop.js";
+export { train, type TrainHooks, type TrainInterruption, type TrainIo, type TrainResult } from "./loop.js";

@@ -5,8 +5,10 @@
  * optimizer / schedule / data order / non-finite guard / metrics logger,
  * resumes from a checkpoint when asked, then repeats `trainStep` (step.ts),
  * logging every `logging_steps`, evaluating every `eval_steps` on
- * `eval_data`, and writing `checkpoint-N/` every `save_steps`; the final
- * model goes into `output_dir`.
+ * `eval_data`, and writing `checkpoint-N/` every `save_steps` and at the last
+ * step (as HF does, so a finished run can be extended); the final model goes
+ * into `output_dir`. An aborted `signal` (the CLI wires Ctrl-C to it) stops
+ * the run after the step in progress, with a checkpoint to resume from.
  *
  * Choices:
  * - A non-finite step (NaN/inf loss or gradient) is skipped but still
@@ -19,43 +21,38 @@
  *   data position and the schedule's step are all restored exactly.
  * - An output folder that already holds checkpoints is refused unless the
  *   run resumes, so two runs never mix their checkpoints.
+ * - Test hooks (forced NaN steps, a pause inside a checkpoint save) are
+ *   options (`TrainIo.hooks`), never environment variables.
  *
  * @example
  * const config = resolveTrainConfig({ overrides: { model: "m", data: "d.jsonl", output_dir: "out", max_steps: 20 } });
  * const result = await train(config, { stdout: (s) => process.stdout.write(s), stderr: (s) => process.stderr.write(s) });
  * result.globalStep; // 20
  */
-import { rmSync } from "node:fs";
+import { setImmediate as nextTurn } from "node:timers/promises";
 import { Writable } from "node:stream";
-import { UserError } from "../errors.js";
-import { getBackend } from "../kernels/select.js";
-import { loadModelFolder } from "../models/hf/folder.js";
-import { createCausalLM } from "../models/registry.js";
-import { rowTokens } from "../tokenize/batch.js";
-import { loadTokenizer } from "../tokenize/tokenizer.js";
 import { saveCheckpoint, type LogEntry, type TrainerState } from "./checkpoint.js";
-import { listCheckpoints, pruneCheckpoints, removeStaleCheckpointTemps, resolveResumeCheckpoint } from "./checkpoint-dir.js";
-import { effectiveEvalSteps, rrhfConfigFromTrainConfig, type TrainConfig } from "./config.js";
-import { DataOrder } from "./data-order.js";
+import { pruneCheckpoints } from "./checkpoint-dir.js";
+import type { TrainConfig } from "./config.js";
 import { evaluate } from "./eval.js";
 import { MetricsLogger, type ProgressMode } from "./metrics-log.js";
-import { NonFiniteGuard } from "./nonfinite-guard.js";
-import { createOptimizer, segmentsFromSpecs } from "./optim/index.js";
-import { trainingPlan } from "./plan.js";
-import { collateExamples, dataWarnings, fileOrderBatches, loadEncodedData, type EncodedData } from "./run-data.js";
-import { formatRunHeader, formatRunSummary } from "./run-report.js";
-import { dataOrderRngState, restoreCheckpoint } from "./run-resume.js";
-import { removeStaleFinalTemps, saveFinalModel, writeModelFiles } from "./run-save.js";
-import { LrSchedule } from "./schedule.js";
-import { trainStep, type StepContext } from "./step.js";
+import { collateExamples, fileOrderBatches } from "./run-data.js";
+import { formatInterruptSummary, formatRunHeader, formatRunSummary } from "./run-report.js";
+import { dataOrderRngState } from "./run-resume.js";
+import { saveFinalModel, writeModelFiles } from "./run-save.js";
+import { prepareOutputDir, setUpRun, type RunSetup } from "./run-setup.js";
+import { rowTokens } from "../tokenize/batch.js";
+import { trainStep } from "./step.js";
 
-/**
- * Test hook: a comma-separated list of global steps (1-based) whose loss is
- * replaced by NaN, to exercise the skip / stop policy on a healthy model.
- */
-export const NONFINITE_TEST_ENV = "RRHF_TEST_NONFINITE_STEPS";
+/** Ways for tests to provoke rare events in a real run; ordinary callers leave them out. */
+export interface TrainHooks {
+  /** True for a 1-based global step whose loss is to be replaced by NaN (exercises the skip / stop policy). */
+  forceNonFinite?: (step: number) => boolean;
+  /** Called half-way through each checkpoint save with its temp folder (a test can kill the process there). */
+  onCheckpointPartlyWritten?: (tempDir: string) => void | Promise<void>;
+}
 
-/** Where a run writes. */
+/** Where a run writes, and how it can be stopped. */
 export interface TrainIo {
   stdout: (text: string) => void;
   stderr: (text: string) => void;
@@ -63,6 +60,20 @@ export interface TrainIo {
   progressStream?: NodeJS.WritableStream & { isTTY?: boolean };
   /** Default "auto" (bar on a TTY, plain lines otherwise). */
   progress?: ProgressMode;
+  /**
+   * Aborting it stops the run gracefully: the step in progress finishes, a
+   * checkpoint is written, and `train` resolves with `interrupted` set (no
+   * final model). The CLI aborts it on the first Ctrl-C.
+   */
+  signal?: AbortSignal;
+  hooks?: TrainHooks;
+}
+
+/** Where an interrupted run stopped. */
+export interface TrainInterruption {
+  step: number;
+  /** The checkpoint to resume from (null when the run stopped before its first step and there is none). */
+  checkpoint: string | null;
 }
 
 export interface TrainResult {
@@ -79,15 +90,11 @@ export interface TrainResult {
   /** The last training and evaluation log entries (null when none was written). */
   lastLog: LogEntry | null;
   lastEval: LogEntry | null;
+  /** Set when `signal` stopped the run before its last step. */
+  interrupted: TrainInterruption | null;
 }
 
 const silentIo: TrainIo = { stdout: () => {}, stderr: () => {} };
-
-function nonFiniteTestSteps(): Set<number> {
-  const raw = process.env[NONFINITE_TEST_ENV];
-  if (!raw) return new Set();
-  return new Set(raw.split(",").map((s) => Number(s.trim())).filter((n) => Number.isInteger(n) && n > 0));
-}
 
 function linesTo(write: (text: string) => void): NodeJS.WritableStream {
   return new Writable({
@@ -98,144 +105,151 @@ function linesTo(write: (text: string) => void): NodeJS.WritableStream {
   });
 }
 
-/** Runs one training (or its continuation) as `config` says. */
-export async function train(config: TrainConfig, io: TrainIo = silentIo): Promise<TrainResult> {
-  const out = config.output_dir;
-  removeStaleCheckpointTemps(out);
-  removeStaleFinalTemps(out);
-  const resumeDir = config.resume_from_checkpoint ? resolveResumeCheckpoint(out, config.resume_from_checkpoint) : null;
-  if (resumeDir === null && listCheckpoints(out).length > 0) {
-    if (!config.overwrite_output_dir) {
-      throw new UserError(
-        `${out} already holds checkpoints of a run: continue it with --resume-from-checkpoint latest, start over with --overwrite-output-dir, or choose another --out`,
-      );
+/** The steps of one run segment (fresh or resumed), with the state that checkpoints record. */
+class StepLoop {
+  globalStep: number;
+  tokensSeen: number;
+  readonly checkpoints: string[] = [];
+  lastLog: LogEntry | null = null;
+  lastEval: LogEntry | null = null;
+  /** The checkpoint written at the current step, if any (an interruption right after a save reuses it). */
+  private savedNow: string | null = null;
+
+  constructor(
+    private readonly run: RunSetup,
+    private readonly logger: MetricsLogger,
+    private readonly hooks: TrainHooks,
+  ) {
+    this.globalStep = run.restored?.trainerState.global_step ?? 0;
+    this.tokensSeen = run.restored?.trainerState.num_input_tokens_seen ?? 0;
+  }
+
+  /** Runs the steps to the end, or until `signal` aborts; returns where it was interrupted, or null. */
+  async runAll(signal: AbortSignal | undefined): Promise<TrainInterruption | null> {
+    const start = this.globalStep;
+    while (this.globalStep < this.run.plan.totalSteps) {
+      // One event-loop turn per step, so an abort (e.g. the CLI's Ctrl-C handler) is seen between steps.
+      await nextTurn();
+      if (signal?.aborted) {
+        // One more turn lets whoever aborted finish reacting (the CLI restores Ctrl-C's default action) before the save.
+        await nextTurn();
+        const checkpoint = this.globalStep === start ? this.run.resumeDir : (this.savedNow ?? (await this.checkpointNow()));
+        return { step: this.globalStep, checkpoint };
+      }
+      await this.step();
     }
-    for (const c of listCheckpoints(out)) rmSync(c.dir, { recursive: true, force: true });
+    this.logEntry(this.logger.flush(this.globalStep, this.run.order.epochProgress()));
+    return null;
   }
 
-  if (config.compat === "official" && config.eval_data && config.per_device_eval_batch_size !== 1) {
-    throw new UserError("compat official evaluates one query per batch, as it trains; set per_device_eval_batch_size to 1");
+  private logEntry(entry: LogEntry | null): void {
+    if (entry !== null) this.lastLog = entry;
   }
-  const backend = getBackend(config.backend);
-  const tok = await loadTokenizer(config.model);
-  const hf = loadModelFolder(config.model, { alloc: (n) => backend.alloc(n) });
-  const model = createCausalLM(hf, { backend, trainable: true });
-  const positions = hf.normalized.maxPositions;
-  const maxLength = Math.min(config.model_max_length, positions);
-  if (maxLength < config.model_max_length) {
-    io.stderr(`rrhf: note: model_max_length ${config.model_max_length} exceeds the model's ${positions} positions; using ${positions}\n`);
-  }
-  const dataSettings = { ...config, model_max_length: maxLength };
-  const data = await loadEncodedData(config.data, tok, dataSettings);
-  const evalData: EncodedData | null = config.eval_data ? await loadEncodedData(config.eval_data, tok, dataSettings) : null;
-  // Before any step: what truncation dropped is reported, never trained on silently.
-  for (const w of [...dataWarnings(data, maxLength), ...(evalData ? dataWarnings(evalData, maxLength) : [])]) {
-    io.stderr(`rrhf: warning: ${w}\n`);
-  }
-  const plan = trainingPlan({ numExamples: data.examples.length, ...config });
-  const schedule = LrSchedule.fromTrainingArgs(config, plan.totalSteps);
-  const optimizer = createOptimizer(config.optim, segmentsFromSpecs(model.params.specs()), config);
-  const restored = resumeDir ? restoreCheckpoint(resumeDir, { model, optimizer, schedule, config }) : null;
-  const order = new DataOrder({
-    numExamples: data.examples.length,
-    batchSize: config.per_device_train_batch_size,
-    seed: config.seed,
-    position: restored?.trainerState.data_position,
-  });
-  const guard = new NonFiniteGuard(config.max_consecutive_nonfinite_steps, restored?.trainerState.skipped_nonfinite_steps ?? 0);
-  let globalStep = restored?.trainerState.global_step ?? 0;
-  let tokensSeen = restored?.trainerState.num_input_tokens_seen ?? 0;
-  const priorHistory = restored?.logHistory ?? [];
-  const ctx: StepContext = {
-    model,
-    optimizer,
-    schedule,
-    guard,
-    lossOptions: rrhfConfigFromTrainConfig(config),
-    maxGradNorm: config.max_grad_norm,
-    forwardOptions: { layout: config.layout, gradientCheckpointing: config.gradient_checkpointing },
-  };
-  const evalSteps = effectiveEvalSteps(config);
-  const forced = nonFiniteTestSteps();
 
-  io.stdout(formatRunHeader({ config, backend: backend.name, hf, data, evalData, plan, schedule, resumedFrom: resumeDir, startStep: globalStep }));
-  const logger = new MetricsLogger({
-    outputDir: out,
-    totalSteps: plan.totalSteps,
-    loggingSteps: config.logging_steps,
-    startStep: globalStep,
-    skippedSoFar: guard.total,
+  private async step(): Promise<void> {
+    const { config, data, dataSettings, order, plan } = this.run;
+    const micro = order.nextStep(config.gradient_accumulation_steps).map((b) => collateExamples(data, b.indices, dataSettings));
+    const result = trainStep(this.run.step, micro, this.globalStep, this.hooks.forceNonFinite?.(this.globalStep + 1) ?? false);
+    const step = ++this.globalStep;
+    this.savedNow = null;
+    for (const b of micro) this.tokensSeen += rowTokens(b);
+    const epoch = order.epochProgress();
+    const last = step === plan.totalSteps;
+    if (result.applied) this.logEntry(this.logger.logStep(step, epoch, result.metrics));
+    else {
+      this.logger.logSkipped(step, result.reason);
+      // A logging step that was skipped still logs the window (the steps before it), so lines stay on schedule.
+      if (step % config.logging_steps === 0 || last) this.logEntry(this.logger.flush(step, epoch));
+    }
+    const { evalData } = this.run;
+    if (evalData && (step % this.run.evalSteps === 0 || last)) {
+      const batches = fileOrderBatches(evalData, config.per_device_eval_batch_size, dataSettings);
+      this.lastEval = this.logger.logEval(step, epoch, evaluate(this.run.model, batches, this.run.step.lossOptions, this.run.step.forwardOptions));
+    }
+    if (config.save_steps > 0 && (step % config.save_steps === 0 || last)) await this.checkpointNow();
+  }
+
+  /** Writes checkpoint-<globalStep> and prunes old ones; returns its folder. */
+  private async checkpointNow(): Promise<string> {
+    const { config, hf, model, step, order } = this.run;
+    const dir = await saveCheckpoint({
+      outputDir: config.output_dir,
+      writeModel: (d) => writeModelFiles(d, hf),
+      params: model.params.data,
+      optimizerName: step.optimizer.name,
+      optimizerState: step.optimizer.state(),
+      schedule: step.schedule.state(this.globalStep),
+      rng: dataOrderRngState(config.seed, order.getPosition().epoch),
+      trainerState: this.trainerState(),
+      trainingArgs: config,
+      onPartlyWritten: this.hooks.onCheckpointPartlyWritten,
+    });
+    this.savedNow = dir;
+    this.checkpoints.push(dir);
+    pruneCheckpoints(config.output_dir, config.save_total_limit, this.run.resumeDir ? [this.run.resumeDir] : []);
+    return dir;
+  }
+
+  private trainerState(): TrainerState {
+    const { config, plan, order, guard, evalSteps, restored } = this.run;
+    return {
+      global_step: this.globalStep,
+      epoch: order.epochProgress(),
+      max_steps: plan.totalSteps,
+      num_train_epochs: config.num_train_epochs,
+      logging_steps: config.logging_steps,
+      save_steps: config.save_steps,
+      eval_steps: config.eval_data ? evalSteps : null,
+      train_batch_size: config.per_device_train_batch_size,
+      num_input_tokens_seen: this.tokensSeen,
+      data_position: order.getPosition(),
+      skipped_nonfinite_steps: guard.total,
+      log_history: [...(restored?.logHistory ?? []), ...this.logger.history],
+      unlogged_steps: this.logger.unloggedSteps(),
+    };
+  }
+}
+
+function createLogger(run: RunSetup, io: TrainIo): MetricsLogger {
+  return new MetricsLogger({
+    outputDir: run.config.output_dir,
+    totalSteps: run.plan.totalSteps,
+    loggingSteps: run.config.logging_steps,
+    startStep: run.restored?.trainerState.global_step ?? 0,
+    skippedSoFar: run.guard.total,
+    unlogged: run.restored?.unloggedSteps,
     stream: io.progressStream ?? linesTo(io.stdout),
     progress: io.progressStream ? (io.progress ?? "auto") : io.progress === "none" ? "none" : "plain",
   });
-  const checkpoints: string[] = [];
-  let lastLog: LogEntry | null = null;
-  let lastEval: LogEntry | null = null;
-  const trainerState = (): TrainerState => ({
-    global_step: globalStep,
-    epoch: order.epochProgress(),
-    max_steps: plan.totalSteps,
-    num_train_epochs: config.num_train_epochs,
-    logging_steps: config.logging_steps,
-    save_steps: config.save_steps,
-    eval_steps: config.eval_data ? evalSteps : null,
-    train_batch_size: config.per_device_train_batch_size,
-    num_input_tokens_seen: tokensSeen,
-    data_position: order.getPosition(),
-    skipped_nonfinite_steps: guard.total,
-    log_history: [...priorHistory, ...logger.history],
-  });
+}
+
+/** Runs one training (or its continuation) as `config` says. */
+export async function train(config: TrainConfig, io: TrainIo = silentIo): Promise<TrainResult> {
+  const resumeDir = prepareOutputDir(config);
+  const run = await setUpRun(config, resumeDir, io.stderr);
+  const startStep = run.restored?.trainerState.global_step ?? 0;
+  io.stdout(formatRunHeader({ ...run, backend: run.backendName, resumedFrom: resumeDir, startStep }));
+  const logger = createLogger(run, io);
+  const loop = new StepLoop(run, logger, io.hooks ?? {});
+  let interrupted: TrainInterruption | null;
   try {
-    while (globalStep < plan.totalSteps) {
-      const micro = order.nextStep(config.gradient_accumulation_steps).map((b) => collateExamples(data, b.indices, dataSettings));
-      const result = trainStep(ctx, micro, globalStep, forced.has(globalStep + 1));
-      globalStep++;
-      for (const b of micro) tokensSeen += rowTokens(b);
-      const epoch = order.epochProgress();
-      if (result.applied) lastLog = logger.logStep(globalStep, epoch, result.metrics) ?? lastLog;
-      else {
-        logger.logSkipped(globalStep, result.reason);
-        // A logging step that was skipped still logs the window (the steps before it), so lines stay on schedule.
-        if (globalStep % config.logging_steps === 0 || globalStep === plan.totalSteps) lastLog = logger.flush(globalStep, epoch) ?? lastLog;
-      }
-      if (evalData && (globalStep % evalSteps === 0 || globalStep === plan.totalSteps)) {
-        const m = evaluate(model, fileOrderBatches(evalData, config.per_device_eval_batch_size, dataSettings), ctx.lossOptions, ctx.forwardOptions);
-        lastEval = logger.logEval(globalStep, epoch, m);
-      }
-      if (config.save_steps > 0 && globalStep % config.save_steps === 0) {
-        // Close the logging window here, so a run resumed from this checkpoint logs the same windows.
-        lastLog = logger.flush(globalStep, epoch) ?? lastLog;
-        const dir = await saveCheckpoint({
-          outputDir: out,
-          writeModel: (d) => writeModelFiles(d, hf),
-          params: model.params.data,
-          optimizerName: optimizer.name,
-          optimizerState: optimizer.state(),
-          schedule: schedule.state(globalStep),
-          rng: dataOrderRngState(config.seed, order.getPosition().epoch),
-          trainerState: trainerState(),
-          trainingArgs: config,
-        });
-        checkpoints.push(dir);
-        pruneCheckpoints(out, config.save_total_limit, resumeDir ? [resumeDir] : []);
-      }
-    }
-    lastLog = logger.flush(globalStep, order.epochProgress()) ?? lastLog;
-    saveFinalModel(out, hf);
+    interrupted = await loop.runAll(io.signal);
+    if (interrupted === null) saveFinalModel(config.output_dir, run.hf);
   } finally {
     logger.close();
   }
   const result: TrainResult = {
-    outputDir: out,
-    globalStep,
-    totalSteps: plan.totalSteps,
-    skippedNonfiniteSteps: guard.total,
-    numInputTokensSeen: tokensSeen,
+    outputDir: config.output_dir,
+    globalStep: loop.globalStep,
+    totalSteps: run.plan.totalSteps,
+    skippedNonfiniteSteps: run.guard.total,
+    numInputTokensSeen: loop.tokensSeen,
     resumedFrom: resumeDir,
-    checkpoints,
-    lastLog,
-    lastEval,
+    checkpoints: loop.checkpoints,
+    lastLog: loop.lastLog,
+    lastEval: loop.lastEval,
+    interrupted,
   };
-  io.stdout(formatRunSummary(result));
+  io.stdout(interrupted ? formatInterruptSummary(result, interrupted) : formatRunSummary(result));
   return result;
 }

@@ -6,6 +6,12 @@
  *   - the terminal: a progress bar with ETA when the stream is a TTY (log
  *     lines print above it), plain `key=value` lines otherwise.
  *
+ * Lines come exactly every `loggingSteps` steps, plus one at the run's last
+ * step when it is not a multiple (so every step is in some line); saving a
+ * checkpoint adds none: the steps not logged yet travel in the checkpoint
+ * (`unloggedSteps()` / the `unlogged` option), so a resumed run logs the
+ * same averages as an uninterrupted one.
+ *
  * Keys: step, epoch, loss, rank_loss, sft_loss, ranking_accuracy, margin,
  * learning_rate, grad_norm, tokens_per_second, skipped_nonfinite_steps
  * (run total). Evaluation lines carry `eval_`-prefixed keys. Values that are
@@ -54,6 +60,8 @@ export interface MetricsLoggerOptions {
   progress?: ProgressMode;
   /** Milliseconds; injectable so tests need no real time. */
   clock?: () => number;
+  /** Steps a resumed run's checkpoint had not logged yet (`unloggedSteps()` of the run that saved it). */
+  unlogged?: readonly StepMetrics[];
 }
 
 const AVERAGED = ["loss", "rank_loss", "sft_loss", "margin", "grad_norm"] as const;
@@ -64,6 +72,21 @@ export function formatMetric(v: number | null): string {
   if (Number.isInteger(v)) return String(v);
   const a = Math.abs(v);
   return a !== 0 && (a < 1e-3 || a >= 1e5) ? v.toExponential(3) : String(Number(v.toPrecision(5)));
+}
+
+/** A StepMetrics read back from JSON, where NaN was written as null. */
+function fromJson(m: StepMetrics): StepMetrics {
+  const num = (v: number | null): number => (v === null ? Number.NaN : v);
+  return {
+    loss: num(m.loss),
+    rank_loss: num(m.rank_loss),
+    sft_loss: num(m.sft_loss),
+    ranking_accuracy: m.ranking_accuracy,
+    margin: num(m.margin),
+    learning_rate: num(m.learning_rate),
+    grad_norm: num(m.grad_norm),
+    num_tokens: num(m.num_tokens),
+  };
 }
 
 function finiteOrNull(v: number): number | null {
@@ -91,7 +114,7 @@ export class MetricsLogger {
   /** Every entry written by this logger (training and eval), for trainer_state.json's log_history. */
   readonly history: LogEntry[] = [];
   private readonly fd: number;
-  private readonly opts: Required<Omit<MetricsLoggerOptions, "stream" | "progress">>;
+  private readonly opts: Required<Omit<MetricsLoggerOptions, "stream" | "progress" | "unlogged">>;
   private readonly stream: NodeJS.WritableStream & { isTTY?: boolean };
   private readonly mode: Exclude<ProgressMode, "auto">;
   private readonly multibar: cliProgress.MultiBar | null = null;
@@ -113,6 +136,7 @@ export class MetricsLogger {
     const progress = options.progress ?? "auto";
     this.mode = progress === "auto" ? (this.stream.isTTY ? "bar" : "plain") : progress;
     this.skippedTotal = this.opts.skippedSoFar;
+    this.window = (options.unlogged ?? []).map(fromJson);
     mkdirSync(options.outputDir, { recursive: true });
     this.file = join(options.outputDir, METRICS_FILE);
     if (this.opts.startStep > 0) truncateMetricsFile(this.file, this.opts.startStep);
@@ -157,7 +181,12 @@ export class MetricsLogger {
     return this.flush(step, epoch);
   }
 
-  /** Writes whatever the window holds now (e.g. at the end of a run or before a save). */
+  /** The applied steps since the last log line (a checkpoint stores them; see `unlogged`). */
+  unloggedSteps(): StepMetrics[] {
+    return this.window.map((m) => ({ ...m }));
+  }
+
+  /** Writes whatever the window holds now (e.g. at the end of a run). */
   flush(step: number, epoch: number): LogEntry | null {
     const w = this.window;
     if (w.length === 0) return null;

@@ -74,3 +74,9 @@ export function formatRunSummary(r: RunSummaryInput): string {
   parts.push(`${r.skippedNonfiniteSteps} skipped`, `model saved to ${r.outputDir}`);
   return `${parts.join(", ")}\n`;
 }
+
+/** The last line of a run stopped by its abort signal (the CLI then prints how to resume). */
+export function formatInterruptSummary(r: Pick<RunSummaryInput, "globalStep"> & { totalSteps: number }, at: { checkpoint: string | null }): string {
+  const saved = at.checkpoint ? `checkpoint ${at.checkpoint}` : "no checkpoint (no step was done)";
+  return `interrupted after step ${r.globalStep} of ${r.totalSteps}: ${saved}, no final model\n`;
+}

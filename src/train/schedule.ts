@@ -99,15 +99,4 @@ export class LrSchedule {
   state(step: number): LrScheduleState {
     return { ...this.options, step };
   }
-
-  /**
-   * Checks a saved schedule against this one; a resumed run with a different
-   * schedule would silently train differently, so say what changed.
-   */
-  assertMatches(saved: LrScheduleState): void {
-    const diffs = (Object.keys(this.options) as (keyof LrScheduleOptions)[])
-      .filter((k) => saved[k] !== this.options[k])
-      .map((k) => `${k}: checkpoint ${String(saved[k])}, now ${String(this.options[k])}`);
-    if (diffs.length > 0) throw new UserError(`the learning-rate schedule differs from the checkpoint's (${diffs.join("; ")})`);
-  }
 }

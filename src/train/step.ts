@@ -104,7 +104,7 @@ export function runMicroBatch(
  * One update from `microBatches` (at least one). `globalStep` is the number
  * of updates done before this one: the learning rate is the schedule's at
  * `globalStep`. `forceNonFinite` makes the step's loss NaN (test hook of the
- * loop, see `NONFINITE_TEST_ENV`). Throws the guard's UserError when too
+ * loop, see `TrainHooks.forceNonFinite`). Throws the guard's UserError when too
  * many steps in a row were non-finite.
  */
 export function trainStep(ctx: StepContext, microBatches: readonly QueryBatch[], globalStep: number, forceNonFinite = false): StepOutcome {

@@ -2,9 +2,11 @@
  * `rrhf train` end to end with the real binary on the gpt2-tiny fixture
  * (its folder carries a character tokenizer): help, exit codes, outputs,
  * the NaN policy, the truncation report, and the Must-show crash test: a
- * process SIGKILLed in the middle of a checkpoint save leaves no folder that
+ * run SIGKILLed in the middle of a checkpoint save leaves no folder that
  * looks complete, and `--resume-from-checkpoint latest` then continues from
  * the last complete checkpoint to the same weights as an uninterrupted run.
+ * Runs that need a test hook (a NaN loss, a pause inside a save) are the
+ * library `train()` in tests/train/train-child.ts, given the same settings.
  */
 import assert from "node:assert/strict";
 import { spawn, spawnSync } from "node:child_process";
@@ -13,23 +15,25 @@ import { join } from "node:path";
 import { test } from "node:test";
 import { readSafetensors, writeSafetensors } from "../../src/io/safetensors.js";
 import { loadModelFolder } from "../../src/models/hf/folder.js";
-import { PAUSE_ENV } from "../../src/train/checkpoint.js";
 import { TRAIN_FIELD_HELP, type TrainFieldName } from "../../src/train/config.js";
 import { flagFor } from "../../src/train/config-cli.js";
-import { NONFINITE_TEST_ENV } from "../../src/train/loop.js";
 import { fixture, repoRoot, runRrhf, tempDir, type CliResult } from "../helpers.js";
 
 const BIN = join(repoRoot, "dist", "src", "cli", "bin.js");
 const MODEL = fixture("models", "gpt2-tiny");
 const DATA = fixture("train", "tiny-train.jsonl");
 const EVAL = fixture("train", "tiny-eval.jsonl");
+const CHILD = join(repoRoot, "dist", "tests", "train", "train-child.js");
+/** The settings `base` gives as flags. */
+const BASE_SETTINGS = { model: MODEL, data: DATA, backend: "ref", learning_rate: 3e-3, model_max_length: 64 };
 
 function base(out: string, ...more: string[]): string[] {
   return ["train", "--model", MODEL, "--data", DATA, "--out", out, "--backend", "ref", "--learning-rate", "3e-3", "--model-max-length", "64", ...more];
 }
 
-function runWithEnv(args: string[], env: Record<string, string>): CliResult {
-  const r = spawnSync(process.execPath, [BIN, ...args], { cwd: repoRoot, encoding: "utf8", env: { ...process.env, ...env } });
+/** The library run of `base(out, ...)`'s settings in tests/train/train-child.ts, with test hooks given as `extra` arguments. */
+function runChild(settings: Record<string, unknown>, ...extra: string[]): CliResult {
+  const r = spawnSync(process.execPath, [CHILD, JSON.stringify({ ...BASE_SETTINGS, ...settings }), ...extra], { cwd: repoRoot, encoding: "utf8" });
   return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
 }
 
@@ -89,16 +93,16 @@ test("settings can come from a YAML config file; flags override it", () => {
 
 test("a NaN step is skipped and counted; several in a row stop the run with exit 1 and no NaN checkpoint", () => {
   const out = tempDir();
-  const ok = runWithEnv(base(out, "--max-steps", "4", "--logging-steps", "2", "--save-steps", "0"), { [NONFINITE_TEST_ENV]: "2" });
+  const ok = runChild({ output_dir: out, max_steps: 4, logging_steps: 2, save_steps: 0 }, "--nan-steps", "2");
   assert.equal(ok.code, 0, ok.stderr);
   assert.match(ok.stdout, /warning: step 2: non-finite loss=NaN, grad_norm=NaN; step skipped \(1 in a row, 1 in total\)/);
   assert.deepEqual(metrics(out).map((e) => [e.step, e.skipped_nonfinite_steps]), [[2, 1], [4, 1]]);
   assert.match(ok.stdout, /done: 4 steps, .*1 skipped/);
 
   const stop = tempDir();
-  const r = runWithEnv(base(stop, "--max-steps", "8", "--save-steps", "2", "--max-consecutive-nonfinite-steps", "3"), { [NONFINITE_TEST_ENV]: "3,4,5" });
+  const r = runChild({ output_dir: stop, max_steps: 8, save_steps: 2, max_consecutive_nonfinite_steps: 3 }, "--nan-steps", "3,4,5");
   assert.equal(r.code, 1);
-  assert.match(r.stderr, /rrhf: error: training stopped: 3 steps in a row had a non-finite loss or gradient \(last: step 5/);
+  assert.match(r.stderr, /error: training stopped: 3 steps in a row had a non-finite loss or gradient \(last: step 5/);
   assert.deepEqual(readdirSync(stop).filter((n) => n.startsWith("checkpoint-")).sort(), ["checkpoint-2", "checkpoint-4"]);
   assert.ok(!existsSync(join(stop, "config.json")), "a stopped run must not write a final model");
 });
@@ -144,9 +148,9 @@ test("SIGKILL in the middle of a checkpoint save, then --resume-from-checkpoint 
   mkdirSync(crashed, { recursive: true });
   cpSync(join(straight, "checkpoint-2"), join(crashed, "checkpoint-2"), { recursive: true });
   const pauseFile = join(tempDir(), "paused");
-  const child = spawn(process.execPath, [BIN, ...base(crashed, ...steps, "--resume-from-checkpoint", "latest")], {
+  const settings = { ...BASE_SETTINGS, output_dir: crashed, max_steps: 6, save_steps: 2, logging_steps: 2, per_device_train_batch_size: 2 };
+  const child = spawn(process.execPath, [CHILD, JSON.stringify({ ...settings, resume_from_checkpoint: "latest" }), "--pause-file", pauseFile], {
     cwd: repoRoot,
-    env: { ...process.env, [PAUSE_ENV]: pauseFile },
     stdio: "ignore",
   });
   const exited = new Promise<NodeJS.Signals | null>((resolve) => child.on("exit", (_code, signal) => resolve(signal)));

@@ -43,7 +43,7 @@ export function toyRun(step: number): { params: Float32Array; opt: AdamW; rng: R
   return { params, opt, rng };
 }
 
-export function saveToyCheckpoint(outDir: string, step: number): Promise<string> {
+export function saveToyCheckpoint(outDir: string, step: number, onPartlyWritten?: (tempDir: string) => void): Promise<string> {
   const { params, opt, rng } = toyRun(step);
   return saveCheckpoint({
     outputDir: outDir,
@@ -61,5 +61,6 @@ export function saveToyCheckpoint(outDir: string, step: number): Promise<string>
     rng: { data: rng.getState() },
     trainerState: toyTrainerState(step),
     trainingArgs: { learning_rate: 1e-3, seed: 42 },
+    onPartlyWritten,
   });
 }

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { test } from "node:test";
+import { scheduleChangeWarning } from "../../src/train/run-resume.js";
 import { UserError } from "../../src/errors.js";
 import { trainingPlan } from "../../src/train/plan.js";
 import { type LrSchedulerType, LrSchedule, resolveWarmupSteps } from "../../src/train/schedule.js";
@@ -63,12 +64,19 @@ test("schedules equal the Python reference values (tests/reference/make_optim_go
   }
 });
 
-test("bad schedule settings are user errors; a changed schedule on resume is named", () => {
+test("bad schedule settings are user errors; on resume a new total recomputes the schedule with a warning, a new type is refused", () => {
   assert.throws(() => new LrSchedule({ lr_scheduler_type: "poly" as LrSchedulerType, learning_rate: 1, warmupSteps: 0, totalSteps: 1 }), /unknown lr_scheduler_type "poly"/);
   assert.throws(() => new LrSchedule({ lr_scheduler_type: "linear", learning_rate: 1, warmupSteps: 0, totalSteps: 0 }), UserError);
   const s = new LrSchedule({ lr_scheduler_type: "linear", learning_rate: 1, warmupSteps: 0, totalSteps: 10 });
-  s.assertMatches(s.state(3));
-  assert.throws(() => s.assertMatches({ ...s.state(3), totalSteps: 20 }), /totalSteps: checkpoint 20, now 10/);
+  assert.equal(scheduleChangeWarning("ck", s.state(3), s, 3), null);
+  assert.match(
+    scheduleChangeWarning("ck", { ...s.state(3), totalSteps: 5 }, s, 5) ?? "",
+    /^the run now has 10 steps, the checkpoint's had 5: the linear learning-rate schedule is recomputed for 10 steps; the learning rate of step 6 is 0\.5 \(0 under the checkpoint's schedule\)$/,
+  );
+  // A constant schedule does not depend on the total: nothing to warn about.
+  const c = new LrSchedule({ lr_scheduler_type: "constant", learning_rate: 1, warmupSteps: 0, totalSteps: 10 });
+  assert.equal(scheduleChangeWarning("ck", { ...c.state(3), totalSteps: 5 }, c, 5), null);
+  assert.throws(() => scheduleChangeWarning("ck", { ...c.state(3), lr_scheduler_type: "cosine" }, c, 3), /cannot resume from ck: its lr_scheduler_type was cosine, now constant/);
 });
 
 test("training plan counts updates like the HF Trainer", () => {

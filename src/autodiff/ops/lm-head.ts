@@ -25,18 +25,20 @@ export interface LmHeadOptions {
 
 const CHUNK_FLOATS = 1 << 22;
 
-/**
- * Per-position log-prob of the label: out[n] = log_softmax(h[n] @ W^T)[labels[n]],
- * 0 where labels[n] is -100.
- *
- * Shapes: h [N, C] (leading dims flatten into N); weight [V, C] (or [C, V]
- * with layout "cv"); labels [N]. Out: [N].
- *
- * @example
- * const logp = lmHeadLogProbs(g, hidden, wte, labels); // tied GPT-2 head
- * g.backward(logp, dLogp); // dLogp from the RRHF loss
- */
-export function lmHeadLogProbs(g: Graph, h: Tensor, weight: Tensor, labels: Int32Array, opts: LmHeadOptions = {}): Tensor {
+/** Sizes and the rows that are scored, checked once for forward and backward. */
+interface LmHeadPlan {
+  V: number;
+  C: number;
+  N: number;
+  /** Indices of the rows whose label is not -100. */
+  rows: number[];
+  /** Rows per chunk. */
+  chunk: number;
+  /** True for the "vc" layout ([V, C], used transposed). */
+  transW: boolean;
+}
+
+function planLmHead(h: Tensor, weight: Tensor, labels: Int32Array, opts: LmHeadOptions): LmHeadPlan {
   const layout = opts.layout ?? "vc";
   if (weight.rank !== 2) throw new UserError(`lmHeadLogProbs: weight must be 2-D, got ${weight.describe()}`);
   const V = layout === "vc" ? weight.dim(0) : weight.dim(1);
@@ -53,73 +55,92 @@ export function lmHeadLogProbs(g: Graph, h: Tensor, weight: Tensor, labels: Int3
   const rows: number[] = [];
   for (let n = 0; n < N; n++) if (labels[n] !== IGNORE_INDEX) rows.push(n);
   const chunk = Math.max(1, Math.min(opts.chunkRows ?? Math.floor(CHUNK_FLOATS / Math.max(V, 1)), Math.max(rows.length, 1)));
-  const transW = layout === "vc";
+  return { V, C, N, rows, chunk, transW: layout === "vc" };
+}
 
-  const out = g.output([N], [h, weight], true);
-  const lse = g.scratch(N);
+/**
+ * Per-position log-prob of the label: out[n] = log_softmax(h[n] @ W^T)[labels[n]],
+ * 0 where labels[n] is -100.
+ *
+ * Shapes: h [N, C] (leading dims flatten into N); weight [V, C] (or [C, V]
+ * with layout "cv"); labels [N]. Out: [N].
+ *
+ * @example
+ * const logp = lmHeadLogProbs(g, hidden, wte, labels); // tied GPT-2 head
+ * g.backward(logp, dLogp); // dLogp from the RRHF loss
+ */
+export function lmHeadLogProbs(g: Graph, h: Tensor, weight: Tensor, labels: Int32Array, opts: LmHeadOptions = {}): Tensor {
+  const p = planLmHead(h, weight, labels, opts);
+  const out = g.output([p.N], [h, weight], true);
+  const lse = g.scratch(p.N);
+  forwardChunks(g, h, weight, labels, p, out.data, lse);
+  g.record("lmHeadLogProbs", out, [h, weight], (dout) => backwardChunks(g, h, weight, labels, p, lse, dout));
+  return out;
+}
+
+/** Forward: out[n] and the log-sum-exp lse[n] of every scored row, chunk by chunk. */
+function forwardChunks(g: Graph, h: Tensor, weight: Tensor, labels: Int32Array, p: LmHeadPlan, out: Float32Array, lse: Float32Array): void {
+  const { C, V, rows, chunk } = p;
   const hc = g.scratch(chunk * C);
   const logits = g.scratch(chunk * V);
   const lseChunk = g.scratch(chunk);
   const logSumExp = g.backend.logSumExpRows?.bind(g.backend) ?? logSumExpRowsRef;
   for (let r0 = 0; r0 < rows.length; r0 += chunk) {
     const r = Math.min(chunk, rows.length - r0);
-    chunkLogits(g.backend, h.data, weight.data, rows, r0, r, C, V, transW, hc, logits);
+    chunkLogits(g.backend, h.data, weight.data, rows, r0, r, C, V, p.transW, hc, logits);
     logSumExp(lseChunk, logits, r, V);
     for (let i = 0; i < r; i++) {
       const n = rows[r0 + i];
       lse[n] = lseChunk[i];
-      out.data[n] = logits[i * V + labels[n]] - lse[n];
+      out[n] = logits[i * V + labels[n]] - lse[n];
     }
   }
   // Work space goes back now; backward takes its own (the pool hands the same buffers back).
   g.freeScratch(hc);
   g.freeScratch(logits);
   g.freeScratch(lseChunk);
+}
 
-  g.record("lmHeadLogProbs", out, [h, weight], (dout) => {
-    const dh = h.requiresGrad ? g.gradOf(h) : null;
-    const dW = weight.requiresGrad ? g.gradOf(weight) : null;
-    const be = g.backend;
-    const hcB = g.scratch(chunk * C);
-    const dl = g.scratch(chunk * V);
-    const dhc = g.scratch(chunk * C);
-    const lseC = g.scratch(chunk);
-    const negDout = g.scratch(chunk);
-    const softmaxRows = be.scaledSoftmaxRows?.bind(be) ?? scaledSoftmaxRowsRef;
-    for (let r0 = 0; r0 < rows.length; r0 += chunk) {
-      const r = Math.min(chunk, rows.length - r0);
-      chunkLogits(be, h.data, weight.data, rows, r0, r, C, V, transW, hcB, dl);
-      // dlogits = dout * (onehot - softmax), in place over the recomputed logits.
+/** Backward: recomputes each chunk's logits, forms dlogits and accumulates dh and dW. */
+function backwardChunks(g: Graph, h: Tensor, weight: Tensor, labels: Int32Array, p: LmHeadPlan, lse: Float32Array, dout: Float32Array): void {
+  const { C, V, rows, chunk, transW } = p;
+  const dh = h.requiresGrad ? g.gradOf(h) : null;
+  const dW = weight.requiresGrad ? g.gradOf(weight) : null;
+  const be = g.backend;
+  const hcB = g.scratch(chunk * C);
+  const dl = g.scratch(chunk * V);
+  const dhc = g.scratch(chunk * C);
+  const lseC = g.scratch(chunk);
+  const negDout = g.scratch(chunk);
+  const softmaxRows = be.scaledSoftmaxRows?.bind(be) ?? scaledSoftmaxRowsRef;
+  for (let r0 = 0; r0 < rows.length; r0 += chunk) {
+    const r = Math.min(chunk, rows.length - r0);
+    chunkLogits(be, h.data, weight.data, rows, r0, r, C, V, transW, hcB, dl);
+    // dlogits = dout * (onehot - softmax), in place over the recomputed logits.
+    for (let i = 0; i < r; i++) {
+      lseC[i] = lse[rows[r0 + i]];
+      negDout[i] = -dout[rows[r0 + i]];
+    }
+    softmaxRows(dl, lseC, negDout, r, V);
+    for (let i = 0; i < r; i++) dl[i * V + labels[rows[r0 + i]]] += dout[rows[r0 + i]];
+    const dlc = dl.subarray(0, r * V);
+    const hcc = hcB.subarray(0, r * C);
+    if (dh) {
+      // dh_chunk [r, C] = dl [r, V] @ W_vc [V, C]   (or dl @ W_cv^T)
+      const dhcc = dhc.subarray(0, r * C);
+      be.sgemm(false, !transW, r, C, V, 1, dlc, weight.data, 0, dhcc);
       for (let i = 0; i < r; i++) {
-        lseC[i] = lse[rows[r0 + i]];
-        negDout[i] = -dout[rows[r0 + i]];
-      }
-      softmaxRows(dl, lseC, negDout, r, V);
-      for (let i = 0; i < r; i++) dl[i * V + labels[rows[r0 + i]]] += dout[rows[r0 + i]];
-      const dlc = dl.subarray(0, r * V);
-      const hcc = hcB.subarray(0, r * C);
-      if (dh) {
-        // dh_chunk [r, C] = dl [r, V] @ W_vc [V, C]   (or dl @ W_cv^T)
-        const dhcc = dhc.subarray(0, r * C);
-        be.sgemm(false, !transW, r, C, V, 1, dlc, weight.data, 0, dhcc);
-        for (let i = 0; i < r; i++) {
-          const o = rows[r0 + i] * C;
-          for (let c = 0; c < C; c++) dh[o + c] += dhcc[i * C + c];
-        }
-      }
-      if (dW) {
-        // "vc": dW [V, C] += dl^T [V, r] @ hc [r, C];  "cv": dW [C, V] += hc^T [C, r] @ dl [r, V]
-        if (transW) be.sgemm(true, false, V, C, r, 1, dlc, hcc, 1, dW);
-        else be.sgemm(true, false, C, V, r, 1, hcc, dlc, 1, dW);
+        const o = rows[r0 + i] * C;
+        for (let c = 0; c < C; c++) dh[o + c] += dhcc[i * C + c];
       }
     }
-    g.freeScratch(hcB);
-    g.freeScratch(dl);
-    g.freeScratch(dhc);
-    g.freeScratch(lseC);
-    g.freeScratch(negDout);
-  });
-  return out;
+    if (dW) {
+      // "vc": dW [V, C] += dl^T [V, r] @ hc [r, C];  "cv": dW [C, V] += hc^T [C, r] @ dl [r, V]
+      if (transW) be.sgemm(true, false, V, C, r, 1, dlc, hcc, 1, dW);
+      else be.sgemm(true, false, C, V, r, 1, hcc, dlc, 1, dW);
+    }
+  }
+  for (const buf of [hcB, dl, dhc, lseC, negDout]) g.freeScratch(buf);
 }
 
 /** Gathers `r` scored rows of h into hc [r, C] and computes their logits [r, V]. */

@@ -4,13 +4,23 @@
  * holding the same snake_case keys; flags override it). Prints a header, the
  * metrics every logging step (a progress bar with ETA on a terminal, plain
  * `key=value` lines otherwise; also `metrics.jsonl` in the output folder) and
- * a one-line summary. Exit codes: 0 done, 1 a user error (bad data, settings,
- * diverged run), 2 bad flags.
+ * a one-line summary. `--resume-from-checkpoint` reuses the checkpoint's
+ * settings (flags override them). The first Ctrl-C finishes the step, writes
+ * a checkpoint and prints the command that resumes; a second quits at once.
+ * Exit codes: 0 done, 1 a user error (bad data, settings, diverged run),
+ * 2 bad flags, 130 interrupted.
  */
 import { Command } from "commander";
 import { addTrainOptions, trainInputFromOptions } from "../../train/config-cli.js";
 import { resolveTrainConfig } from "../../train/config.js";
 import type { CliIo } from "../main.js";
+import { abortOnSigint, InterruptedError, shellQuote } from "../interrupt.js";
+
+function resumeHint(at: { step: number; checkpoint: string | null }): string {
+  if (at.checkpoint === null) return "interrupted before the first step; nothing was saved";
+  // The checkpoint keeps every setting of the run (training_args.json): its path is all a resume needs.
+  return `interrupted at step ${at.step}; resume with:\n  rrhf train --resume-from-checkpoint ${shellQuote(at.checkpoint)}`;
+}
 
 /** Registers `rrhf train`. */
 export function registerTrain(program: Command, io: CliIo): void {
@@ -19,7 +29,8 @@ export function registerTrain(program: Command, io: CliIo): void {
     .addHelpText(
       "after",
       "\nExample:\n  rrhf train --model models/gpt2 --data train.jsonl --out runs/gpt2-rrhf --max-steps 100 --logging-steps 10\n" +
-        "Resume after an interruption:\n  rrhf train --config run.yaml --resume-from-checkpoint latest\n",
+        "Resume after an interruption (the checkpoint's settings are reused; flags override them):\n" +
+        "  rrhf train --out runs/gpt2-rrhf --resume-from-checkpoint latest\n",
     );
   addTrainOptions(cmd);
   cmd.action(async (opts: Record<string, unknown>) => {
@@ -28,7 +39,16 @@ export function registerTrain(program: Command, io: CliIo): void {
     const { train } = await import("../../train/loop.js");
     // A progress bar needs a real terminal; anything else gets plain lines through io.
     const tty = process.stdout.isTTY === true;
-    await train(config, { stdout: io.stdout, stderr: io.stderr, ...(tty ? { progressStream: process.stdout } : {}) });
+    const sigint = abortOnSigint(() =>
+      io.stderr("\nrrhf: Ctrl-C: finishing the current step, then saving a checkpoint (Ctrl-C again quits at once, without saving)\n"),
+    );
+    try {
+      const progress = tty ? { progressStream: process.stdout } : {};
+      const result = await train(config, { stdout: io.stdout, stderr: io.stderr, ...progress, signal: sigint.signal });
+      if (result.interrupted) throw new InterruptedError(resumeHint(result.interrupted));
+    } finally {
+      sigint.dispose();
+    }
   });
   program.addCommand(cmd);
 }
