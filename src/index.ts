@@ -65,7 +65,9 @@ export { initParams } from "./models/hf/init.js";
 
 // Causal language models.
 export { loadCausalLM, createCausalLM, MODEL_REGISTRY, type CreateCausalLMOptions } from "./models/registry.js";
-export type { CausalLM, TokenBatch, ForwardOptions, LogpPass } from "./models/causal-lm.js";
+export type { CausalLM, TokenBatch, ForwardOptions, ForwardLayout, LogpPass } from "./models/causal-lm.js";
+export { FORWARD_LAYOUTS } from "./models/causal-lm.js";
+export { MODEL_SETTINGS, type ModelSettings } from "./models/settings.js";
 
 // Training.
 export * from "./train/index.js";

@@ -2,17 +2,14 @@ import { Command, CommanderError } from "commander";
 import { UserError } from "../errors.js";
 import { VERSION } from "../version.js";
 import { registerCommands } from "./commands/index.js";
+import type { CliIo } from "./io.js";
 
 /** Exit codes: 0 success, 1 a user error (bad input), 2 a usage error (bad flags). */
 export const EXIT_OK = 0;
 export const EXIT_USER_ERROR = 1;
 export const EXIT_USAGE = 2;
 
-/** Streams the CLI writes to; tests pass their own to capture output. */
-export interface CliIo {
-  stdout: (text: string) => void;
-  stderr: (text: string) => void;
-}
+export type { CliIo } from "./io.js";
 
 const processIo: CliIo = {
   stdout: (text) => process.stdout.write(text),

@@ -6,3 +6,5 @@ export { selectResponses, selectBatchRows, checkSameK, type ResponseSelection } 
 export { renderChatQuery, queryToMessages, hhToMessages, isHhTranscript, type ChatMessage, type RenderedQuery } from "./chat-template.js";
 export { formatTruncationReport, mergeReports, emptyReport, type TruncationReport } from "./report.js";
 export { DEFAULT_MAX_QUERY_SHARE } from "./truncate.js";
+export { COMPAT_MODES } from "./encode.js";
+export { clampModelMaxLength, TOKENIZE_SETTINGS, type TokenizeSettings } from "./settings.js";

@@ -4,20 +4,20 @@
  * metrics logging and the non-finite-step guard. The training loop
  * composes them; see each module's example.
  */
-export { addTrainOptions, flagFor, trainInputFromOptions } from "./config-cli.js";
 export {
   DEVIATIONS,
   effectiveEvalSteps,
   loadTrainConfigFile,
+  LOGGING_SETTINGS,
+  OPTIMIZATION_SETTINGS,
   parseTrainConfigText,
   resolveTrainConfig,
-  rrhfConfigFromTrainConfig,
-  TRAIN_DEFAULTS,
-  TRAIN_FIELD_HELP,
-  trainConfigSchema,
+  RUN_PATH_SETTINGS,
+  TRAIN_SETTINGS,
   validateTrainConfig,
-  type FieldHelp,
-  type FieldKind,
+  type LoggingSettings,
+  type OptimizationSettings,
+  type RunPathSettings,
   type TrainConfig,
   type TrainConfigInput,
   type TrainFieldName,

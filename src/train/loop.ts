@@ -34,7 +34,9 @@ import { createCausalLM } from "../models/registry.js";
 import { loadTokenizer } from "../tokenize/tokenizer.js";
 import { saveCheckpoint, type LogEntry, type TrainerState } from "./checkpoint.js";
 import { listCheckpoints, pruneCheckpoints, removeStaleCheckpointTemps, resolveResumeCheckpoint } from "./checkpoint-dir.js";
-import { effectiveEvalSteps, rrhfConfigFromTrainConfig, type TrainConfig } from "./config.js";
+import { resolveLossOptions } from "../rrhf/options.js";
+import { clampModelMaxLength } from "../tokenize/settings.js";
+import { effectiveEvalSteps, type TrainConfig } from "./config.js";
 import { DataOrder } from "./data-order.js";
 import { evaluate } from "./eval.js";
 import { MetricsLogger, type ProgressMode } from "./metrics-log.js";
@@ -120,10 +122,8 @@ export async function train(config: TrainConfig, io: TrainIo = silentIo): Promis
   const hf = loadModelFolder(config.model, { alloc: (n) => backend.alloc(n) });
   const model = createCausalLM(hf, { backend, trainable: true });
   const positions = hf.normalized.maxPositions;
-  const maxLength = Math.min(config.model_max_length, positions);
-  if (maxLength < config.model_max_length) {
-    io.stderr(`rrhf: note: model_max_length ${config.model_max_length} exceeds the model's ${positions} positions; using ${positions}\n`);
-  }
+  const { maxLength, note } = clampModelMaxLength(config.model_max_length, positions);
+  if (note !== null) io.stderr(`rrhf: note: ${note}\n`);
   const dataSettings = { ...config, model_max_length: maxLength };
   const data = await loadEncodedData(config.data, tok, dataSettings);
   const evalData: EncodedData | null = config.eval_data ? await loadEncodedData(config.eval_data, tok, dataSettings) : null;
@@ -150,14 +150,14 @@ export async function train(config: TrainConfig, io: TrainIo = silentIo): Promis
     optimizer,
     schedule,
     guard,
-    lossOptions: rrhfConfigFromTrainConfig(config),
+    lossOptions: resolveLossOptions(config),
     maxGradNorm: config.max_grad_norm,
     forwardOptions: { layout: config.layout, gradientCheckpointing: config.gradient_checkpointing },
   };
   const evalSteps = effectiveEvalSteps(config);
   const forced = nonFiniteTestSteps();
 
-  io.stdout(formatRunHeader({ config, backend: backend.name, hf, data, evalData, plan, schedule, resumedFrom: resumeDir, startStep: globalStep }));
+  io.stdout(formatRunHeader({ config: dataSettings, backend: backend.name, hf, data, evalData, plan, schedule, resumedFrom: resumeDir, startStep: globalStep }));
   const logger = new MetricsLogger({
     outputDir: out,
     totalSteps: plan.totalSteps,

@@ -14,8 +14,8 @@ import { test } from "node:test";
 import { readSafetensors, writeSafetensors } from "../../src/io/safetensors.js";
 import { loadModelFolder } from "../../src/models/hf/folder.js";
 import { PAUSE_ENV } from "../../src/train/checkpoint.js";
-import { TRAIN_FIELD_HELP, type TrainFieldName } from "../../src/train/config.js";
-import { flagFor } from "../../src/train/config-cli.js";
+import { flagOf } from "../../src/settings/index.js";
+import { TRAIN_SETTINGS } from "../../src/train/config.js";
 import { NONFINITE_TEST_ENV } from "../../src/train/loop.js";
 import { fixture, repoRoot, runRrhf, tempDir, type CliResult } from "../helpers.js";
 
@@ -40,7 +40,7 @@ const metrics = (dir: string): Record<string, number | null>[] =>
 test("rrhf train --help lists every setting's flag and --config", () => {
   const r = runRrhf(["train", "--help"]);
   assert.equal(r.code, 0);
-  for (const field of Object.keys(TRAIN_FIELD_HELP) as TrainFieldName[]) assert.ok(r.stdout.includes(flagFor(field)), `--help lacks ${flagFor(field)}`);
+  for (const [name, spec] of Object.entries(TRAIN_SETTINGS)) assert.ok(r.stdout.includes(flagOf(name, spec)), `--help lacks ${flagOf(name, spec)}`);
   assert.match(r.stdout, /--config <file>/);
 });
 

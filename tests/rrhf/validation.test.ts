@@ -44,10 +44,11 @@ test("a non-finite reward is a user error naming the row", () => {
 test("an empty batch and bad options are user errors", () => {
   const empty = { tokenLogps: new Float32Array(0), labelMask: new Uint8Array(0), rowQuery: new Int32Array(0), scores: new Float64Array(0) };
   assert.throws(() => rrhfLoss(empty), (e: unknown) => e instanceof UserError && /no rows/.test(e.message));
-  assert.throws(() => rrhfLoss(good(), { lengthPenalty: Number.NaN }), /lengthPenalty must be a finite number/);
-  assert.throws(() => rrhfLoss(good(), { rrhfWeight: -1 }), /rrhfWeight must be a finite number >= 0/);
-  const bogus = JSON.parse('{"compat":"paper"}') as { compat: "official" };
-  assert.throws(() => rrhfLoss(good(), bogus), /compat must be "none" or "official"/);
+  assert.throws(() => rrhfLoss(good(), { length_penalty: Number.NaN }), /RRHF loss: length_penalty must be a finite number, got NaN/);
+  assert.throws(() => rrhfLoss(good(), { rrhf_weight: -1 }), /RRHF loss: rrhf_weight must be >= 0, got -1/);
+  // "none" was the paper mode's old name; one vocabulary now.
+  const bogus = JSON.parse('{"compat":"none"}') as { compat: "official" };
+  assert.throws(() => rrhfLoss(good(), bogus), /RRHF loss: compat must be one of paper, official, got "none"/);
 });
 
 test("an extreme length penalty that overflows is reported, not returned as a loss", () => {
@@ -58,7 +59,7 @@ test("an extreme length penalty that overflows is reported, not returned as a lo
   ]);
   for (const lengthPenalty of [-2000, 2000]) {
     assert.throws(
-      () => rrhfLoss(batch, { lengthPenalty }),
+      () => rrhfLoss(batch, { length_penalty: lengthPenalty }),
       (e: unknown) => e instanceof UserError && e.message.includes(`makes 2^${lengthPenalty} = `),
     );
   }
