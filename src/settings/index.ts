@@ -18,3 +18,4 @@ export {
   type SettingValue,
 } from "./spec.js";
 export { checkSettingsInput, closestName, defaultsOf, resolveSettings } from "./resolve.js";
+export { settingsMarkdownRows } from "./markdown.js";

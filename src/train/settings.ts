@@ -125,5 +125,5 @@ export const DEVIATIONS: Readonly<Record<string, string>> = Object.freeze({
   per_device_train_batch_size:
     "HF 8; here a batch item is a query with all its k responses (k sequences), and the official RRHF trainer allows only 1.",
   per_device_eval_batch_size: "HF 8; 1 for the same reason as per_device_train_batch_size.",
-  model_max_length: "not in TrainingArguments; 512 as in the official RRHF train.py (the paper trained with 192).",
+  model_max_length: "Not in HF TrainingArguments; 512 as in the official RRHF train.py (the paper trained with 192).",
 });
