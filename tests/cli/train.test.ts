@@ -82,9 +82,14 @@ test("settings can come from a YAML config file; flags override it", () => {
   assert.equal(r.code, 0, r.stderr);
   assert.match(r.stdout, /lr 0\.001 linear/);
   assert.deepEqual(metrics(out).map((e) => e.step), [1, 2, 3]);
+  // A bad flag is a usage error at parse time (exit 2); the same value in the file is a user error (exit 1).
   const bad = runRrhf(["train", "--config", file, "--max-steps", "3", "--learning-rate", "-1"]);
-  assert.equal(bad.code, 1);
-  assert.match(bad.stderr, /learning_rate/);
+  assert.equal(bad.code, 2);
+  assert.match(bad.stderr, /^error: --learning-rate must be > 0$/m);
+  writeFileSync(file, `model: ${MODEL}\ndata: ${DATA}\noutput_dir: ${out}\nlearning_rate: -1\n`);
+  const badFile = runRrhf(["train", "--config", file]);
+  assert.equal(badFile.code, 1);
+  assert.match(badFile.stderr, /run\.yaml: learning_rate: must be > 0$/m);
 });
 
 test("a NaN step is skipped and counted; several in a row stop the run with exit 1 and no NaN checkpoint", () => {
