@@ -16,13 +16,13 @@
  */
 import type { RrhfRecord } from "../data/record.js";
 import { UserError } from "../errors.js";
+import { settingProblem } from "../settings/spec.js";
 import { renderChatQuery } from "./chat-template.js";
 import { truncateOfficial } from "./official.js";
 import { encodeParts, joinParts, type EncodedParts } from "./parts.js";
 import { emptyReport, MAX_NAMED, mergeReports, type TruncationReport } from "./report.js";
-import type { RrhfTokenizer } from "./tokenizer.js";
-import { settingProblem } from "../settings/spec.js";
 import { TOKENIZE_SETTINGS } from "./settings.js";
+import type { RrhfTokenizer } from "./tokenizer.js";
 import { DEFAULT_MAX_QUERY_SHARE, truncateRecord } from "./truncate.js";
 
 /**

@@ -13,7 +13,9 @@ import { LOSS_COMMAND_SETTINGS } from "../../src/cli/commands/loss-settings.js";
 import { runCli } from "../../src/cli/main.js";
 import { RRHF_SETTINGS } from "../../src/rrhf/settings.js";
 import { settingsMarkdownRows } from "../../src/settings/index.js";
+import { loadTokenizer } from "../../src/tokenize/tokenizer.js";
 import { DEVIATIONS, TRAIN_SETTINGS } from "../../src/train/config.js";
+import { loadEncodedData } from "../../src/train/run-data.js";
 import { fixture, repoRoot, tempDir } from "../helpers.js";
 
 const MODEL = fixture("models", "gpt2-tiny");
@@ -127,4 +129,32 @@ test("train's banner prints the max length actually used: model_max_length clamp
   assert.match(r.stderr, /^rrhf: note: model_max_length 1000 exceeds the model's 64 positions \(max_position_embeddings\); using 64$/m);
   assert.match(r.stdout, /^ {2}tokens {6}model_max_length 64, /m);
   assert.doesNotMatch(r.stdout, /1000/);
+});
+
+/** One record whose 40-character query (a character tokenizer: 40 tokens) meets a 3-token response under a budget of 20. */
+function longQueryData(): string {
+  const file = join(tempDir(), "long-query.jsonl");
+  writeFileSync(file, `${JSON.stringify({ query: "q".repeat(40), responses: ["ab", "cd"], scores: [1, 0] })}\n`);
+  return file;
+}
+
+test("--max-query-share reaches the tokenisation of loss and train, and the truncation hint names it", async () => {
+  const data = longQueryData();
+  const args = ["loss", "--model", MODEL, "--data", data, "--json", "--backend", "ref", "--model-max-length", "20"];
+  // Default share 0.5: the query may shrink to 10 tokens, so it is cut to 17 and both responses fit.
+  const shared = await cli(args);
+  assert.equal(shared.code, 0, shared.stderr);
+  assert.notEqual((JSON.parse(shared.stdout) as { loss: number | null }).loss, null);
+  // Share 1: the query keeps the whole budget and both responses are emptied.
+  const whole = await cli([...args, "--max-query-share", "1"]);
+  assert.equal(whole.code, 0, whole.stderr);
+  assert.equal((JSON.parse(whole.stdout) as { loss: number | null }).loss, null);
+  const strict = await cli([...args, "--max-query-share", "1", "--strict"]);
+  assert.equal(strict.code, 1);
+  assert.match(strict.stderr, /keeps no tokens after truncation to 20 tokens .*raise --model-max-length or lower --max-query-share/);
+
+  const tok = await loadTokenizer(MODEL);
+  const settings = { compat: "paper", model_max_length: 20, only_use_provide: false, only_use_sample: false } as const;
+  assert.equal((await loadEncodedData(data, tok, settings)).examples.length, 1);
+  await assert.rejects(loadEncodedData(data, tok, { ...settings, max_query_share: 1 }), /emptied every response/);
 });
