@@ -96,6 +96,12 @@ for (const [command, { argv, flags }] of Object.entries(COMMANDS)) {
   });
 }
 
+test("init-model: --seed follows the same rule style", async () => {
+  const r = await cli(["init-model", "--config", "none.json", "--out", join(tempDir(), "m"), "--seed", "1.5"]);
+  assert.equal(r.code, 2);
+  assert.equal(r.stderr.split("\n")[0], "error: --seed must be an integer from 0 to 4294967295");
+});
+
 test("validate: --max-errors follows the same rule style", async () => {
   const r = await cli(["validate", "--max-errors", "0", DATA]);
   assert.equal(r.code, 2);
