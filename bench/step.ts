@@ -26,12 +26,14 @@ import { parseArgs } from "node:util";
 import type { Backend } from "../src/kernels/backend.js";
 import { getBackend } from "../src/kernels/select.js";
 import type { WasmBackend } from "../src/kernels/wasm/index.js";
-import type { ForwardOptions } from "../src/models/causal-lm.js";
+import type { ForwardLayout } from "../src/models/causal-lm.js";
 import { normalizeConfig } from "../src/models/hf/config.js";
 import { initParams } from "../src/models/hf/init.js";
 import { ParamStore } from "../src/models/hf/param-store.js";
 import { weightLayout } from "../src/models/hf/param-specs.js";
 import { createCausalLM } from "../src/models/registry.js";
+import { MODEL_SETTINGS } from "../src/models/settings.js";
+import { settingProblem } from "../src/settings/index.js";
 import { buildQueryBatch, type QueryBatch } from "../src/tokenize/batch.js";
 import { runMicroBatch } from "../src/train/step.js";
 import { profileSelfTime, timeSgemm } from "./step-profile.js";
@@ -41,7 +43,7 @@ const { values } = parseArgs({
     backends: { type: "string", default: "wasm,wasm-ref-ops,native,native-ref-ops" },
     layers: { type: "string", default: "2" },
     reps: { type: "string", default: "3" },
-    layout: { type: "string", default: "packed-shared-prefix" },
+    layout: { type: "string", default: MODEL_SETTINGS.layout.default },
     query: { type: "string", default: "100" },
     responses: { type: "string", default: "6" },
     "response-len": { type: "string", default: "40" },
@@ -53,7 +55,9 @@ const { values } = parseArgs({
 });
 const layers = Number(values.layers);
 const reps = Math.max(1, Number(values.reps));
-const layout = values.layout as NonNullable<ForwardOptions["layout"]>;
+const layoutProblem = settingProblem(MODEL_SETTINGS.layout, values.layout);
+if (layoutProblem !== null) throw new Error(`--layout ${layoutProblem}`);
+const layout = values.layout as ForwardLayout;
 const Q = Number(values.query);
 const K = Number(values.responses);
 const R = Number(values["response-len"]);

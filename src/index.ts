@@ -67,7 +67,9 @@ export { loadModelFolder, saveModelFolder, type HfModel, type SavableModel } fro
 
 // Causal language models.
 export { loadCausalLM, createCausalLM, type CreateCausalLMOptions } from "./models/registry.js";
-export type { CausalLM, PaddedInput, ForwardOptions, LogpPass } from "./models/causal-lm.js";
+export type { CausalLM, PaddedInput, ForwardOptions, ForwardLayout, LogpPass } from "./models/causal-lm.js";
+export { FORWARD_LAYOUTS } from "./models/causal-lm.js";
+export { MODEL_SETTINGS, type ModelSettings } from "./models/settings.js";
 
 // Training.
 export * from "./train/index.js";

@@ -3,17 +3,14 @@ import { UserError } from "../errors.js";
 import { VERSION } from "../version.js";
 import { registerCommands } from "./commands/index.js";
 import { EXIT_INTERRUPTED, InterruptedError } from "./interrupt.js";
+import type { CliIo } from "./io.js";
 
 /** Exit codes: 0 success, 1 a user error (bad input), 2 a usage error (bad flags), 130 stopped by Ctrl-C (EXIT_INTERRUPTED). */
 export const EXIT_OK = 0;
 export const EXIT_USER_ERROR = 1;
 export const EXIT_USAGE = 2;
 
-/** Streams the CLI writes to; tests pass their own to capture output. */
-export interface CliIo {
-  stdout: (text: string) => void;
-  stderr: (text: string) => void;
-}
+export type { CliIo } from "./io.js";
 
 const processIo: CliIo = {
   stdout: (text) => process.stdout.write(text),

@@ -39,6 +39,12 @@ export interface PaddedInput {
   attention_mask: ArrayLike<number>;
 }
 
+/** The batch layouts of the forward pass (see {@link ForwardOptions.layout}); the one list every command and setting uses. */
+export const FORWARD_LAYOUTS = ["plain", "shared-prefix", "packed", "packed-shared-prefix"] as const;
+
+/** One of {@link FORWARD_LAYOUTS}. */
+export type ForwardLayout = (typeof FORWARD_LAYOUTS)[number];
+
 /** Options of {@link CausalLM.forward}. */
 export interface ForwardOptions {
   /** false: inference only, nothing recorded for backward. Default true. */
@@ -57,7 +63,7 @@ export interface ForwardOptions {
    * continuation attends to its prefix and causally to itself.
    * Every layout plans from the batch's offsets; only "plain" builds the padded rows.
    */
-  layout?: "plain" | "shared-prefix" | "packed" | "packed-shared-prefix";
+  layout?: ForwardLayout;
   /** Positions whose logits the fused LM head forms at once (default: about 4M logits per chunk). */
   headChunk?: number;
   /**

@@ -4,7 +4,7 @@
  * Per query q with rows i (policy scores p_i, rewards r_i):
  *   L_rank(q) = Σ over ordered pairs (i, j) with r_i < r_j of max(0, p_i − p_j)
  *   L_sft(q)  = −mean_t logp[b, t], b = first row with the largest reward
- *   L(q)      = rrhfWeight · L_rank(q) + L_sft(q)
+ *   L(q)      = rrhf_weight · L_rank(q) + L_sft(q)
  * Batch loss = mean over queries (that have a row) of L(q). A query with one row has
  * L_rank = 0 and still contributes its SFT term.
  *
@@ -17,7 +17,7 @@
  *
  * @example
  * const pass = model.forward(batch);                 // batch: a QueryBatch
- * const out = rrhfLoss(pass.tokenLogps, batch, { lengthPenalty: 1 });
+ * const out = rrhfLoss(pass.tokenLogps, batch, { length_penalty: 1 });
  * const dTokenLogps = new Float32Array(pass.tokenLogps.length);
  * rrhfLossBackward(dTokenLogps, batch, out);
  * pass.backward(dTokenLogps);
@@ -29,9 +29,9 @@ import { computePolicyScores, type PolicyScores } from "./scores.js";
 
 /** Everything the forward pass computed; the backward pass reads it back. */
 export interface RrhfLossResult extends PolicyScores {
-  /** Batch loss: mean over queries of rrhfWeight · L_rank(q) + L_sft(q). */
+  /** Batch loss: mean over queries of rrhf_weight · L_rank(q) + L_sft(q). */
   loss: number;
-  /** Mean over queries of L_rank(q), before rrhfWeight. */
+  /** Mean over queries of L_rank(q), before rrhf_weight. */
   rankLoss: number;
   /** Mean over queries of L_sft(q). */
   sftLoss: number;
@@ -39,7 +39,7 @@ export interface RrhfLossResult extends PolicyScores {
   queryRankLoss: Float64Array;
   /** [queries] L_sft(q). */
   querySftLoss: Float64Array;
-  /** [queries] rrhfWeight · L_rank(q) + L_sft(q). */
+  /** [queries] rrhf_weight · L_rank(q) + L_sft(q). */
   queryLoss: Float64Array;
   /** [queries] row index (in the batch) of the SFT target of each query; -1 for a query with no row. */
   bestRow: Int32Array;
@@ -105,17 +105,17 @@ export function rrhfLoss(tokenLogps: LogpArray, batch: RrhfLossBatch, options: R
     const sft = -ps.logpSums[best] / sftLength;
     queryRankLoss[q] = rank;
     querySftLoss[q] = sft;
-    queryLoss[q] = opts.rrhfWeight * rank + sft;
+    queryLoss[q] = opts.rrhf_weight * rank + sft;
     bestRow[q] = best;
     rankSum += rank;
     sftSum += sft;
   }
   const rankLoss = rankSum / ranked;
   const sftLoss = sftSum / ranked;
-  const loss = opts.rrhfWeight * rankLoss + sftLoss;
+  const loss = opts.rrhf_weight * rankLoss + sftLoss;
   if (!Number.isFinite(loss)) {
-    // Inputs are finite, so only an extreme lengthPenalty (|y|^λ overflowing or vanishing) gets here.
-    throw new UserError(`RRHF loss is ${loss} with lengthPenalty ${opts.lengthPenalty}; choose a smaller |lengthPenalty|`);
+    // Inputs are finite, so only an extreme length_penalty (|y|^λ overflowing or vanishing) gets here.
+    throw new UserError(`RRHF loss is ${loss} with length_penalty ${opts.length_penalty}; choose a smaller |length_penalty|`);
   }
   return {
     ...ps,
@@ -147,7 +147,7 @@ export function rrhfLossBackward(dTokenLogps: LogpArray, batch: RrhfLossBatch, f
   const starts = batch.responseTokenStart;
   const nq = queryCount(queryRowStart);
   const perQuery = dLoss / rankedQueries(queryRowStart); // d(batch mean)/d(query loss)
-  const rankScale = perQuery * options.rrhfWeight;
+  const rankScale = perQuery * options.rrhf_weight;
   dTokenLogps.fill(0);
   for (let q = 0; q < nq; q++) {
     if (queryRowStart[q + 1] === queryRowStart[q]) continue;

@@ -1,5 +1,5 @@
 /**
- * Length-normalised policy scores p_i = Σ_t logp[i, t] / |y_i|^lengthPenalty,
+ * Length-normalised policy scores p_i = Σ_t logp[i, t] / |y_i|^length_penalty,
  * summed in float64 over each response's ragged log-probs.
  */
 import { UserError } from "../errors.js";
@@ -42,7 +42,7 @@ export interface PolicyScores {
   logpSums: Float64Array;
   /** Number of scored positions of each row (response tokens + EOS). */
   scoredTokens: Int32Array;
-  /** |y_i|^lengthPenalty, the divisor of p_i (|y_i| = scored tokens, or T in compat mode). */
+  /** |y_i|^length_penalty, the divisor of p_i (|y_i| = scored tokens, or T in compat mode). */
   lengthNorm: Float64Array;
 }
 
@@ -68,7 +68,7 @@ export function computePolicyScores(tokenLogps: LogpArray, batch: RrhfLossBatch,
       sum += v;
     }
     const count = starts[r + 1] - starts[r];
-    if (count === 0 && opts.compat === "none") {
+    if (count === 0 && opts.compat === "paper") {
       throw new UserError(
         `RRHF loss: row ${r} (query ${queryOfRow(batch.queryRowStart, r)}) has no scored tokens; ` +
           "its response was truncated away and cannot be ranked",
@@ -78,10 +78,10 @@ export function computePolicyScores(tokenLogps: LogpArray, batch: RrhfLossBatch,
     const length = opts.compat === "official" ? batch.paddedLength : count;
     logpSums[r] = sum;
     scoredTokens[r] = count;
-    lengthNorm[r] = Math.pow(length, opts.lengthPenalty);
+    lengthNorm[r] = Math.pow(length, opts.length_penalty);
     if (!(lengthNorm[r] > 0 && Number.isFinite(lengthNorm[r]))) {
       throw new UserError(
-        `RRHF loss: lengthPenalty ${opts.lengthPenalty} makes ${length}^${opts.lengthPenalty} = ${lengthNorm[r]} (row ${r}); choose a smaller |lengthPenalty|`,
+        `RRHF loss: length_penalty ${opts.length_penalty} makes ${length}^${opts.length_penalty} = ${lengthNorm[r]} (row ${r}); choose a smaller |length_penalty|`,
       );
     }
     policyScores[r] = sum / lengthNorm[r];

@@ -16,15 +16,23 @@
  */
 import type { RrhfRecord } from "../data/record.js";
 import { UserError } from "../errors.js";
+import { settingProblem } from "../settings/spec.js";
 import { renderChatMessages, renderChatQuery, type RenderedQuery } from "./chat-template.js";
 import { truncateOfficial } from "./official.js";
 import { encodeParts, joinParts, type EncodedParts } from "./parts.js";
 import { emptyReport, MAX_NAMED, mergeReports, type TruncationReport } from "./report.js";
+import { TOKENIZE_SETTINGS } from "./settings.js";
 import type { RrhfTokenizer } from "./tokenizer.js";
 import { DEFAULT_MAX_QUERY_SHARE, truncateRecord } from "./truncate.js";
 
-/** Which tokenisation to follow: the paper's (default) or the official code's. */
-export type CompatMode = "paper" | "official";
+/**
+ * The one vocabulary of compatibility modes, for tokenisation and the loss alike:
+ * "paper" follows the RRHF paper (default), "official" reproduces GanjinZero/RRHF train.py.
+ */
+export const COMPAT_MODES = ["paper", "official"] as const;
+
+/** Which tokenisation (and loss) to follow: the paper's (default) or the official code's. */
+export type CompatMode = (typeof COMPAT_MODES)[number];
 
 /** Options for {@link encodeRecord}. */
 export interface EncodeOptions {
@@ -32,7 +40,7 @@ export interface EncodeOptions {
   compat?: CompatMode;
   /** Token budget per row; default the tokenizer's `model_max_length`; null = no limit. */
   maxLength?: number | null;
-  /** Paper mode: the share of `maxLength` a long query is cut down to (default 0.5). */
+  /** Paper mode: the share of `maxLength` a long query is cut down to (default 0.5; `--max-query-share`). */
   maxQueryShare?: number;
   /** Paper mode: an emptied response is a `UserError` instead of a counted drop. */
   strict?: boolean;
@@ -75,7 +83,8 @@ function resolveBudget(tok: RrhfTokenizer, opts: EncodeOptions): { maxLength: nu
     throw new UserError(`maxLength must be a positive integer, got ${maxLength}`);
   }
   const share = opts.maxQueryShare ?? DEFAULT_MAX_QUERY_SHARE;
-  if (!(share >= 0 && share <= 1)) throw new UserError(`maxQueryShare must be between 0 and 1, got ${share}`);
+  const problem = settingProblem(TOKENIZE_SETTINGS.max_query_share, share);
+  if (problem !== null) throw new UserError(`maxQueryShare ${problem}, got ${share}`);
   return { maxLength, share };
 }
 
@@ -152,7 +161,7 @@ export function encodeRecord(tok: RrhfTokenizer, record: RrhfRecord, opts: Encod
       if (opts.strict) {
         throw new UserError(
           `${name}: responses[${i}] keeps no tokens after truncation to ${maxLength} tokens (query ${t.query_ids.length} tokens); ` +
-            "raise the length budget or lower the query share",
+            "raise --model-max-length or lower --max-query-share (model_max_length, max_query_share)",
         );
       }
       report.responsesEmptied++;

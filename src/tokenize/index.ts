@@ -14,3 +14,5 @@ export {
 export { selectResponses, selectBatchRows, type ResponseSelection } from "./select.js";
 export { renderChatQuery, renderChatMessages, type ChatMessage, type RenderedQuery } from "./chat-template.js";
 export type { TruncationReport } from "./report.js";
+export { COMPAT_MODES } from "./encode.js";
+export { TOKENIZE_SETTINGS, type TokenizeSettings } from "./settings.js";

@@ -6,7 +6,7 @@
  * reward-ordered pairs and the margin over all queries that have one.
  *
  * @example
- * const m = evaluate(model, evalBatches, { rrhfWeight: 1 });
+ * const m = evaluate(model, evalBatches, resolveLossOptions({ rrhf_weight: 1 }));
  * logger.logEval(step, epoch, m);   // eval_loss, eval_ranking_accuracy, ...
  */
 import type { CausalLM, ForwardOptions } from "../models/causal-lm.js";

@@ -6,6 +6,7 @@
 export {
   loadTrainConfigFile,
   resolveTrainConfig,
+  TRAIN_SETTINGS,
   type TrainConfig,
   type TrainConfigInput,
 } from "./config.js";

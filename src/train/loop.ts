@@ -228,7 +228,8 @@ export async function train(config: TrainConfig, io: TrainIo = silentIo): Promis
   const resumeDir = prepareOutputDir(config);
   const run = await setUpRun(config, resumeDir, io.stderr);
   const startStep = run.restored?.trainerState.global_step ?? 0;
-  io.stdout(formatRunHeader({ ...run, backend: run.backendName, resumedFrom: resumeDir, startStep }));
+  // The header shows the settings actually used (model_max_length capped at the model's positions).
+  io.stdout(formatRunHeader({ ...run, config: run.dataSettings, backend: run.backendName, resumedFrom: resumeDir, startStep }));
   const logger = createLogger(run, io);
   const loop = new StepLoop(run, logger, io.hooks ?? {});
   let interrupted: TrainInterruption | null;

@@ -20,7 +20,7 @@ import type { RrhfRecord } from "../data/record.js";
 import { UserError } from "../errors.js";
 import type { QueryBatch } from "../tokenize/batch.js";
 import { collate } from "../tokenize/collate.js";
-import { encodeRecord, type CompatMode, type EncodedRecord } from "../tokenize/encode.js";
+import { encodeRecord, type EncodedRecord } from "../tokenize/encode.js";
 import { emptyReport, formatTruncationReport, MAX_NAMED, mergeReports, type TruncationReport } from "../tokenize/report.js";
 import { checkSameK, selectBatchRows, selectResponses, type ResponseSelection } from "../tokenize/select.js";
 import type { RrhfTokenizer } from "../tokenize/tokenizer.js";
@@ -32,7 +32,7 @@ import type { TrainConfig } from "./config.js";
  * working; `model`, when given, names the tokenizer folder in errors.
  */
 export type DataSettings = Pick<TrainConfig, "compat" | "model_max_length" | "only_use_provide" | "only_use_sample"> &
-  Partial<Pick<TrainConfig, "chat_template" | "strict" | "model">>;
+  Partial<Pick<TrainConfig, "chat_template" | "strict" | "model" | "max_query_share">>;
 
 /** An encoded data set, ready for batching. */
 export interface EncodedData {
@@ -55,10 +55,6 @@ function selection(s: DataSettings): ResponseSelection {
   if (s.only_use_provide) return "only_use_provide";
   if (s.only_use_sample) return "only_use_sample";
   return "all";
-}
-
-function compatMode(s: DataSettings): CompatMode {
-  return s.compat === "official" ? "official" : "paper";
 }
 
 /** The pad id batches use: the tokenizer's pad token, else its EOS (`createTokenizer` resolves that fallback). */
@@ -88,7 +84,7 @@ export async function loadEncodedData(
   s: DataSettings,
   read: Pick<ReadOptions, "format"> = {},
 ): Promise<EncodedData> {
-  const compat = compatMode(s);
+  const compat = s.compat;
   const sel = selection(s);
   const chatTemplate = s.chat_template === true;
   if (chatTemplate) requireChatTemplate(tok, s.model);
@@ -105,7 +101,14 @@ export async function loadEncodedData(
     const name = `${file}:${line}`;
     // Paper mode selects responses before encoding; official mode after padding (see selectBatchRows).
     const rec = compat === "paper" && sel !== "all" ? selectResponses(record, sel, name) : record;
-    const enc = encodeRecord(tok, rec, { compat, maxLength: s.model_max_length, name, chatTemplate, strict: s.strict === true });
+    const enc = encodeRecord(tok, rec, {
+      compat,
+      maxLength: s.model_max_length,
+      maxQueryShare: s.max_query_share,
+      name,
+      chatTemplate,
+      strict: s.strict === true,
+    });
     mergeReports(report, enc.report);
     if (enc.responses.length === 0) {
       droppedQueries++;
@@ -141,7 +144,7 @@ export function dataWarnings(data: EncodedData, maxLength: number): string[] {
 export function collateExamples(data: EncodedData, indices: readonly number[], s: DataSettings): QueryBatch {
   const batch = collate(indices.map((i) => data.examples[i]), { padTokenId: data.padTokenId });
   const sel = selection(s);
-  return compatMode(s) === "official" && sel !== "all" ? selectBatchRows(batch, sel) : batch;
+  return s.compat === "official" && sel !== "all" ? selectBatchRows(batch, sel) : batch;
 }
 
 /** The batches of a whole data set in file order (evaluation). */

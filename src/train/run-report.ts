@@ -13,6 +13,7 @@ import type { EncodedData } from "./run-data.js";
 import type { LrSchedule } from "./schedule.js";
 
 export interface RunHeaderInput {
+  /** The run's settings, with model_max_length as actually used (clamped to the model's positions). */
   config: TrainConfig;
   backend: string;
   hf: Pick<HfModel, "normalized" | "params">;

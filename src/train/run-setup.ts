@@ -16,9 +16,11 @@ import { getBackend } from "../kernels/select.js";
 import type { CausalLM } from "../models/causal-lm.js";
 import { loadModelFolder, type HfModel } from "../models/hf/folder.js";
 import { createCausalLM } from "../models/registry.js";
+import { resolveLossOptions } from "../rrhf/options.js";
+import { clampModelMaxLength } from "../tokenize/settings.js";
 import { loadTokenizer } from "../tokenize/tokenizer.js";
 import { listCheckpoints, removeStaleCheckpointTemps, resolveResumeCheckpoint } from "./checkpoint-dir.js";
-import { effectiveEvalSteps, rrhfConfigFromTrainConfig, type TrainConfig } from "./config.js";
+import { effectiveEvalSteps, type TrainConfig } from "./config.js";
 import { DataOrder } from "./data-order.js";
 import { NonFiniteGuard } from "./nonfinite-guard.js";
 import { createOptimizer, segmentsFromSpecs } from "./optim/index.js";
@@ -88,10 +90,8 @@ async function loadModelAndData(config: TrainConfig, warn: (line: string) => voi
   const hf = loadModelFolder(config.model, { alloc: (n) => backend.alloc(n) });
   const model = createCausalLM(hf, { backend, trainable: true });
   const positions = hf.normalized.maxPositions;
-  const maxLength = Math.min(config.model_max_length, positions);
-  if (maxLength < config.model_max_length) {
-    warn(`rrhf: note: model_max_length ${config.model_max_length} exceeds the model's ${positions} positions; using ${positions}\n`);
-  }
+  const { maxLength, note } = clampModelMaxLength(config.model_max_length, positions);
+  if (note !== null) warn(`rrhf: note: ${note}\n`);
   const dataSettings = { ...config, model_max_length: maxLength };
   const data = await loadEncodedData(config.data, tok, dataSettings);
   const evalData = config.eval_data ? await loadEncodedData(config.eval_data, tok, dataSettings) : null;
@@ -123,7 +123,7 @@ export async function setUpRun(config: TrainConfig, resumeDir: string | null, wa
     optimizer,
     schedule,
     guard,
-    lossOptions: rrhfConfigFromTrainConfig(config),
+    lossOptions: resolveLossOptions(config),
     maxGradNorm: config.max_grad_norm,
     forwardOptions: { layout: config.layout, gradientCheckpointing: config.gradient_checkpointing },
   };

@@ -15,8 +15,8 @@ import { join } from "node:path";
 import { test } from "node:test";
 import { readSafetensors, writeSafetensors } from "../../src/io/safetensors.js";
 import { loadModelFolder } from "../../src/models/hf/folder.js";
-import { TRAIN_FIELD_HELP, type TrainFieldName } from "../../src/train/config.js";
-import { flagFor } from "../../src/train/config-cli.js";
+import { flagOf } from "../../src/settings/index.js";
+import { TRAIN_SETTINGS } from "../../src/train/config.js";
 import { fixture, repoRoot, runRrhf, tempDir, type CliResult } from "../helpers.js";
 
 const BIN = join(repoRoot, "dist", "src", "cli", "bin.js");
@@ -44,7 +44,7 @@ const metrics = (dir: string): Record<string, number | null>[] =>
 test("rrhf train --help lists every setting's flag and --config", () => {
   const r = runRrhf(["train", "--help"]);
   assert.equal(r.code, 0);
-  for (const field of Object.keys(TRAIN_FIELD_HELP) as TrainFieldName[]) assert.ok(r.stdout.includes(flagFor(field)), `--help lacks ${flagFor(field)}`);
+  for (const [name, spec] of Object.entries(TRAIN_SETTINGS)) assert.ok(r.stdout.includes(flagOf(name, spec)), `--help lacks ${flagOf(name, spec)}`);
   assert.match(r.stdout, /--config <file>/);
 });
 
@@ -86,9 +86,14 @@ test("settings can come from a YAML config file; flags override it", () => {
   assert.equal(r.code, 0, r.stderr);
   assert.match(r.stdout, /lr 0\.001 linear/);
   assert.deepEqual(metrics(out).map((e) => e.step), [1, 2, 3]);
+  // A bad flag is a usage error at parse time (exit 2); the same value in the file is a user error (exit 1).
   const bad = runRrhf(["train", "--config", file, "--max-steps", "3", "--learning-rate", "-1"]);
-  assert.equal(bad.code, 1);
-  assert.match(bad.stderr, /learning_rate/);
+  assert.equal(bad.code, 2);
+  assert.match(bad.stderr, /^error: --learning-rate must be > 0$/m);
+  writeFileSync(file, `model: ${MODEL}\ndata: ${DATA}\noutput_dir: ${out}\nlearning_rate: -1\n`);
+  const badFile = runRrhf(["train", "--config", file]);
+  assert.equal(badFile.code, 1);
+  assert.match(badFile.stderr, /run\.yaml: learning_rate: must be > 0$/m);
 });
 
 test("a NaN step is skipped and counted; several in a row stop the run with exit 1 and no NaN checkpoint", () => {

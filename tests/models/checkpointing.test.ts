@@ -9,7 +9,7 @@ import { describe, test } from "node:test";
 import { poolFor } from "../../src/autodiff/context.js";
 import type { Backend } from "../../src/kernels/backend.js";
 import { refBackend } from "../../src/kernels/ref/index.js";
-import type { CausalLM, ForwardOptions } from "../../src/models/causal-lm.js";
+import { FORWARD_LAYOUTS, type CausalLM, type ForwardOptions } from "../../src/models/causal-lm.js";
 import { Gpt2Model } from "../../src/models/gpt2/model.js";
 import { normalizeConfig } from "../../src/models/hf/config.js";
 import { initParams } from "../../src/models/hf/init.js";
@@ -21,7 +21,7 @@ import { fixture } from "../helpers.js";
 import { runLayout, unequalBatch, withHoles } from "./packed-batch.js";
 
 const MODELS = ["gpt2-tiny", "llama-tiny", "qwen2-tiny"] as const;
-const LAYOUTS = ["plain", "shared-prefix", "packed", "packed-shared-prefix"] as const;
+const LAYOUTS = FORWARD_LAYOUTS;
 
 /** Exact equality, element by element (-0 and +0 count as equal), with the first difference named. */
 function assertSame(actual: Float32Array, expected: Float32Array, what: string): void {

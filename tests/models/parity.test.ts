@@ -108,7 +108,7 @@ for (const name of MODELS) {
       pass.release();
       const run = (opts: RrhfLossOptions) => rrhfLossWithGrad(tokenLogps, batch, opts).result;
       checkScalars(run({ compat: "official" }), golden.compat_official, `${name} compat`);
-      const lp = run({ lengthPenalty: 2, rrhfWeight: 3 });
+      const lp = run({ length_penalty: 2, rrhf_weight: 3 });
       checkScalars(lp, golden.length_penalty_2_rrhf_weight_3, `${name} lp2`);
       assertClose(lp.policyScores, golden.length_penalty_2_rrhf_weight_3.p.slice(0, lp.rows), `${name} lp2 p`);
     });

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 
-import { OFFICIAL_CODE_RRHF_WEIGHT, OFFICIAL_SCRIPT_RRHF_WEIGHT } from "../../src/rrhf/options.js";
+import { OFFICIAL_CODE_RRHF_WEIGHT, OFFICIAL_SCRIPT_RRHF_WEIGHT } from "../../src/rrhf/settings.js";
 import { close, lossOf, makeBatch, type TestBatch } from "./batch.js";
 
 // T = 6 for both rows: row 0 has 2 query positions + 2 scored, row 1 has 2 query + 4 scored.
@@ -41,7 +41,7 @@ test("compat: SFT is the mean over the whole padded row of the best response", (
 });
 
 test("compat with lengthPenalty 2: T^2 divides p, SFT still divides by T", () => {
-  const out = lossOf(makeBatch(rows), { compat: "official", lengthPenalty: 2 });
+  const out = lossOf(makeBatch(rows), { compat: "official", length_penalty: 2 });
   // p0 = −6/36 = −1/6, p1 = −4/36 = −1/9; L_rank = −1/9 + 1/6 = 1/18; L_sft = 6/6 = 1.
   close(out.rankLoss, 1 / 18);
   close(out.sftLoss, 1);
@@ -63,8 +63,8 @@ test("the official rrhf_weight default is exposed, not applied: compat mode keep
   assert.equal(OFFICIAL_CODE_RRHF_WEIGHT, 100);
   assert.equal(OFFICIAL_SCRIPT_RRHF_WEIGHT, 1);
   const out = lossOf(makeBatch(rows), { compat: "official" });
-  assert.equal(out.options.rrhfWeight, 1);
-  const heavy = lossOf(makeBatch(rows), { compat: "official", rrhfWeight: OFFICIAL_CODE_RRHF_WEIGHT });
+  assert.equal(out.options.rrhf_weight, 1);
+  const heavy = lossOf(makeBatch(rows), { compat: "official", rrhf_weight: OFFICIAL_CODE_RRHF_WEIGHT });
   close(heavy.loss, 100 / 3 + 1);
 });
 
@@ -117,7 +117,7 @@ test("compat mode equals the official loss on random one-query batches", () => {
     const batch = makeBatch(rowsSpec, { precision: "f64" });
     const lengthPenalty = [0.5, 1, 1.5][trial % 3];
     const rrhfWeight = [1, 100, 0.25][trial % 3];
-    const out = lossOf(batch, { compat: "official", lengthPenalty, rrhfWeight });
+    const out = lossOf(batch, { compat: "official", length_penalty: lengthPenalty, rrhf_weight: rrhfWeight });
     close(out.loss, officialLoss(batch, lengthPenalty, rrhfWeight), 1e-9, `trial ${trial}`);
   }
 });

@@ -47,10 +47,10 @@ function kinkDistance(batch: TestBatch, p: Float64Array, queryStart: Int32Array)
 
 const OPTION_SETS: RrhfLossOptions[] = [
   {},
-  { lengthPenalty: 0.6, rrhfWeight: 2.5 },
-  { lengthPenalty: 1.7, rrhfWeight: 0 },
+  { length_penalty: 0.6, rrhf_weight: 2.5 },
+  { length_penalty: 1.7, rrhf_weight: 0 },
   { compat: "official" },
-  { compat: "official", lengthPenalty: 1.3, rrhfWeight: 100 },
+  { compat: "official", length_penalty: 1.3, rrhf_weight: 100 },
 ];
 
 test("backward equals central finite differences (float64, random batches away from kinks)", () => {

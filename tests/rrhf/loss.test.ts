@@ -61,7 +61,7 @@ test("k = 2: rank, SFT, weight, and the gradient, all by hand", () => {
   close(out.sftLoss, 2);
   close(out.loss, 3.5);
   // rrhfWeight 2: L = 2·1.5 + 2 = 5.
-  const { result, dTokenLogps } = lossWithGradOf(batch, { rrhfWeight: 2 });
+  const { result, dTokenLogps } = lossWithGradOf(batch, { rrhf_weight: 2 });
   close(result.loss, 5);
   // dL/dlogp (ragged: row 0's 2 tokens, then row 1's 4): row 0: w·(−1)/2 − 1/2 = −1.5; row 1: w·(+1)/4 = 0.5.
   assert.equal(result.tokens, 6);
@@ -107,7 +107,7 @@ test("unequal k across queries: each query ranked on its own, batch = mean over 
   close(out.loss, 2.5); // (3 + 4 + 0.5) / 3
   close(out.rankLoss, 1); // (2 + 1 + 0) / 3
   close(out.sftLoss, 1.5); // (1 + 3 + 0.5) / 3
-  const weighted = lossOf(batch, { rrhfWeight: 2 });
+  const weighted = lossOf(batch, { rrhf_weight: 2 });
   close(weighted.loss, 3.5); // 2·1 + 1.5
   // A pair across queries (row 3, r 0, p −2 vs row 2, r 1, p −0.5) must not count: mixing would change L_rank.
 });
@@ -127,7 +127,7 @@ test("length penalty regimes < 1, = 1, > 1 change p and L_rank, never L_sft", ()
     [2, -0.0625, 0.9375],
   ];
   for (const [lengthPenalty, p1, rank] of cases) {
-    const out = lossOf(batch, { lengthPenalty });
+    const out = lossOf(batch, { length_penalty: lengthPenalty });
     close(out.policyScores[0], -1, 1e-12, `p0 at λ=${lengthPenalty}`);
     close(out.policyScores[1], p1, 1e-12, `p1 at λ=${lengthPenalty}`);
     close(out.rankLoss, rank, 1e-12, `L_rank at λ=${lengthPenalty}`);

@@ -50,10 +50,11 @@ test("an empty batch and bad options are user errors", () => {
     paddedLength: 0,
   };
   assert.throws(() => lossOf(empty), (e: unknown) => e instanceof UserError && /no rows/.test(e.message));
-  assert.throws(() => lossOf(good(), { lengthPenalty: Number.NaN }), /lengthPenalty must be a finite number/);
-  assert.throws(() => lossOf(good(), { rrhfWeight: -1 }), /rrhfWeight must be a finite number >= 0/);
-  const bogus = JSON.parse('{"compat":"paper"}') as { compat: "official" };
-  assert.throws(() => lossOf(good(), bogus), /compat must be "none" or "official"/);
+  assert.throws(() => lossOf(good(), { length_penalty: Number.NaN }), /RRHF loss: length_penalty must be a finite number, got NaN/);
+  assert.throws(() => lossOf(good(), { rrhf_weight: -1 }), /RRHF loss: rrhf_weight must be >= 0, got -1/);
+  // "none" was the paper mode's old name; one vocabulary now.
+  const bogus = JSON.parse('{"compat":"none"}') as { compat: "official" };
+  assert.throws(() => lossOf(good(), bogus), /RRHF loss: compat must be one of paper, official, got "none"/);
 });
 
 test("an extreme length penalty that overflows is reported, not returned as a loss", () => {
@@ -64,7 +65,7 @@ test("an extreme length penalty that overflows is reported, not returned as a lo
   ]);
   for (const lengthPenalty of [-2000, 2000]) {
     assert.throws(
-      () => lossOf(batch, { lengthPenalty }),
+      () => lossOf(batch, { length_penalty: lengthPenalty }),
       (e: unknown) => e instanceof UserError && e.message.includes(`makes 2^${lengthPenalty} = `),
     );
   }

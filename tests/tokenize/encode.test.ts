@@ -70,7 +70,7 @@ test("maxQueryShare changes how far the query may be cut", async () => {
   const e = encodeRecord(tok, rec, { maxLength: 6, maxQueryShare: 0.84 }); // share floor(5.04) = 5: cut one token only
   assert.deepEqual(e.query_ids, CAT.slice(1));
   assert.deepEqual(e.responses[0].response_ids, [G._Hello]);
-  assert.throws(() => encodeRecord(tok, rec, { maxQueryShare: 1.5 }), /maxQueryShare must be between 0 and 1/);
+  assert.throws(() => encodeRecord(tok, rec, { maxQueryShare: 1.5 }), /maxQueryShare must be from 0 to 1, got 1.5/);
   assert.throws(() => encodeRecord(tok, rec, { maxLength: 0 }), /maxLength must be a positive integer/);
 });
 

@@ -2,22 +2,14 @@ import assert from "node:assert/strict";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "node:test";
-import { Command } from "commander";
+import { Command, CommanderError, Option } from "commander";
+import { addSettingOptions, INVALID_SETTING, settingsFromOptions } from "../../src/cli/flags.js";
 import { UserError } from "../../src/errors.js";
 import { BACKEND_NAMES } from "../../src/kernels/select.js";
-import { parseRrhfConfig } from "../../src/rrhf/config.js";
-import { addTrainOptions, flagFor, trainInputFromOptions } from "../../src/train/config-cli.js";
-import {
-  effectiveEvalSteps,
-  loadTrainConfigFile,
-  resolveTrainConfig,
-  rrhfConfigFromTrainConfig,
-  TRAIN_DEFAULTS,
-  TRAIN_FIELD_HELP,
-  type TrainFieldName,
-  validateTrainConfig,
-} from "../../src/train/config.js";
-import { TRAIN_FIELD_SCHEMAS } from "../../src/train/config-fields.js";
+import { FORWARD_LAYOUTS } from "../../src/models/causal-lm.js";
+import { resolveLossOptions } from "../../src/rrhf/options.js";
+import { flagOf, isRequired, settingProblem, type SettingSpec } from "../../src/settings/index.js";
+import { effectiveEvalSteps, loadTrainConfigFile, resolveTrainConfig, TRAIN_SETTINGS, validateTrainConfig } from "../../src/train/config.js";
 import { tempDir } from "../helpers.js";
 
 const required = { model: "m", data: "d.jsonl", output_dir: "out" };
@@ -42,23 +34,20 @@ test("defaults follow HF TrainingArguments (and the paper's learning rate)", () 
   assert.equal(c.optim, "adamw");
   assert.equal(c.gradient_accumulation_steps, 1);
   assert.equal(c.rrhf_weight, 1);
-  assert.equal(c.compat, "none");
+  assert.equal(c.compat, "paper");
+  assert.equal(c.model_max_length, 512);
+  assert.equal(c.max_query_share, 0.5);
   assert.equal(effectiveEvalSteps(c), 500);
 });
 
-test("every field has help and a CLI kind that its schema accepts", () => {
-  const sample = { string: "x", number: 0.5, int: 3, boolean: true } as const;
-  for (const field of Object.keys(TRAIN_FIELD_SCHEMAS) as TrainFieldName[]) {
-    const h = TRAIN_FIELD_HELP[field];
-    assert.ok(h.help.length > 10, field);
-    const value = h.kind === "choice" ? h.choices?.[0] : sample[h.kind];
-    assert.ok(TRAIN_FIELD_SCHEMAS[field].safeParse(value).success, `${field} (${h.kind}) rejects ${String(value)}`);
-    if (field in TRAIN_DEFAULTS) {
-      assert.ok(TRAIN_FIELD_SCHEMAS[field].safeParse((TRAIN_DEFAULTS as Record<string, unknown>)[field]).success, `default of ${field}`);
-    }
+test("every setting has help, and its default passes its own rule", () => {
+  for (const [name, spec] of Object.entries(TRAIN_SETTINGS) as [string, SettingSpec<unknown>][]) {
+    assert.ok(spec.help.length > 10, name);
+    if (!isRequired(spec)) assert.equal(settingProblem(spec, spec.default), null, `default of ${name}`);
   }
-  assert.deepEqual(TRAIN_FIELD_HELP.backend.choices, BACKEND_NAMES);
-  assert.deepEqual([...TRAIN_FIELD_SCHEMAS.backend.options].sort(), [...BACKEND_NAMES].sort());
+  assert.deepEqual(TRAIN_SETTINGS.backend.rule.choices, BACKEND_NAMES);
+  assert.deepEqual(TRAIN_SETTINGS.layout.rule.choices, FORWARD_LAYOUTS);
+  assert.deepEqual(TRAIN_SETTINGS.compat.rule.choices, ["paper", "official"]);
 });
 
 test("missing required fields and bad values are reported together, by field", () => {
@@ -67,10 +56,10 @@ test("missing required fields and bad values are reported together, by field", (
     () => validateTrainConfig({ ...required, learning_rate: -1, max_steps: 0, optim: "lamb", warmup_ratio: 2 }),
     (e: unknown) =>
       e instanceof UserError &&
-      /learning_rate: /.test(e.message) &&
-      /max_steps: must be -1/.test(e.message) &&
-      /optim: /.test(e.message) &&
-      /warmup_ratio: /.test(e.message),
+      /learning_rate: must be > 0$/m.test(e.message) &&
+      /max_steps: must be -1 \(use num_train_epochs\) or an integer >= 1$/m.test(e.message) &&
+      /optim: must be one of adamw, adafactor, sgd$/m.test(e.message) &&
+      /warmup_ratio: must be from 0 to 1$/m.test(e.message),
   );
 });
 
@@ -109,7 +98,10 @@ test("config files with wrong types, bad syntax or another extension are user er
     writeFileSync(join(dir, name), text);
     return join(dir, name);
   };
-  assert.throws(() => loadTrainConfigFile(f("t.yaml", "seed: forty-two\n")), /t\.yaml: seed: /);
+  assert.throws(() => loadTrainConfigFile(f("t.yaml", "seed: forty-two\n")), /t\.yaml: seed: must be an integer >= 0$/);
+  // The same rule text as the flag's, naming the file and the field.
+  assert.throws(() => loadTrainConfigFile(f("lr.yaml", "learning_rate: 0\n")), /\/lr\.yaml: learning_rate: must be > 0$/);
+  assert.throws(() => loadTrainConfigFile(f("c.json", '{"compat": "none"}')), /\/c\.json: compat: must be one of paper, official$/);
   assert.throws(() => loadTrainConfigFile(f("s.yaml", "seed: [1,\n")), /s\.yaml(:\d+)?: invalid YAML/);
   assert.throws(() => loadTrainConfigFile(f("j.json", "{")), /j\.json: invalid JSON/);
   assert.throws(() => loadTrainConfigFile(f("l.yaml", "- 1\n- 2\n")), /must be a mapping/);
@@ -118,11 +110,17 @@ test("config files with wrong types, bad syntax or another extension are user er
   assert.deepEqual(loadTrainConfigFile(f("empty.yaml", "")), {});
 });
 
-/** Parses argv with the train flags on a bare command, as the future `rrhf train` will. */
+/** Parses argv with the train flags on a bare command, as `rrhf train` builds them. */
 function parseFlags(argv: string[]): Record<string, unknown> {
-  const cmd = addTrainOptions(new Command("train")).exitOverride().configureOutput({ writeErr: () => undefined, writeOut: () => undefined });
+  const cmd = new Command("train").exitOverride().configureOutput({ writeErr: () => undefined, writeOut: () => undefined });
+  cmd.addOption(new Option("--config <file>"));
+  addSettingOptions(cmd, TRAIN_SETTINGS);
   cmd.parse(argv, { from: "user" });
   return cmd.opts();
+}
+
+function resolveFlags(opts: Record<string, unknown>) {
+  return resolveTrainConfig({ configFile: opts.config as string, overrides: settingsFromOptions(TRAIN_SETTINGS, opts) });
 }
 
 test("flags override the config file, which overrides the defaults", () => {
@@ -131,9 +129,9 @@ test("flags override the config file, which overrides the defaults", () => {
   writeFileSync(file, "model: from-file\ndata: d.jsonl\nlearning_rate: 1.0e-5\nseed: 7\nonly_use_sample: true\n");
   const opts = parseFlags([
     "--config", file, "--model", "from-flag", "--out", "o", "--learning-rate", "3e-5", "--lr-scheduler-type", "cosine",
-    "--no-only-use-sample", "--gradient-checkpointing", "--save-total-limit", "3",
+    "--no-only-use-sample", "--gradient-checkpointing", "--save-total-limit", "3", "--max-query-share", "0.25",
   ]);
-  const c = resolveTrainConfig(trainInputFromOptions(opts));
+  const c = resolveFlags(opts);
   assert.equal(c.model, "from-flag");
   assert.equal(c.data, "d.jsonl");
   assert.equal(c.output_dir, "o");
@@ -143,28 +141,41 @@ test("flags override the config file, which overrides the defaults", () => {
   assert.equal(c.only_use_sample, false);
   assert.equal(c.gradient_checkpointing, true);
   assert.equal(c.save_total_limit, 3);
+  assert.equal(c.max_query_share, 0.25);
   assert.equal(c.weight_decay, 0); // default
 });
 
-test("bad flag values are usage errors from commander", () => {
-  assert.throws(() => parseFlags(["--learning-rate", "fast"]), /not a number/);
-  assert.throws(() => parseFlags(["--max-steps", "1.5"]), /not an integer/);
-  assert.throws(() => parseFlags(["--optim", "lamb"]), /Allowed choices are adamw, adafactor, sgd/);
-  assert.throws(() => parseFlags(["--learning-rate", ""]), /not a number/);
+test("bad flag values are usage errors at parse time naming the flag and the rule", () => {
+  const rejects = (argv: string[], message: string): void =>
+    assert.throws(
+      () => parseFlags(argv),
+      (e: unknown) => e instanceof CommanderError && e.exitCode === 2 && e.code === INVALID_SETTING && e.message === `error: ${message}`,
+      argv.join(" "),
+    );
+  rejects(["--learning-rate", "0"], "--learning-rate must be > 0");
+  rejects(["--learning-rate", "fast"], "--learning-rate must be a number > 0");
+  rejects(["--learning-rate", ""], "--learning-rate must be a number > 0");
+  rejects(["--max-steps", "1.5"], "--max-steps must be -1 (use num_train_epochs) or an integer >= 1");
+  rejects(["--per-device-train-batch-size", "0"], "--per-device-train-batch-size must be an integer >= 1");
+  rejects(["--optim", "lamb"], "--optim must be one of adamw, adafactor, sgd");
+  rejects(["--length-penalty", "abc"], "--length-penalty must be a finite number");
+  rejects(["--compat", "none"], "--compat must be one of paper, official");
+  rejects(["--max-query-share", "2"], "--max-query-share must be from 0 to 1");
+  rejects(["--out", ""], "--out must not be empty");
 });
 
-test("--help lists every field's flag with its default", () => {
-  const cmd = addTrainOptions(new Command("train"));
+test("--help lists every setting's flag with its default and choices", () => {
+  const cmd = new Command("train");
+  addSettingOptions(cmd, TRAIN_SETTINGS);
   const help = cmd.helpInformation();
-  for (const field of Object.keys(TRAIN_FIELD_HELP) as TrainFieldName[]) assert.ok(help.includes(flagFor(field)), flagFor(field));
+  for (const [name, spec] of Object.entries(TRAIN_SETTINGS)) assert.ok(help.includes(flagOf(name, spec)), flagOf(name, spec));
   assert.match(help, /--learning-rate <lr>\s+Peak learning rate.*\(default: 2e-5\)/s);
   assert.match(help, /--out <dir>.*\(required\)/s);
-  assert.match(help, /--config <file>/);
-  assert.match(help, /--optim <name>.*\(default: adamw\) \(choices: "adamw", "adafactor", "sgd"\)/s);
+  assert.match(help, /--optim <name>.*\(choices: adamw, adafactor, sgd\) \(default: adamw\)/s);
 });
 
-test("the RRHF part of the config converts to the loss module's config", () => {
+test("the loss options of a config are its RRHF loss settings, by the same names", () => {
   const c = validateTrainConfig({ ...required, rrhf_weight: 100, length_penalty: 1.5, compat: "official", only_use_provide: true });
-  const r = rrhfConfigFromTrainConfig(c);
-  assert.deepEqual(parseRrhfConfig(r), { lengthPenalty: 1.5, rrhfWeight: 100, compat: "official", onlyUseProvide: true, onlyUseSample: false });
+  assert.deepEqual(resolveLossOptions(c), { length_penalty: 1.5, rrhf_weight: 100, compat: "official" });
+  assert.deepEqual(resolveLossOptions(), { length_penalty: 1, rrhf_weight: 1, compat: "paper" });
 });

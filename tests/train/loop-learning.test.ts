@@ -73,7 +73,7 @@ function makeData(file: string, count: number, heldOut: boolean, rng: Rng): void
 }
 
 async function heldOutAccuracy(modelDir: string, evalFile: string): Promise<number> {
-  const settings = { compat: "none", model_max_length: 16, only_use_provide: false, only_use_sample: false } as const;
+  const settings = { compat: "paper", model_max_length: 16, only_use_provide: false, only_use_sample: false } as const;
   const data = await loadEncodedData(evalFile, await loadTokenizer(modelDir), settings);
   const model = createCausalLM(loadModelFolder(modelDir), { backend: refBackend });
   return evaluate(model, fileOrderBatches(data, 8, settings), {}).ranking_accuracy;

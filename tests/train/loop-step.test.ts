@@ -20,7 +20,7 @@ import { trainStep, type StepContext } from "../../src/train/step.js";
 import { fixture, tempDir } from "../helpers.js";
 import { refBackend } from "../../src/kernels/ref/index.js";
 
-const SETTINGS = { compat: "none", model_max_length: 64, only_use_provide: false, only_use_sample: false } as const;
+const SETTINGS = { compat: "paper", model_max_length: 64, only_use_provide: false, only_use_sample: false } as const;
 
 async function setup(maxConsecutive: number): Promise<{ ctx: StepContext; batch: ReturnType<typeof collateExamples> }> {
   const dir = fixture("models", "gpt2-tiny");

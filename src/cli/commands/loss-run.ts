@@ -9,18 +9,19 @@ import { collate } from "../../tokenize/collate.js";
 import { encodeRecord } from "../../tokenize/encode.js";
 import { emptyReport, formatTruncationReport, mergeReports } from "../../tokenize/report.js";
 import { loadTokenizer, type RrhfTokenizer } from "../../tokenize/tokenizer.js";
+import { clampModelMaxLength } from "../../tokenize/settings.js";
 import { padIdOf, requireChatTemplate } from "../../train/run-data.js";
-import type { CliIo } from "../main.js";
-import type { LossFlags, QueryLoss } from "./loss.js";
+import type { CliIo } from "../io.js";
+import type { LossCommandSettings, LossRun, QueryLoss } from "./loss-settings.js";
 
 /** The loss of one record: encode, collate, forward without gradients, RRHF loss. */
-function queryLoss(model: CausalLM, tok: RrhfTokenizer, flags: LossFlags, line: number, enc: ReturnType<typeof encodeRecord>, k: number): QueryLoss {
+function queryLoss(model: CausalLM, tok: RrhfTokenizer, settings: LossCommandSettings, line: number, enc: ReturnType<typeof encodeRecord>, k: number): QueryLoss {
   const scores: (number | null)[] = new Array<number | null>(k).fill(null);
   if (enc.responses.length === 0) return { line, scores, rrhf_loss: null, sft_loss: null, loss: null };
   const batch = collate([enc], { padTokenId: padIdOf(tok) });
-  const pass = model.forward(batch, { grad: false, layout: flags.layout });
+  const pass = model.forward(batch, { grad: false, layout: settings.layout });
   try {
-    const result = rrhfLoss(pass.tokenLogps, batch, { lengthPenalty: flags.lengthPenalty, rrhfWeight: flags.rrhfWeight, compat: flags.compat === "official" ? "official" : "none" });
+    const result = rrhfLoss(pass.tokenLogps, batch, settings);
     for (let r = 0; r < batch.rows; r++) scores[batch.responseIndex[r]] = result.policyScores[r];
     return { line, scores, rrhf_loss: result.rankLoss, sft_loss: result.sftLoss, loss: result.loss };
   } finally {
@@ -32,25 +33,33 @@ function fmt(x: number | null, digits = 4): string {
   return x === null ? "-" : x.toFixed(digits);
 }
 
-/** Runs `rrhf loss` with parsed flags: streams the data file, one query in memory at a time. */
-export async function runLoss(flags: LossFlags, io: CliIo): Promise<void> {
-  const backend = getBackend(flags.backend);
+/** Runs `rrhf loss` with resolved settings: streams the data file, one query in memory at a time. */
+export async function runLoss(flags: LossRun, io: CliIo): Promise<void> {
+  const s = flags.settings;
+  const backend = getBackend(s.backend);
   const model = loadCausalLM(flags.model, { backend });
   const tokenizerDir = flags.tokenizer ?? flags.model;
   const tok = await loadTokenizer(tokenizerDir);
-  const chatTemplate = flags.chatTemplate === true;
-  if (chatTemplate) requireChatTemplate(tok, tokenizerDir);
-  const compat = flags.compat === "official" ? "official" : "paper";
-  const maxLength = flags.modelMaxLength ?? tok.modelMaxLength;
+  if (s.chat_template) requireChatTemplate(tok, tokenizerDir);
+  // As rrhf train: the budget is model_max_length (default 512), clamped to the model's positions.
+  const { maxLength, note } = clampModelMaxLength(s.model_max_length, model.config.maxPositions);
+  if (note !== null) io.stderr(`rrhf: note: ${note}\n`);
   const report = emptyReport();
   let queries = 0;
   let scored = 0;
   const sums = { rrhf: 0, sft: 0, loss: 0 };
   if (!flags.json) io.stdout(`${"line".padStart(6)}  ${"k".padStart(3)}  ${"rrhf_loss".padStart(10)}  ${"sft_loss".padStart(10)}  ${"loss".padStart(10)}  scores\n`);
   for await (const { line, record } of readRecords(flags.data)) {
-    const enc = encodeRecord(tok, record, { compat, maxLength, chatTemplate, strict: flags.strict === true, name: `${flags.data}:${line}` });
+    const enc = encodeRecord(tok, record, {
+      compat: s.compat,
+      maxLength,
+      maxQueryShare: s.max_query_share,
+      chatTemplate: s.chat_template,
+      strict: s.strict,
+      name: `${flags.data}:${line}`,
+    });
     mergeReports(report, enc.report);
-    const q = queryLoss(model, tok, flags, line, enc, record.responses.length);
+    const q = queryLoss(model, tok, s, line, enc, record.responses.length);
     queries++;
     if (q.loss !== null && q.rrhf_loss !== null && q.sft_loss !== null) {
       scored++;

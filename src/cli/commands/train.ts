@@ -10,10 +10,10 @@
  * Exit codes: 0 done, 1 a user error (bad data, settings, diverged run),
  * 2 bad flags, 130 interrupted.
  */
-import { Command } from "commander";
-import { addTrainOptions, trainInputFromOptions } from "../../train/config-cli.js";
-import { resolveTrainConfig } from "../../train/config.js";
-import type { CliIo } from "../main.js";
+import { Command, Option } from "commander";
+import { resolveTrainConfig, TRAIN_SETTINGS } from "../../train/config.js";
+import { addSettingOptions, settingsFromOptions } from "../flags.js";
+import type { CliIo } from "../io.js";
 import { abortOnSigint, InterruptedError, shellQuote } from "../interrupt.js";
 
 function resumeHint(at: { step: number; checkpoint: string | null }): string {
@@ -32,9 +32,11 @@ export function registerTrain(program: Command, io: CliIo): void {
         "Resume after an interruption (the checkpoint's settings are reused; flags override them):\n" +
         "  rrhf train --out runs/gpt2-rrhf --resume-from-checkpoint latest\n",
     );
-  addTrainOptions(cmd);
+  cmd.addOption(new Option("--config <file>", "JSON or YAML file with any of these settings (snake_case keys); flags override it"));
+  addSettingOptions(cmd, TRAIN_SETTINGS);
   cmd.action(async (opts: Record<string, unknown>) => {
-    const config = resolveTrainConfig(trainInputFromOptions(opts));
+    const configFile = typeof opts.config === "string" ? opts.config : null;
+    const config = resolveTrainConfig({ configFile, overrides: settingsFromOptions(TRAIN_SETTINGS, opts) });
     // Loaded on use so that other commands start without the model code.
     const { train } = await import("../../train/loop.js");
     // A progress bar needs a real terminal; anything else gets plain lines through io.

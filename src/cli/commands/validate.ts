@@ -3,34 +3,41 @@
  * problem as `file:line: field: problem` on stderr (the first --max-errors of
  * them) and a summary on stdout; exit 0 when valid, 1 otherwise.
  */
-import { Option, type Command } from "commander";
+import type { Command } from "commander";
 import type { RrhfRecord } from "../../data/record.js";
 import { formatReportText, reportToJson } from "../../data/report-format.js";
 import type { RecordTokenMeasure } from "../../data/token-stats.js";
 import { validateFile } from "../../data/validate.js";
 import { UserError } from "../../errors.js";
-import type { CompatMode } from "../../tokenize/encode.js";
+import { RRHF_SETTINGS } from "../../rrhf/settings.js";
+import { flagOf, pickSettings, resolveSettings, rules, setting, type SettingsInput, type SettingsOf } from "../../settings/index.js";
+import { TOKENIZE_SETTINGS } from "../../tokenize/settings.js";
 import type { RrhfTokenizer } from "../../tokenize/tokenizer.js";
 import type { InputFormat } from "../../data/source.js";
-import type { CliIo } from "../main.js";
 import { inputFormatOption } from "./convert.js";
-import { positiveInt, TOKENIZE_FLAG_HELP } from "./loss.js";
+import { addSettingOptions, settingsFromOptions } from "../flags.js";
+import type { CliIo } from "../io.js";
+
+/** The budget to measure against; no default: without it validate reports lengths only. */
+const BUDGET_SETTINGS = pickSettings(TOKENIZE_SETTINGS, ["model_max_length"]);
+
+/** How training would tokenise: the settings validate measures with (the same tables as loss and train). */
+const TOKENISATION_SETTINGS = {
+  ...pickSettings(TOKENIZE_SETTINGS, ["max_query_share", "chat_template"]),
+  compat: RRHF_SETTINGS.compat,
+} as const;
+
+type MeasureOptions = SettingsOf<typeof TOKENISATION_SETTINGS>;
+
+const REPORT_SETTINGS = {
+  max_errors: setting({ rule: rules.int({ min: 1 }), default: 50, metavar: "n", help: "How many problems to print (all are counted)." }),
+} as const;
 
 interface ValidateFlags {
   tokenizer?: string;
-  modelMaxLength?: number;
   strict?: boolean;
-  chatTemplate?: boolean;
-  compat?: "official";
   json?: boolean;
-  maxErrors: number;
   format?: InputFormat;
-}
-
-/** How training would tokenise: the options validate measures with. */
-interface MeasureOptions {
-  compat: CompatMode;
-  chatTemplate: boolean;
 }
 
 /**
@@ -47,8 +54,8 @@ async function tokenMeasure(dir: string, maxLength: number | null, opts: Measure
     import("../../train/run-data.js"),
   ]);
   const tok: RrhfTokenizer = await loadTokenizer(dir);
-  if (opts.chatTemplate) requireChatTemplate(tok, dir);
-  const encodeOpts = { compat: opts.compat, chatTemplate: opts.chatTemplate };
+  if (opts.chat_template) requireChatTemplate(tok, dir);
+  const encodeOpts = { compat: opts.compat, chatTemplate: opts.chat_template, maxQueryShare: opts.max_query_share };
   return {
     modelMaxLength: maxLength,
     measure(record: RrhfRecord) {
@@ -68,49 +75,49 @@ async function tokenMeasure(dir: string, maxLength: number | null, opts: Measure
   };
 }
 
+/** Flags of settings that only mean something with --tokenizer, and were given. */
+function givenTokenFlags(given: SettingsInput): string[] {
+  const table = { ...BUDGET_SETTINGS, ...TOKENISATION_SETTINGS };
+  return Object.keys(given).map((name) => flagOf(name, table[name as keyof typeof table]));
+}
+
 /** Registers `rrhf validate`. */
 export function registerValidate(program: Command, io: CliIo): void {
-  program
+  const cmd = program
     .command("validate")
     .description("check an RRHF data file record by record and summarise it (queries, responses, score ties, tokens)")
     .argument("<file>", "JSONL (.jsonl, .jsonl.gz) or Parquet file of {query or messages, responses, scores} records")
     .addOption(inputFormatOption())
     .option("--tokenizer <dir>", "Hugging Face tokenizer folder: adds token-length percentiles")
     .option(
-      "--model-max-length <n>",
-      "with --tokenizer: count responses this token budget would truncate or empty",
-      positiveInt("--model-max-length"),
+      "--strict",
+      "also fail on unknown keys, queries whose scores are all equal, and (with --model-max-length) responses emptied by truncation",
     )
-    .option("--strict", "also fail on unknown keys, queries whose scores are all equal, and emptied responses")
-    .option("--chat-template", `with --tokenizer: ${TOKENIZE_FLAG_HELP.chatTemplate}`)
-    .addOption(new Option("--compat <mode>", `with --tokenizer: measure with ${TOKENIZE_FLAG_HELP.compat}, as training with --compat official does`).choices(["official"]))
-    .option("--json", "print the summary as one JSON object on stdout")
-    .option("--max-errors <n>", "how many problems to print (all are counted)", positiveInt("--max-errors"), 50)
-    .action(async (file: string, flags: ValidateFlags, cmd: Command) => {
-      if (flags.modelMaxLength !== undefined && flags.tokenizer === undefined) {
-        cmd.error("error: --model-max-length needs --tokenizer", { exitCode: 2 });
-      }
-      if (flags.chatTemplate === true && flags.tokenizer === undefined) cmd.error("error: --chat-template needs --tokenizer", { exitCode: 2 });
-      if (flags.compat !== undefined && flags.tokenizer === undefined) cmd.error("error: --compat needs --tokenizer", { exitCode: 2 });
-      const tokens =
-        flags.tokenizer === undefined
-          ? undefined
-          : await tokenMeasure(flags.tokenizer, flags.modelMaxLength ?? null, {
-              compat: flags.compat === "official" ? "official" : "paper",
-              chatTemplate: flags.chatTemplate === true,
-            });
-      const report = await validateFile(file, {
-        strict: flags.strict === true,
-        maxErrors: flags.maxErrors,
-        format: flags.format,
-        tokens,
-      });
-      for (const e of report.errors) io.stderr(`${e.message}\n`);
-      const hidden = report.errorCount - report.errors.length;
-      if (hidden > 0) io.stderr(`... and ${hidden} more problem${hidden === 1 ? "" : "s"} (see --max-errors)\n`);
-      io.stdout(flags.json === true ? `${JSON.stringify(reportToJson(report))}\n` : formatReportText(report));
-      if (!report.valid) {
-        throw new UserError(`${file}: ${report.errorCount} problem${report.errorCount === 1 ? "" : "s"} found`);
-      }
-    });
+    .option("--json", "print the summary as one JSON object on stdout");
+  addSettingOptions(cmd, BUDGET_SETTINGS, {
+    helpPrefix: "with --tokenizer: count the responses and queries this budget would cut or empty. ",
+    showDefaults: false,
+  });
+  addSettingOptions(cmd, TOKENISATION_SETTINGS, { helpPrefix: "with --tokenizer, measure as training would: " });
+  addSettingOptions(cmd, REPORT_SETTINGS);
+  cmd.action(async (file: string, flags: ValidateFlags & Record<string, unknown>) => {
+    const budget = settingsFromOptions(BUDGET_SETTINGS, flags);
+    const given = settingsFromOptions(TOKENISATION_SETTINGS, flags);
+    if (flags.tokenizer === undefined) {
+      const needless = givenTokenFlags({ ...budget, ...given });
+      if (needless.length > 0) cmd.error(`error: ${needless[0]} needs --tokenizer`, { exitCode: 2 });
+    }
+    const measure = resolveSettings(TOKENISATION_SETTINGS, given, "flags");
+    const { max_errors: maxErrors } = resolveSettings(REPORT_SETTINGS, settingsFromOptions(REPORT_SETTINGS, flags), "flags");
+    const maxLength = typeof budget.model_max_length === "number" ? budget.model_max_length : null;
+    const tokens = flags.tokenizer === undefined ? undefined : await tokenMeasure(flags.tokenizer, maxLength, measure);
+    const report = await validateFile(file, { strict: flags.strict === true, maxErrors, format: flags.format, tokens });
+    for (const e of report.errors) io.stderr(`${e.message}\n`);
+    const hidden = report.errorCount - report.errors.length;
+    if (hidden > 0) io.stderr(`... and ${hidden} more problem${hidden === 1 ? "" : "s"} (see --max-errors)\n`);
+    io.stdout(flags.json === true ? `${JSON.stringify(reportToJson(report))}\n` : formatReportText(report));
+    if (!report.valid) {
+      throw new UserError(`${file}: ${report.errorCount} problem${report.errorCount === 1 ? "" : "s"} found`);
+    }
+  });
 }

@@ -1,0 +1,33 @@
+/**
+ * The model and compute settings: which kernels run, how the forward pass
+ * lays out a batch, and gradient checkpointing. `rrhf loss` and `rrhf train`
+ * take their flags from this table.
+ */
+import { BACKEND_NAMES } from "../kernels/select.js";
+import { rules, setting, type SettingsOf } from "../settings/index.js";
+import { FORWARD_LAYOUTS } from "./causal-lm.js";
+
+export const MODEL_SETTINGS = {
+  backend: setting({
+    rule: rules.choice(BACKEND_NAMES),
+    default: "auto",
+    metavar: "name",
+    help: "Compute kernels: auto picks native (OpenBLAS), else wasm, else ref (threads: env RRHF_THREADS).",
+  }),
+  layout: setting({
+    rule: rules.choice(FORWARD_LAYOUTS),
+    default: "packed-shared-prefix",
+    metavar: "name",
+    help: "Batch layout of the forward pass: the same numbers, different work. packed-shared-prefix computes each query once and no padding.",
+  }),
+  gradient_checkpointing: setting({
+    rule: rules.boolean(),
+    default: false,
+    help:
+      "Keep only each transformer block's input in the forward pass and recompute the block in the backward pass: " +
+      "much less activation memory, more compute, identical results.",
+  }),
+} as const;
+
+/** The model and compute settings' values. */
+export type ModelSettings = SettingsOf<typeof MODEL_SETTINGS>;
