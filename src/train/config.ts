@@ -18,6 +18,7 @@ import { readFileSync } from "node:fs";
 import { extname } from "node:path";
 import { parseDocument } from "yaml";
 import { UserError } from "../errors.js";
+import { DATA_SETTINGS, type DataReadSettings } from "../data/settings.js";
 import { MODEL_SETTINGS, type ModelSettings } from "../models/settings.js";
 import { RRHF_SETTINGS, rrhfSettingsProblems, type RrhfSettings } from "../rrhf/settings.js";
 import { checkSettingsInput, resolveSettings, type SettingsInput } from "../settings/index.js";
@@ -45,6 +46,7 @@ export {
 /** Every setting of a training run: the union of the section tables (this order is the order of `--help`). */
 export const TRAIN_SETTINGS = {
   ...RUN_PATH_SETTINGS,
+  ...DATA_SETTINGS,
   ...OPTIMIZATION_SETTINGS,
   ...LOGGING_SETTINGS,
   ...TOKENIZE_SETTINGS,
@@ -53,7 +55,7 @@ export const TRAIN_SETTINGS = {
 } as const;
 
 /** Every setting of a training run, composed of its sections. */
-export type TrainConfig = RunPathSettings & OptimizationSettings & LoggingSettings & TokenizeSettings & RrhfSettings & ModelSettings;
+export type TrainConfig = RunPathSettings & DataReadSettings & OptimizationSettings & LoggingSettings & TokenizeSettings & RrhfSettings & ModelSettings;
 
 export type TrainFieldName = keyof typeof TRAIN_SETTINGS;
 

@@ -93,8 +93,9 @@ async function loadModelAndData(config: TrainConfig, warn: (line: string) => voi
   const { maxLength, note } = clampModelMaxLength(config.model_max_length, positions);
   if (note !== null) warn(`rrhf: note: ${note}\n`);
   const dataSettings = { ...config, model_max_length: maxLength };
-  const data = await loadEncodedData(config.data, tok, dataSettings);
-  const evalData = config.eval_data ? await loadEncodedData(config.eval_data, tok, dataSettings) : null;
+  const read = { format: config.data_format ?? undefined };
+  const data = await loadEncodedData(config.data, tok, dataSettings, read);
+  const evalData = config.eval_data ? await loadEncodedData(config.eval_data, tok, dataSettings, read) : null;
   // Before any step: what truncation dropped is reported, never trained on silently.
   for (const w of [...dataWarnings(data, maxLength), ...(evalData ? dataWarnings(evalData, maxLength) : [])]) {
     warn(`rrhf: warning: ${w}\n`);

@@ -7,13 +7,14 @@
  */
 import { Option, type Command } from "commander";
 import { CONVERT_FORMATS, convertFile, type ConvertFormat } from "../../data/convert/convert.js";
-import { INPUT_FORMATS, type InputFormat } from "../../data/source.js";
+import { DATA_SETTINGS } from "../../data/settings.js";
+import { resolveSettings } from "../../settings/index.js";
+import { addSettingOptions, settingsFromOptions } from "../flags.js";
 import type { CliIo } from "../main.js";
 
 interface ConvertFlags {
   from: ConvertFormat;
   out: string;
-  format?: InputFormat;
   skipInvalid?: boolean;
   scoreField?: string;
 }
@@ -23,26 +24,21 @@ const FROM_HELP =
   '"ultrafeedback" ({instruction, completions: [{response, overall_score, annotations}]}, or its binarized form), ' +
   '"chat-pairs" ({chosen: [messages], rejected: [messages]}) or "ranked" ({prompt, responses, ranks}, 1 = best)';
 
-/** The `--format` option every command that reads records shares. */
-export function inputFormatOption(): Option {
-  return new Option("--format <format>", "input file format (default: by extension: .parquet, .gz, else JSONL)").choices(INPUT_FORMATS);
-}
-
 /** Registers `rrhf convert`. */
 export function registerConvert(program: Command, io: CliIo): void {
-  program
+  const cmd = program
     .command("convert")
     .description("convert preference data to RRHF JSONL ({query or messages, responses, scores} per line)")
     .argument("<input>", "file to convert: .jsonl, .jsonl.gz or .parquet")
     .addOption(new Option("--from <format>", FROM_HELP).choices(CONVERT_FORMATS).makeOptionMandatory())
     .requiredOption("--out <file>", "output JSONL file (written atomically; replaced if it exists)")
-    .addOption(inputFormatOption())
     .option("--skip-invalid", "skip bad rows (count and the first few are reported) instead of stopping at the first")
-    .option("--score-field <name>", "ultrafeedback: the rating used as score: overall_score (default), fine-grained_score, or an aspect such as helpfulness")
-    .action(async (input: string, flags: ConvertFlags, cmd: Command) => {
+    .option("--score-field <name>", "ultrafeedback: the rating used as score: overall_score (default), fine-grained_score, or an aspect such as helpfulness");
+  addSettingOptions(cmd, DATA_SETTINGS);
+  cmd.action(async (input: string, flags: ConvertFlags & Record<string, unknown>) => {
       if (flags.scoreField !== undefined && flags.from !== "ultrafeedback") cmd.error("error: --score-field is for --from ultrafeedback", { exitCode: 2 });
       const result = await convertFile(flags.from, input, flags.out, {
-        format: flags.format,
+        format: resolveSettings(DATA_SETTINGS, settingsFromOptions(DATA_SETTINGS, flags), "flags").data_format ?? undefined,
         skipInvalid: flags.skipInvalid === true,
         scoreField: flags.scoreField,
       });

@@ -49,7 +49,7 @@ export async function runLoss(flags: LossRun, io: CliIo): Promise<void> {
   let scored = 0;
   const sums = { rrhf: 0, sft: 0, loss: 0 };
   if (!flags.json) io.stdout(`${"line".padStart(6)}  ${"k".padStart(3)}  ${"rrhf_loss".padStart(10)}  ${"sft_loss".padStart(10)}  ${"loss".padStart(10)}  scores\n`);
-  for await (const { line, record } of readRecords(flags.data)) {
+  for await (const { line, record } of readRecords(flags.data, { format: s.data_format ?? undefined })) {
     const enc = encodeRecord(tok, record, {
       compat: s.compat,
       maxLength,

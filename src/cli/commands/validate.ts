@@ -13,8 +13,7 @@ import { RRHF_SETTINGS } from "../../rrhf/settings.js";
 import { flagOf, pickSettings, resolveSettings, rules, setting, type SettingsInput, type SettingsOf } from "../../settings/index.js";
 import { TOKENIZE_SETTINGS } from "../../tokenize/settings.js";
 import type { RrhfTokenizer } from "../../tokenize/tokenizer.js";
-import type { InputFormat } from "../../data/source.js";
-import { inputFormatOption } from "./convert.js";
+import { DATA_SETTINGS } from "../../data/settings.js";
 import { addSettingOptions, settingsFromOptions } from "../flags.js";
 import type { CliIo } from "../io.js";
 
@@ -37,7 +36,6 @@ interface ValidateFlags {
   tokenizer?: string;
   strict?: boolean;
   json?: boolean;
-  format?: InputFormat;
 }
 
 /**
@@ -87,7 +85,6 @@ export function registerValidate(program: Command, io: CliIo): void {
     .command("validate")
     .description("check an RRHF data file record by record and summarise it (queries, responses, score ties, tokens)")
     .argument("<file>", "JSONL (.jsonl, .jsonl.gz) or Parquet file of {query or messages, responses, scores} records")
-    .addOption(inputFormatOption())
     .option("--tokenizer <dir>", "Hugging Face tokenizer folder: adds token-length percentiles")
     .option(
       "--strict",
@@ -99,6 +96,7 @@ export function registerValidate(program: Command, io: CliIo): void {
     showDefaults: false,
   });
   addSettingOptions(cmd, TOKENISATION_SETTINGS, { helpPrefix: "with --tokenizer, measure as training would: " });
+  addSettingOptions(cmd, DATA_SETTINGS);
   addSettingOptions(cmd, REPORT_SETTINGS);
   cmd.action(async (file: string, flags: ValidateFlags & Record<string, unknown>) => {
     const budget = settingsFromOptions(BUDGET_SETTINGS, flags);
@@ -108,10 +106,11 @@ export function registerValidate(program: Command, io: CliIo): void {
       if (needless.length > 0) cmd.error(`error: ${needless[0]} needs --tokenizer`, { exitCode: 2 });
     }
     const measure = resolveSettings(TOKENISATION_SETTINGS, given, "flags");
+    const { data_format } = resolveSettings(DATA_SETTINGS, settingsFromOptions(DATA_SETTINGS, flags), "flags");
     const { max_errors: maxErrors } = resolveSettings(REPORT_SETTINGS, settingsFromOptions(REPORT_SETTINGS, flags), "flags");
     const maxLength = typeof budget.model_max_length === "number" ? budget.model_max_length : null;
     const tokens = flags.tokenizer === undefined ? undefined : await tokenMeasure(flags.tokenizer, maxLength, measure);
-    const report = await validateFile(file, { strict: flags.strict === true, maxErrors, format: flags.format, tokens });
+    const report = await validateFile(file, { strict: flags.strict === true, maxErrors, format: data_format ?? undefined, tokens });
     for (const e of report.errors) io.stderr(`${e.message}\n`);
     const hidden = report.errorCount - report.errors.length;
     if (hidden > 0) io.stderr(`... and ${hidden} more problem${hidden === 1 ? "" : "s"} (see --max-errors)\n`);
