@@ -18,9 +18,10 @@
  * pass.backward(dTokenLogps); // parameter gradients accumulate in model.grads
  * pass.release();
  */
-export { UserError, DataError } from "./errors.js";
+export { UserError, DataError, InternalError } from "./errors.js";
 export { VERSION } from "./version.js";
-export { runCli, type CliIo } from "./cli/main.js";
+export { runCli } from "./cli/main.js";
+export type { CliIo } from "./cli/io.js";
 
 // Data: JSONL records, validation, converters.
 export * from "./data/index.js";

@@ -49,6 +49,28 @@ export interface RecordCheck {
   unknownKeys: string[];
 }
 
+/**
+ * The public preference format a non-RRHF object is in, when it is one that
+ * `rrhf convert` reads: `{prompt, chosen, rejected}` pairs or Anthropic
+ * HH-RLHF `{chosen, rejected}` transcripts; null otherwise.
+ */
+export function convertibleFormat(value: Record<string, unknown>): "pairs" | "hh" | null {
+  if (RECORD_KEYS.some((k) => k in value)) return null;
+  if (typeof value.chosen !== "string" || typeof value.rejected !== "string") return null;
+  return typeof value.prompt === "string" ? "pairs" : "hh";
+}
+
+/** One problem for a whole record in a format `rrhf convert` reads, saying how to convert it. */
+function convertibleProblem(format: "pairs" | "hh", file: string, line: number): DataError {
+  const shape = format === "pairs" ? "a {prompt, chosen, rejected} pair" : "an HH-RLHF {chosen, rejected} record";
+  return new DataError(
+    file,
+    line,
+    "-",
+    `${shape}, not an RRHF record {query, responses, scores}; convert the file first: rrhf convert --from ${format} ${file} --out OUT.jsonl`,
+  );
+}
+
 /** Checks one parsed JSON object against the record contract. */
 export function checkRecord(
   value: Record<string, unknown>,
@@ -58,6 +80,8 @@ export function checkRecord(
 ): RecordCheck {
   const minResponses = opts.minResponses ?? 2;
   const unknownKeys = Object.keys(value).filter((k) => !RECORD_KEYS.includes(k));
+  const format = convertibleFormat(value);
+  if (format !== null) return { record: null, problems: [convertibleProblem(format, file, line)], unknownKeys };
   const parsed = recordSchema.safeParse(value);
   const problems: DataError[] = [];
   if (!parsed.success) {

@@ -44,7 +44,7 @@ import { trainingPlan } from "./plan.js";
 import { collateExamples, dataWarnings, fileOrderBatches, loadEncodedData, type EncodedData } from "./run-data.js";
 import { formatRunHeader, formatRunSummary } from "./run-report.js";
 import { dataOrderRngState, restoreCheckpoint } from "./run-resume.js";
-import { removeStaleFinalTemps, saveFinalModel, writeModelFiles } from "./run-save.js";
+import { assertOutputDirUsable, removeStaleFinalTemps, saveFinalModel, writeModelFiles } from "./run-save.js";
 import { LrSchedule } from "./schedule.js";
 import { trainStep, type StepContext } from "./step.js";
 
@@ -100,6 +100,7 @@ function linesTo(write: (text: string) => void): NodeJS.WritableStream {
 /** Runs one training (or its continuation) as `config` says. */
 export async function train(config: TrainConfig, io: TrainIo = silentIo): Promise<TrainResult> {
   const out = config.output_dir;
+  assertOutputDirUsable(out, config.model);
   removeStaleCheckpointTemps(out);
   removeStaleFinalTemps(out);
   const resumeDir = config.resume_from_checkpoint ? resolveResumeCheckpoint(out, config.resume_from_checkpoint) : null;
@@ -113,7 +114,7 @@ export async function train(config: TrainConfig, io: TrainIo = silentIo): Promis
   }
 
   if (config.compat === "official" && config.eval_data && config.per_device_eval_batch_size !== 1) {
-    throw new UserError("compat official evaluates one query per batch, as it trains; set per_device_eval_batch_size to 1");
+    throw new UserError("compat official evaluates one query per batch, as it trains; pass --per-device-eval-batch-size 1 (per_device_eval_batch_size: 1 in a config file)");
   }
   const backend = getBackend(config.backend);
   const tok = await loadTokenizer(config.model);

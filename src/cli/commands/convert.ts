@@ -5,7 +5,7 @@
  */
 import { Option, type Command } from "commander";
 import { CONVERT_FORMATS, convertFile, type ConvertFormat } from "../../data/convert/convert.js";
-import type { CliIo } from "../main.js";
+import type { CliIo } from "../io.js";
 
 interface ConvertFlags {
   from: ConvertFormat;

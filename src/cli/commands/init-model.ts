@@ -6,13 +6,14 @@
 import { readFileSync } from "node:fs";
 import { InvalidArgumentError, type Command } from "commander";
 import { UserError } from "../../errors.js";
+import { assertFolderTarget } from "../../io/paths.js";
 import { normalizeConfig } from "../../models/hf/config.js";
 import { saveModelFolder } from "../../models/hf/folder.js";
 import { initParams } from "../../models/hf/init.js";
 import { ParamStore } from "../../models/hf/param-store.js";
 import { weightLayout } from "../../models/hf/param-specs.js";
 import { tokenizerIdCount } from "../../models/hf/tokenizer-files.js";
-import type { CliIo } from "../main.js";
+import type { CliIo } from "../io.js";
 
 interface InitModelFlags {
   config: string;
@@ -56,6 +57,7 @@ export function registerInitModel(program: Command, io: CliIo): void {
     .option("--tokenizer <dir>", "copy this folder's tokenizer files; its ids must fit in vocab_size")
     .option("--force", "replace --out if it is an existing model folder")
     .action((flags: InitModelFlags) => {
+      assertFolderTarget(flags.out, "--out");
       const { text, raw } = readConfig(flags.config);
       const normalized = normalizeConfig(raw, flags.config);
       if (flags.tokenizer !== undefined) {
@@ -72,7 +74,7 @@ export function registerInitModel(program: Command, io: CliIo): void {
       saveModelFolder(
         flags.out,
         { config: raw as Record<string, unknown>, params },
-        { tokenizerDir: flags.tokenizer, overwrite: flags.force === true, configText: text },
+        { tokenizerDir: flags.tokenizer, overwrite: flags.force === true, overwriteHint: "pass --force", configText: text },
       );
       io.stdout(
         `initialised ${normalized.architecture} (${normalized.numLayers} layers, ${params.size} parameters, seed ${flags.seed}) in ${flags.out}\n`,

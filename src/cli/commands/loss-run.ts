@@ -11,7 +11,7 @@ import { emptyReport, formatTruncationReport, mergeReports } from "../../tokeniz
 import { loadTokenizer, type RrhfTokenizer } from "../../tokenize/tokenizer.js";
 import { padIdOf, requireChatTemplate } from "../../train/run-data.js";
 import { labelMaskOf } from "../../train/step.js";
-import type { CliIo } from "../main.js";
+import type { CliIo } from "../io.js";
 import type { LossFlags, QueryLoss } from "./loss.js";
 
 /** The loss of one record: encode, collate, forward without gradients, RRHF loss. */

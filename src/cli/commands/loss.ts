@@ -8,7 +8,7 @@
  * the tokenisation exactly as they do for `rrhf train`.
  */
 import { InvalidArgumentError, Option, type Command } from "commander";
-import type { CliIo } from "../main.js";
+import type { CliIo } from "../io.js";
 
 export type LossLayout = "plain" | "shared-prefix" | "packed" | "packed-shared-prefix";
 

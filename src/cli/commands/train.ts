@@ -10,7 +10,7 @@
 import { Command } from "commander";
 import { addTrainOptions, trainInputFromOptions } from "../../train/config-cli.js";
 import { resolveTrainConfig } from "../../train/config.js";
-import type { CliIo } from "../main.js";
+import type { CliIo } from "../io.js";
 
 /** Registers `rrhf train`. */
 export function registerTrain(program: Command, io: CliIo): void {

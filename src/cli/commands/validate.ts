@@ -11,7 +11,7 @@ import { validateFile } from "../../data/validate.js";
 import { UserError } from "../../errors.js";
 import type { CompatMode } from "../../tokenize/encode.js";
 import type { RrhfTokenizer } from "../../tokenize/tokenizer.js";
-import type { CliIo } from "../main.js";
+import type { CliIo } from "../io.js";
 import { positiveInt, TOKENIZE_FLAG_HELP } from "./loss.js";
 
 interface ValidateFlags {

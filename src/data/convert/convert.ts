@@ -5,6 +5,7 @@
  * @example
  * const { records } = await convertFile("hh", "train.jsonl", "train.rrhf.jsonl");
  */
+import { assertDistinctPaths } from "../../io/paths.js";
 import { readJsonLines } from "../jsonl.js";
 import { assertReadableFile } from "../lines.js";
 import type { RrhfRecord } from "../record.js";
@@ -46,6 +47,8 @@ export async function convertFile(
   const toRecord = converters[from];
   const file = opts.displayName ?? input;
   await assertReadableFile(input); // before touching the output directory
+  // The output replaces OUT only at the end, but IN would then be lost.
+  assertDistinctPaths("input", input, "--out", output);
   return writeStreamAtomic(output, async (write) => {
     let records = 0;
     for await (const entry of readJsonLines(input, file)) {
