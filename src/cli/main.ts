@@ -55,15 +55,24 @@ export async function runCli(argv: string[], io: CliIo = processIo): Promise<num
       if (err.exitCode === 0) return EXIT_OK;
       return EXIT_USAGE;
     }
-    const userError = err instanceof UserError ? err : userErrorFromFs(err);
-    if (userError !== null) {
-      io.stderr(`rrhf: error: ${userError.message}\n`);
-      if (debug) io.stderr(`${stackOf(err)}\n`);
-      return EXIT_USER_ERROR;
-    }
-    reportInternalError(err, io);
-    return EXIT_INTERNAL_ERROR;
+    return reportError(err, io, debug);
   }
+}
+
+/**
+ * Prints an error thrown by a command and returns the exit code: a user
+ * error (a `UserError`, or a file-system problem on a path) is one line,
+ * exit 1 (its stack only with `--debug`); anything else is a bug, exit 70.
+ */
+export function reportError(err: unknown, io: CliIo, debug: boolean): number {
+  const userError = err instanceof UserError ? err : userErrorFromFs(err);
+  if (userError !== null) {
+    io.stderr(`rrhf: error: ${userError.message}\n`);
+    if (debug) io.stderr(`${stackOf(err)}\n`);
+    return EXIT_USER_ERROR;
+  }
+  reportInternalError(err, io);
+  return EXIT_INTERNAL_ERROR;
 }
 
 function stackOf(err: unknown): string {
