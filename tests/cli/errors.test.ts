@@ -173,3 +173,13 @@ test("no stray folder is created by a refused init-model", () => {
   assert.match(r.stderr, /not a model folder/);
   assert.deepEqual([...snapshot(cwd).keys()], ["m/notes.txt"]);
 });
+
+test("convert --out naming a folder is a user error naming --out, not the hidden temp file, and leaves nothing", () => {
+  const cwd = tempDir();
+  mkdirSync(join(cwd, "outdir"));
+  const r = runRrhf(["convert", "--from", "hh", fixture("data", "hh.jsonl"), "--out", "outdir"], { cwd });
+  assert.equal(r.code, EXIT_USER_ERROR);
+  assert.equal(r.stderr, "rrhf: error: outdir: cannot move into place: is a folder, not a file; name a file (EISDIR)\n");
+  assert.deepEqual(readdirSync(cwd), ["outdir"]);
+  assert.deepEqual(readdirSync(join(cwd, "outdir")), []);
+});
