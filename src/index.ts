@@ -23,7 +23,7 @@
  * pass.backward(dTokenLogps); // parameter gradients accumulate in model.grads
  * pass.release();
  */
-export { UserError, DataError } from "./errors.js";
+export { UserError, DataError, InternalError } from "./errors.js";
 export { VERSION } from "./version.js";
 
 // Data: JSONL records, validation, converters.

@@ -11,7 +11,7 @@
  * // w.grad now holds (accumulated) dL/dw
  * g.release();                          // y, dY's copy, every intermediate: back to the pool
  */
-import { UserError } from "../errors.js";
+import { InternalError, UserError } from "../errors.js";
 import type { Backend } from "../kernels/backend.js";
 import type { BufferPool } from "../tensor/pool.js";
 import { formatShape, numel, type Shape } from "../tensor/shape.js";
@@ -101,7 +101,7 @@ export class Graph {
    */
   output(shape: Shape, inputs: readonly Tensor[], zeroed = false): Tensor {
     for (const t of inputs) {
-      if (t.released) throw new UserError(`use of released tensor ${t.describe()}`);
+      if (t.released) throw new InternalError(`use of released tensor ${t.describe()}`);
     }
     const n = numel(shape);
     const data = zeroed ? this.scratchZeroed(n) : this.scratch(n);
@@ -117,7 +117,7 @@ export class Graph {
 
   /** For op implementations: a zero-copy view of `base` with another shape (same size). */
   view(base: Tensor, shape: Shape): Tensor {
-    if (base.released) throw new UserError(`use of released tensor ${base.describe()}`);
+    if (base.released) throw new InternalError(`use of released tensor ${base.describe()}`);
     const t = new Tensor({
       shape,
       data: base.data,

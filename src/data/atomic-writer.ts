@@ -6,7 +6,7 @@
  */
 import { open, rename, rm, stat, type FileHandle } from "node:fs/promises";
 import { dirname } from "node:path";
-import { UserError } from "../errors.js";
+import { UserError, userErrorFromFs } from "../errors.js";
 import { siblingTempPath } from "../io/atomic.js";
 
 /** Bytes gathered before one write call; big enough to keep syscalls rare. */
@@ -59,10 +59,7 @@ export async function writeStreamAtomic<T>(
   } catch (err) {
     if (fh !== null) await fh.close().catch(() => undefined);
     await rm(tmp, { force: true });
-    const code = (err as NodeJS.ErrnoException).code;
-    if (code === "EACCES" || code === "EROFS" || code === "EISDIR") {
-      throw new UserError(`${target}: cannot write (${code})`);
-    }
-    throw err;
+    // Name the user's target, not the hidden temp file beside it.
+    throw userErrorFromFs(err, target) ?? err;
   }
 }

@@ -69,6 +69,27 @@ function checkPrompt(value: Record<string, unknown>, place: Place): { messages: 
   return checkMessages(value.messages, place);
 }
 
+/**
+ * The public preference format a non-RRHF object is in, when it is one that
+ * `rrhf convert` reads: `{prompt, chosen, rejected}` pairs or Anthropic
+ * HH-RLHF `{chosen, rejected}` transcripts; null otherwise.
+ */
+export function convertibleFormat(value: Record<string, unknown>): "pairs" | "hh" | null {
+  if (RECORD_KEYS.some((k) => k in value)) return null;
+  if (typeof value.chosen !== "string" || typeof value.rejected !== "string") return null;
+  return typeof value.prompt === "string" ? "pairs" : "hh";
+}
+
+/** One problem for a whole record in a format `rrhf convert` reads, saying how to convert it. */
+function convertibleProblem(format: "pairs" | "hh", place: Place): DataError {
+  const shape = format === "pairs" ? "a {prompt, chosen, rejected} pair" : "an HH-RLHF {chosen, rejected} record";
+  return errorAt(
+    place,
+    "-",
+    `${shape}, not an RRHF record {query, responses, scores}; convert the file first: rrhf convert --from ${format} ${place.file} --out OUT.jsonl`,
+  );
+}
+
 /** Checks one parsed JSON object against the record contract. */
 export function checkRecord(
   value: Record<string, unknown>,
@@ -79,6 +100,8 @@ export function checkRecord(
   const minResponses = opts.minResponses ?? 2;
   const place: Place = { file, line, unit: opts.unit ?? "line" };
   const unknownKeys = Object.keys(value).filter((k) => !RECORD_KEYS.includes(k));
+  const format = convertibleFormat(value);
+  if (format !== null) return { record: null, problems: [convertibleProblem(format, place)], unknownKeys };
   const prompt = checkPrompt(value, place);
   const problems: DataError[] = [...prompt.problems];
   const parsed = recordSchema.safeParse(value);

@@ -17,7 +17,8 @@
  */
 import { existsSync, readdirSync, renameSync, rmSync } from "node:fs";
 import { join } from "node:path";
-import { UserError } from "../errors.js";
+import { InternalError, UserError } from "../errors.js";
+import { assertDistinctPaths, assertFolderTarget } from "../io/paths.js";
 import type { HfModel } from "../models/hf/folder.js";
 import { saveModelFolder } from "../models/hf/folder.js";
 import { processAlive } from "./checkpoint-fs.js";
@@ -26,6 +27,16 @@ const FINAL_TEMP = /^\.final-model\.tmp-(\d+)$/;
 
 /** The parts of a loaded model folder a save needs. */
 export type SavedModelSource = Pick<HfModel, "config" | "params" | "generationConfig" | "sourceDir">;
+
+/**
+ * Refuses, before any work, an output folder the run could not or must not
+ * write: a file (or a path through one), or the input model's own folder
+ * (the final save would silently replace the model being trained).
+ */
+export function assertOutputDirUsable(outputDir: string, modelDir: string): void {
+  assertFolderTarget(outputDir, "--out");
+  assertDistinctPaths("--model", modelDir, "--out", outputDir);
+}
 
 /** Throws when a parameter is NaN/inf: such weights are never saved. */
 export function assertFiniteParams(model: SavedModelSource, what: string): void {
@@ -54,7 +65,7 @@ export function saveFinalModel(outputDir: string, model: SavedModelSource): void
   for (const f of files) renameSync(join(temp, f), join(outputDir, f));
   renameSync(join(temp, "config.json"), join(outputDir, "config.json"));
   rmSync(temp, { recursive: true, force: true });
-  if (!existsSync(join(outputDir, "config.json"))) throw new Error(`final model: ${outputDir}/config.json missing after the save`);
+  if (!existsSync(join(outputDir, "config.json"))) throw new InternalError(`final model: ${outputDir}/config.json missing after the save`);
 }
 
 /** Removes `.final-model.tmp-<pid>` folders of processes that are gone (a crash during the final save). */

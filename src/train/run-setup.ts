@@ -28,7 +28,7 @@ import { trainingPlan, type TrainingPlan } from "./plan.js";
 import { dataWarnings, loadEncodedData, type EncodedData } from "./run-data.js";
 import { restoreCheckpoint, type RestoredState } from "./run-resume.js";
 import { assertResumableArgs } from "./resume-args.js";
-import { removeStaleFinalTemps } from "./run-save.js";
+import { assertOutputDirUsable, removeStaleFinalTemps } from "./run-save.js";
 import { LrSchedule } from "./schedule.js";
 import type { StepContext } from "./step.js";
 
@@ -60,6 +60,7 @@ export interface RunSetup {
  */
 export function prepareOutputDir(config: TrainConfig): string | null {
   const out = config.output_dir;
+  assertOutputDirUsable(out, config.model);
   removeStaleCheckpointTemps(out);
   removeStaleFinalTemps(out);
   const resumeDir = config.resume_from_checkpoint ? resolveResumeCheckpoint(out, config.resume_from_checkpoint) : null;
@@ -83,7 +84,9 @@ type Loaded = Pick<RunSetup, "backendName" | "hf" | "model" | "data" | "evalData
 /** Loads tokenizer, model and data; warns (through `warn`) about the length cap and truncation. */
 async function loadModelAndData(config: TrainConfig, warn: (line: string) => void): Promise<Loaded> {
   if (config.compat === "official" && config.eval_data && config.per_device_eval_batch_size !== 1) {
-    throw new UserError("compat official evaluates one query per batch, as it trains; set per_device_eval_batch_size to 1");
+    throw new UserError(
+      "compat official evaluates one query per batch, as it trains; pass --per-device-eval-batch-size 1 (per_device_eval_batch_size: 1 in a config file)",
+    );
   }
   const backend = getBackend(config.backend);
   const tok = await loadTokenizer(config.model);

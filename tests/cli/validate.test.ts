@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "node:test";
-import { runRrhf, tempDir } from "../helpers.js";
+import { fixture, runRrhf, tempDir } from "../helpers.js";
 
 const KNOWN = "tests/fixtures/data/known-stats.jsonl";
 const GPT2 = "tests/fixtures/tokenizers/gpt2";
@@ -114,8 +114,8 @@ test("validate: usage and user errors", () => {
   assert.equal(missing.stderr, "rrhf: error: nope.jsonl: no such file\n");
 });
 
-test("validate accepts the shared HH sample", () => {
-  const r = runRrhf(["validate", "--json", "../shared/data/hh-sample.jsonl"]);
+test("validate accepts the HH sample fixture", () => {
+  const r = runRrhf(["validate", "--json", fixture("data", "hh-sample.jsonl")]);
   assert.equal(r.code, 0, r.stderr);
   const s = JSON.parse(r.stdout) as { queries: number; responses: number; score_ties: { tied_pairs: number } };
   assert.equal(s.queries, 1);

@@ -5,9 +5,9 @@ import { test } from "node:test";
 import { readAllRecords, readRecords, scanRecords } from "../../src/data/reader.js";
 import { readLines } from "../../src/data/lines.js";
 import { DataError, UserError } from "../../src/errors.js";
-import { repoRoot, tempDir } from "../helpers.js";
+import { fixture, tempDir } from "../helpers.js";
 
-const hhSample = join(repoRoot, "..", "shared", "data", "hh-sample.jsonl");
+const hhSample = fixture("data", "hh-sample.jsonl");
 
 function writeTemp(name: string, content: string | Buffer): string {
   const path = join(tempDir(), name);
@@ -15,7 +15,7 @@ function writeTemp(name: string, content: string | Buffer): string {
   return path;
 }
 
-test("reads the shared HH sample exactly", async () => {
+test("reads the HH sample fixture exactly", async () => {
   const records = await readAllRecords(hhSample);
   assert.equal(records.length, 1);
   const [r] = records;

@@ -15,7 +15,7 @@
  * // one block: h [B, T, C] in, h [B, T, C] out; its internals live only inside fn
  * const [out] = checkpoint(g, [h], (cg, [x]) => [block(cg, x)]);
  */
-import { UserError } from "../../errors.js";
+import { InternalError, UserError } from "../../errors.js";
 import type { Tensor } from "../../tensor/tensor.js";
 import { Graph } from "../graph.js";
 
@@ -37,7 +37,7 @@ export type CheckpointFn = (g: Graph, inputs: readonly Tensor[]) => readonly Ten
 export function checkpoint(g: Graph, inputs: readonly Tensor[], fn: CheckpointFn): Tensor[] {
   if (!g.gradEnabled || !inputs.some((t) => t.requiresGrad)) return [...fn(g, inputs)];
   for (const t of inputs) {
-    if (t.released) throw new UserError(`checkpoint: use of released tensor ${t.describe()}`);
+    if (t.released) throw new InternalError(`checkpoint: use of released tensor ${t.describe()}`);
   }
 
   // Forward without a tape: only the outputs survive the child graph.

@@ -10,7 +10,7 @@ import { CONVERT_FORMATS, convertFile, type ConvertFormat } from "../../data/con
 import { DATA_SETTINGS } from "../../data/settings.js";
 import { resolveSettings } from "../../settings/index.js";
 import { addSettingOptions, settingsFromOptions } from "../flags.js";
-import type { CliIo } from "../main.js";
+import type { CliIo } from "../io.js";
 
 interface ConvertFlags {
   from: ConvertFormat;

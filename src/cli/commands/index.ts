@@ -1,5 +1,5 @@
 import type { Command } from "commander";
-import type { CliIo } from "../main.js";
+import type { CliIo } from "../io.js";
 import { registerConvert } from "./convert.js";
 import { registerInitModel } from "./init-model.js";
 import { registerLoss } from "./loss.js";

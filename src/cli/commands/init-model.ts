@@ -6,6 +6,7 @@
 import { readFileSync } from "node:fs";
 import type { Command } from "commander";
 import { UserError } from "../../errors.js";
+import { assertFolderTarget } from "../../io/paths.js";
 import { normalizeConfig } from "../../models/hf/config.js";
 import { saveModelFolder } from "../../models/hf/folder.js";
 import { initParams } from "../../models/hf/init.js";
@@ -59,6 +60,7 @@ export function registerInitModel(program: Command, io: CliIo): void {
   addSettingOptions(cmd, INIT_SETTINGS);
   cmd.action((flags: InitModelFlags & Record<string, unknown>) => {
     const { seed } = resolveSettings(INIT_SETTINGS, settingsFromOptions(INIT_SETTINGS, flags), "flags");
+    assertFolderTarget(flags.out, "--out");
     const { text, raw } = readConfig(flags.config);
     const normalized = normalizeConfig(raw, flags.config);
     if (flags.tokenizer !== undefined) {
@@ -75,7 +77,7 @@ export function registerInitModel(program: Command, io: CliIo): void {
     saveModelFolder(
       flags.out,
       { config: raw as Record<string, unknown>, params },
-      { tokenizerDir: flags.tokenizer, overwrite: flags.force === true, configText: text },
+      { tokenizerDir: flags.tokenizer, overwrite: flags.force === true, overwriteHint: "pass --force", configText: text },
     );
     io.stdout(
       `initialised ${normalized.architecture} (${normalized.numLayers} layers, ${params.size} parameters, seed ${seed}) in ${flags.out}\n`,

@@ -12,6 +12,7 @@
  * const { records } = await convertFile("hh", "train.jsonl.gz", "train.rrhf.jsonl");
  */
 import { DataError, UserError } from "../../errors.js";
+import { assertDistinctPaths } from "../../io/paths.js";
 import { writeStreamAtomic } from "../atomic-writer.js";
 import { assertReadableFile } from "../lines.js";
 import type { Place } from "../messages.js";
@@ -95,6 +96,8 @@ export async function convertFile(from: ConvertFormat, input: string, output: st
   const file = opts.displayName ?? input;
   const unit = locationUnitOf(inputFormatOf(input, opts.format));
   await assertReadableFile(input); // before touching the output directory
+  // The output replaces OUT only at the end, but IN would then be lost.
+  assertDistinctPaths("input", input, "--out", output);
   return writeStreamAtomic(output, async (write) => {
     const result: ConvertResult = { records: 0, skipped: 0, skippedErrors: [] };
     const skip = (err: DataError): void => {

@@ -1,4 +1,5 @@
 import { createRequire } from "node:module";
+import { fileURLToPath } from "node:url";
 
 /** What the rrhf-native addon (native/src/rrhf_native.c) exports. */
 export interface NativeAddon {
@@ -19,29 +20,36 @@ let cached: AddonLoad | undefined;
 
 /**
  * Loads the optional addon once (lazily: nothing native is touched until a
- * native backend is asked for). It is the optional dependency `rrhf-native`,
- * built at install time only where OpenBLAS is present.
+ * native backend is asked for). It lives in the package's own `native/`
+ * folder (shipped in the npm package as sources) and is built at install
+ * time only where OpenBLAS is present (`scripts/install.cjs`).
  */
 export function loadNativeAddon(): AddonLoad {
   cached ??= tryLoad();
   return cached;
 }
 
+/** `native/index.cjs` of this package: dist/src/kernels/native/addon.js is four folders below the package root. */
+const LOADER = fileURLToPath(new URL("../../../../native/index.cjs", import.meta.url));
+
+/** How to rebuild, for both ways of having rrhf. */
+const REBUILD_HINT = "rebuild it: npm rebuild rrhf (in a project that uses rrhf) or npm run build:native (in a clone of rrhf)";
+
 function tryLoad(): AddonLoad {
   let mod: unknown;
   try {
-    mod = createRequire(import.meta.url)("rrhf-native");
+    mod = createRequire(import.meta.url)(LOADER);
   } catch (err) {
     const e = err as NodeJS.ErrnoException;
-    if (e.code === "MODULE_NOT_FOUND" && /rrhf-native/.test(e.message)) {
-      return { ok: false, reason: "optional package rrhf-native is not installed (npm install without --omit=optional)" };
+    if (e.code === "MODULE_NOT_FOUND" && e.message.includes(LOADER)) {
+      return { ok: false, reason: `${LOADER} is missing: this copy of rrhf is incomplete; reinstall rrhf` };
     }
     return { ok: false, reason: e.message };
   }
   const m = mod as Partial<Record<keyof NativeAddon, unknown>>;
   if (typeof m.sgemm !== "function" || typeof m.setThreads !== "function" ||
       typeof m.getThreads !== "function" || typeof m.config !== "function") {
-    return { ok: false, reason: "rrhf-native loaded but lacks sgemm/setThreads/getThreads/config; rebuild it (npm run build:native)" };
+    return { ok: false, reason: `the native addon loaded but lacks sgemm/setThreads/getThreads/config; ${REBUILD_HINT}` };
   }
   return { ok: true, addon: mod as NativeAddon };
 }

@@ -1,6 +1,6 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
-import { join, resolve } from "node:path";
-import { UserError } from "../../errors.js";
+import { dirname, join, resolve } from "node:path";
+import { InternalError, UserError } from "../../errors.js";
 import { siblingTempPath } from "../../io/atomic.js";
 import { openModelWeights, readCheckpointInto, SINGLE_FILE } from "../../io/checkpoint.js";
 import { shapeSize } from "../../io/safetensors-header.js";
@@ -113,14 +113,16 @@ export interface SaveOptions {
    * parse to `model.config`.
    */
   configText?: string;
+  /** How the caller asks for `overwrite`, named in the refusal (default "set overwrite: true"; the CLI says "pass --force"). */
+  overwriteHint?: string;
 }
 
-function checkTarget(dir: string, overwrite: boolean): boolean {
+function checkTarget(dir: string, overwrite: boolean, overwriteHint: string): boolean {
   if (!existsSync(dir)) return false;
   if (!statSync(dir).isDirectory()) throw new UserError(`${dir}: exists and is not a folder`);
   const entries = readdirSync(dir);
   if (entries.length === 0) return true;
-  if (!overwrite) throw new UserError(`${dir}: folder exists and is not empty (pass overwrite to replace it)`);
+  if (!overwrite) throw new UserError(`${dir}: folder exists and is not empty (${overwriteHint} to replace it)`);
   // Never replace an arbitrary folder wholesale: only an earlier model folder.
   if (!entries.includes("config.json")) {
     throw new UserError(`${dir}: refusing to replace a non-empty folder that is not a model folder (no config.json)`);
@@ -157,9 +159,11 @@ export function saveModelFolder(dir: string, model: SavableModel, opts: SaveOpti
       const shape = model.params.shape(name);
       return name === s.name && shape.length === s.shape.length && shape.every((d, j) => d === s.shape[j]);
     });
-  if (!sameLayout) throw new Error("saveModelFolder: the parameters do not match the layout of model.config");
+  if (!sameLayout) throw new InternalError("saveModelFolder: the parameters do not match the layout of model.config");
 
-  const exists = checkTarget(dir, opts.overwrite ?? false);
+  const exists = checkTarget(dir, opts.overwrite ?? false, opts.overwriteHint ?? "set overwrite: true");
+  // Parents are created as `mkdir -p` would (a new `models/tiny` needs `models/`).
+  if (!exists) mkdirSync(dirname(dir), { recursive: true });
   const temp = siblingTempPath(dir, "partial");
   mkdirSync(temp);
   try {
