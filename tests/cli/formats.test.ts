@@ -90,7 +90,7 @@ test("--format overrides the extension on validate and convert; an unknown one i
   assert.equal(c.code, 0, c.stderr);
   const bad = runRrhf(["validate", "--format", "csv", copy]);
   assert.equal(bad.code, 2);
-  assert.match(bad.stderr, /Allowed choices are jsonl, jsonl\.gz, parquet/);
+  assert.match(bad.stderr, /error: --format must be one of jsonl, jsonl\.gz, parquet/);
 });
 
 test("a truncated .jsonl.gz: validate, convert and train exit 1 naming the file, and convert leaves no output", () => {
