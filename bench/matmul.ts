@@ -86,7 +86,9 @@ for (const s of shapes) {
     return { A, B, C };
   });
   const times: number[][] = configs.map(() => []);
-  configs.forEach((c, i) => timeOnce(c, s, bufs[i].A, bufs[i].B, bufs[i].C)); // warm-up
+  configs.forEach((c, i) => {
+    timeOnce(c, s, bufs[i].A, bufs[i].B, bufs[i].C);
+  }); // warm-up
   for (let r = 0; r < reps; r++) {
     configs.forEach((c, i) => {
       if (c.backend === refBackend && r > 0) return; // the reference is slow; one timing is enough

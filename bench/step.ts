@@ -76,7 +76,10 @@ const config = {
 /** One query of Q tokens and K responses of R tokens each. */
 function hhLikeBatch(): QueryBatch {
   let seed = 12345;
-  const next = () => (seed = (seed * 1103515245 + 12345) >>> 0) % 50257;
+  const next = (): number => {
+    seed = (seed * 1103515245 + 12345) >>> 0;
+    return seed % 50257;
+  };
   const queryIds = Array.from({ length: Q }, next);
   const responses = Array.from({ length: K }, (_, i) => ({ ids: Array.from({ length: R }, next), score: i - K / 2 }));
   return buildQueryBatch([{ queryIds, responses }], { padTokenId: 0 });

@@ -6,7 +6,7 @@
  * carry ids or sources) or rejects them in strict mode.
  */
 import { z } from "zod";
-import { DataError } from "../errors.js";
+import type { DataError } from "../errors.js";
 import { describeValue, fieldPath } from "./describe.js";
 import { checkMessages, errorAt, type Place } from "./messages.js";
 import type { ChatMessage, RrhfRecord } from "./record.js";

@@ -77,7 +77,7 @@ export interface SafetensorsHeader {
 }
 
 export function isKnownDtype(d: string): d is SafetensorsDtype {
-  return Object.prototype.hasOwnProperty.call(DTYPE_SIZES, d);
+  return  Object.hasOwn(DTYPE_SIZES, d);
 }
 
 /** Number of elements of `shape` (1 for a scalar `[]`). */

@@ -78,7 +78,7 @@ export function computePolicyScores(tokenLogps: LogpArray, batch: RrhfLossBatch,
     const length = opts.compat === "official" ? batch.paddedLength : count;
     logpSums[r] = sum;
     scoredTokens[r] = count;
-    lengthNorm[r] = Math.pow(length, opts.length_penalty);
+    lengthNorm[r] = length ** opts.length_penalty;
     if (!(lengthNorm[r] > 0 && Number.isFinite(lengthNorm[r]))) {
       throw new UserError(
         `RRHF loss: length_penalty ${opts.length_penalty} makes ${length}^${opts.length_penalty} = ${lengthNorm[r]} (row ${r}); choose a smaller |length_penalty|`,

@@ -71,7 +71,7 @@ async function readJsonObject(path: string, required: boolean): Promise<Record<s
 
 /** Picks the template source: a string, or HF's list of `{name, template}` (the "default" one). */
 function chatTemplateSource(config: Record<string, unknown>): string | null {
-  const value = config["chat_template"];
+  const value = config.chat_template;
   if (typeof value === "string") return value;
   if (Array.isArray(value)) {
     for (const entry of value) {
@@ -85,7 +85,7 @@ function chatTemplateSource(config: Record<string, unknown>): string | null {
 }
 
 function modelMaxLengthOf(config: Record<string, unknown>, configPath: string): number | null {
-  const v = config["model_max_length"];
+  const v = config.model_max_length;
   if (v === undefined || v === null) return null;
   if (typeof v !== "number" || !Number.isFinite(v) || v < 1) {
     throw new UserError(`${configPath}: model_max_length: expected a positive number, got ${JSON.stringify(v)}`);

@@ -20,7 +20,7 @@ function visibility(T: number, seg: AttentionSegments, keyMask?: Uint8Array): bo
       for (let s = 0; s < T; s++) {
         const own = s >= seg.starts[i] && s <= t;
         const inContext = seg.contextStarts !== undefined && seg.contextEnds !== undefined && s >= seg.contextStarts[i] && s < seg.contextEnds[i];
-        vis[t * T + s] = (own || inContext) && (!keyMask || keyMask[s] !== 0);
+        vis[t * T + s] = (own || inContext) && (keyMask?.[s] !== 0);
       }
     }
   }

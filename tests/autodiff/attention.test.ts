@@ -17,7 +17,7 @@ function naiveAttention(
       for (let t = 0; t < T; t++) {
         const w: number[] = [];
         for (let s = 0; s < S; s++) {
-          const visible = s <= past + t && (!o.keyLengths || s < o.keyLengths[b]) && (!o.keyMask || o.keyMask[b * S + s] !== 0);
+          const visible = s <= past + t && (!o.keyLengths || s < o.keyLengths[b]) && (o.keyMask?.[b * S + s] !== 0);
           if (!visible) { w.push(-Infinity); continue; }
           let dot = 0;
           for (let d = 0; d < D; d++) dot += q[((b * Hq + h) * T + t) * D + d] * k[((b * Hkv + kh) * S + s) * D + d];

@@ -29,7 +29,9 @@ test("layerNorm forward matches a float64 reference; gradients check (with and w
     const row = Array.from(x.data.subarray(n * 7, n * 7 + 7));
     const m = row.reduce((s, v) => s + v, 0) / 7;
     const v = row.reduce((s, q) => s + (q - m) ** 2, 0) / 7;
-    row.forEach((q, c) => ref.push(((q - m) / Math.sqrt(v + 1e-5)) * w.data[c] + b.data[c]));
+    row.forEach((q, c) => {
+      ref.push(((q - m) / Math.sqrt(v + 1e-5)) * w.data[c] + b.data[c]);
+    });
   }
   assertClose(y.data, ref, 1e-5, 1e-5, "layerNorm");
   g.release();
@@ -46,7 +48,9 @@ test("rmsNorm forward matches a float64 reference; gradients check", () => {
   for (let n = 0; n < 6; n++) {
     const row = Array.from(x.data.subarray(n * 5, n * 5 + 5));
     const r = 1 / Math.sqrt(row.reduce((s, v) => s + v * v, 0) / 5 + 1e-6);
-    row.forEach((v, c) => ref.push(v * r * w.data[c]));
+    row.forEach((v, c) => {
+      ref.push(v * r * w.data[c]);
+    });
   }
   assertClose(y.data, ref, 1e-5, 1e-5, "rmsNorm");
   g.release();

@@ -89,7 +89,9 @@ test("loss --chat-template runs and changes the policy scores", () => {
     assert.ok(Number.isFinite(q.loss));
     assert.equal(q.scores.length, a[i].scores.length);
     // Same responses, another context: every score moves.
-    q.scores.forEach((s, j) => assert.notEqual(s, a[i].scores[j], `query ${i + 1} response ${j}`));
+    q.scores.forEach((s, j) => {
+      assert.notEqual(s, a[i].scores[j], `query ${i + 1} response ${j}`);
+    });
   });
 });
 

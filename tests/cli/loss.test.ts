@@ -15,7 +15,11 @@ import { fixture, runRrhf, tempDir, type CliResult } from "../helpers.js";
 async function rrhf(args: string[]): Promise<CliResult> {
   let stdout = "";
   let stderr = "";
-  const code = await runCli(args, { stdout: (t) => void (stdout += t), stderr: (t) => void (stderr += t) });
+  const code = await runCli(args, { stdout: (t) => {
+    stdout += t;
+  }, stderr: (t) => {
+    stderr += t;
+  } });
   return { code, stdout, stderr };
 }
 
@@ -85,7 +89,9 @@ test("--rrhf-weight and --length-penalty reach the loss", async () => {
     assert.ok(q.loss !== null && q.rrhf_loss !== null && q.sft_loss !== null);
     assert.ok(Math.abs(q.loss - (3 * q.rrhf_loss + q.sft_loss)) < 1e-9);
     // |y|^2 instead of |y|: every p_i shrinks in magnitude (responses are longer than one token).
-    q.scores.forEach((p, j) => assert.ok(p !== null && Math.abs(p) < Math.abs(golden.queries[i].scores[j])));
+    q.scores.forEach((p, j) => {
+      assert.ok(p !== null && Math.abs(p) < Math.abs(golden.queries[i].scores[j]));
+    });
   });
 });
 

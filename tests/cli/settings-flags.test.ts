@@ -24,7 +24,11 @@ const DATA = fixture("train", "tiny-train.jsonl");
 async function cli(argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   let stdout = "";
   let stderr = "";
-  const code = await runCli(argv, { stdout: (t) => void (stdout += t), stderr: (t) => void (stderr += t) });
+  const code = await runCli(argv, { stdout: (t) => {
+    stdout += t;
+  }, stderr: (t) => {
+    stderr += t;
+  } });
   return { code, stdout, stderr };
 }
 

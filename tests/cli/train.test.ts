@@ -19,7 +19,6 @@ import { flagOf } from "../../src/settings/index.js";
 import { TRAIN_SETTINGS } from "../../src/train/config.js";
 import { fixture, repoRoot, runRrhf, tempDir, type CliResult } from "../helpers.js";
 
-const BIN = join(repoRoot, "dist", "src", "cli", "bin.js");
 const MODEL = fixture("models", "gpt2-tiny");
 const DATA = fixture("train", "tiny-train.jsonl");
 const EVAL = fixture("train", "tiny-eval.jsonl");

@@ -56,7 +56,9 @@ test("gradients accumulate across passes until zeroed", () => {
   const name = "transformer.h.1.mlp.c_fc.weight";
   const g1 = once.get(name);
   assert.ok(g1);
-  model.grads.view(name).forEach((v, i) => assert.ok(Math.abs(v - 2 * g1[i]) <= 1e-5 * (1 + Math.abs(v)), `${name}[${i}]`));
+  model.grads.view(name).forEach((v, i) => {
+    assert.ok(Math.abs(v - 2 * g1[i]) <= 1e-5 * (1 + Math.abs(v)), `${name}[${i}]`);
+  });
 });
 
 test("a frozen model runs without gradients and refuses backward", () => {

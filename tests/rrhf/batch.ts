@@ -35,7 +35,9 @@ export function makeBatch(rows: RowSpec[], opts: BuildOptions = {}): TestBatch {
   const flat = rows.flatMap((r) => r.logps);
   const tokenLogps = opts.precision === "f64" ? Float64Array.from(flat) : Float32Array.from(flat);
   const responseTokenStart = new Int32Array(rows.length + 1);
-  rows.forEach((r, i) => (responseTokenStart[i + 1] = responseTokenStart[i] + r.logps.length));
+  rows.forEach((r, i) => {
+    responseTokenStart[i + 1] = responseTokenStart[i] + r.logps.length;
+  });
   const starts: number[] = [];
   rows.forEach((r, i) => {
     if (i === 0 || r.query !== rows[i - 1].query) starts.push(i);

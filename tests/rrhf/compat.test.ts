@@ -86,7 +86,7 @@ function officialLoss(batch: TestBatch, lengthPenalty: number, rrhfWeight: numbe
     for (let k2 = batch.responseTokenStart[i]; k2 < batch.responseTokenStart[i + 1]; k2++) row[k2 - batch.responseTokenStart[i]] = batch.tokenLogps[k2];
     return row;
   });
-  const s = logitLabel.map((row) => row.reduce((a, b) => a + b, 0) / Math.pow(T, lengthPenalty));
+  const s = logitLabel.map((row) => row.reduce((a, b) => a + b, 0) / T ** lengthPenalty);
   let rank = 0;
   for (let i = 0; i < k; i++) {
     for (let j = 0; j < k; j++) {

@@ -18,7 +18,9 @@ function rowsWithScores(p: number[], r: number[]): RowSpec[] {
 test("spec worked example: per-token logps that give p exactly yield L_rank = 9.07", () => {
   const batch = makeBatch(rowsWithScores(SPEC_P, SPEC_R), { precision: "f64" });
   const out = lossOf(batch);
-  SPEC_P.forEach((p, i) => close(out.policyScores[i], p, 1e-12, `p[${i}]`));
+  SPEC_P.forEach((p, i) => {
+    close(out.policyScores[i], p, 1e-12, `p[${i}]`);
+  });
   // By hand, the active pairs (worse i, better j) with p_i > p_j are
   // (0,2) .2373, (1,2) .5345, (3,0) .5952, (3,1) .2980, (3,2) .8325,
   // (5,0) 1.3902, (5,1) 1.0930, (5,2) 1.6275, (5,3) .7950, (5,4) 1.6668: sum 9.0700.
@@ -32,7 +34,9 @@ test("spec worked example: 9.0703 comes from unrounded p that round to the spec'
   // nudging p_2 by −0.00001, p_3 by +0.00003 and p_5 by +0.00004 (each within the
   // ±0.00005 rounding interval) adds 0.00004 + 0.00006 + 0.0002 = 0.0003: 9.0703.
   const unrounded = [-1.834, -1.5368, -2.07131, -1.23877, -2.1106, -0.44376];
-  unrounded.forEach((p, i) => assert.equal(p.toFixed(4), SPEC_P[i].toFixed(4)));
+  unrounded.forEach((p, i) => {
+    assert.equal(p.toFixed(4), SPEC_P[i].toFixed(4));
+  });
   const out = lossOf(makeBatch(rowsWithScores(unrounded, SPEC_R), { precision: "f64" }));
   close(out.rankLoss, 9.0703, 1e-9, "L_rank");
   assert.equal(out.rankLoss.toFixed(4), "9.0703");

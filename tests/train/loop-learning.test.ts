@@ -34,7 +34,9 @@ const SYMBOLS = Array.from({ length: 10 }, (_, i) => `s${i}`);
 function writeModel(dir: string, seed: number): void {
   const tokDir = tempDir();
   const vocab: Record<string, number> = { "<eos>": 0, "<unk>": 1 };
-  SYMBOLS.forEach((s, i) => (vocab[s] = i + 2));
+  SYMBOLS.forEach((s, i) => {
+    vocab[s] = i + 2;
+  });
   const special = (id: number, content: string) => ({ id, content, single_word: false, lstrip: false, rstrip: false, normalized: false, special: true });
   const tokenizer = {
     version: "1.0", truncation: null, padding: null,

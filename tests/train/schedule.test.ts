@@ -13,7 +13,9 @@ test("linear with warmup: hand-computed values", () => {
   const s = new LrSchedule({ lr_scheduler_type: "linear", learning_rate: 1, warmupSteps: 2, totalSteps: 10 });
   // warmup 0, 1/2; then (10 - step) / 8
   const expected = [0, 0.5, 1, 7 / 8, 6 / 8, 5 / 8, 4 / 8, 3 / 8, 2 / 8, 1 / 8, 0, 0];
-  expected.forEach((e, step) => assert.ok(close(s.lrAt(step), e), `step ${step}: ${s.lrAt(step)} vs ${e}`));
+  expected.forEach((e, step) => {
+    assert.ok(close(s.lrAt(step), e), `step ${step}: ${s.lrAt(step)} vs ${e}`);
+  });
 });
 
 test("cosine with warmup: hand-computed values", () => {
@@ -60,7 +62,9 @@ test("schedules equal the Python reference values (tests/reference/make_optim_go
     const warmup = resolveWarmupSteps(g.total_steps, g.warmup_steps, g.warmup_ratio);
     assert.equal(warmup, g.resolved_warmup_steps);
     const s = new LrSchedule({ lr_scheduler_type: g.lr_scheduler_type, learning_rate: g.learning_rate, warmupSteps: warmup, totalSteps: g.total_steps });
-    g.lrs.forEach((lr, step) => assert.ok(close(s.lrAt(step), lr), `${g.lr_scheduler_type} step ${step}: ${s.lrAt(step)} vs ${lr}`));
+    g.lrs.forEach((lr, step) => {
+      assert.ok(close(s.lrAt(step), lr), `${g.lr_scheduler_type} step ${step}: ${s.lrAt(step)} vs ${lr}`);
+    });
   }
 });
 

@@ -78,7 +78,9 @@ function packOutputs(
     return o;
   });
   const packed = g.output([total], inputs);
-  results.forEach((r, j) => packed.data.set(r.data, offsets[j]));
+  results.forEach((r, j) => {
+    packed.data.set(r.data, offsets[j]);
+  });
   const reached = results.map(() => false);
   g.record("checkpoint", packed, inputs, (dout) => {
     backward(

@@ -50,7 +50,7 @@ export function ropeInvFreq(cfg: Pick<RopeConfig, "headDim" | "theta" | "scaling
   if (headDim <= 0 || headDim % 2 !== 0) throw new UserError(`rope: head dim ${headDim} must be positive and even`);
   const half = headDim / 2;
   const inv = new Float32Array(half);
-  for (let i = 0; i < half; i++) inv[i] = 1 / Math.pow(theta, (2 * i) / headDim);
+  for (let i = 0; i < half; i++) inv[i] = 1 / theta ** ((2 * i) / headDim);
   const sc = cfg.scaling;
   if (!sc) return inv;
   if (sc.rope_type !== "llama3") throw new UserError(`rope: unsupported rope_scaling type ${String(sc.rope_type)}`);

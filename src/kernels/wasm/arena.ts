@@ -79,7 +79,10 @@ export class WasmArena {
     }
     this.live.delete(offset);
     let list = this.free.get(bytes);
-    if (!list) this.free.set(bytes, (list = []));
+    if (!list) {
+      list = [];
+      this.free.set(bytes, list);
+    }
     list.push(offset);
   }
 

@@ -110,7 +110,7 @@ function chooseModelType(raw: Record<string, unknown>, source: string): { modelT
     return { modelType, architecture: arch as string };
   }
   const mt = raw.model_type;
-  if (typeof mt === "string" && Object.prototype.hasOwnProperty.call(ARCH_OF_TYPE, mt)) {
+  if (typeof mt === "string" && Object.hasOwn(ARCH_OF_TYPE, mt)) {
     return { modelType: mt as ModelType, architecture: ARCH_OF_TYPE[mt as ModelType] };
   }
   throw new UserError(

@@ -52,7 +52,12 @@ test("load → save → load keeps every tensor bit for bit, config, generation 
 test("the arena comes from the given alloc", () => {
   const dir = writeFolder(tempDir(), TINY_GPT2, tensorsOf(initStore(TINY_GPT2)));
   const sizes: number[] = [];
-  const m = loadModelFolder(dir, { alloc: (n) => (sizes.push(n), new Float32Array(n)) });
+  const m = loadModelFolder(dir, {
+    alloc: (n) => {
+      sizes.push(n);
+      return new Float32Array(n);
+    },
+  });
   assert.deepEqual(sizes, [m.params.size]);
 });
 

@@ -10,7 +10,11 @@ import { TINY_GPT2, TINY_LLAMA } from "./helpers.js";
 async function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   let stdout = "";
   let stderr = "";
-  const io: CliIo = { stdout: (t) => void (stdout += t), stderr: (t) => void (stderr += t) };
+  const io: CliIo = { stdout: (t) => {
+    stdout += t;
+  }, stderr: (t) => {
+    stderr += t;
+  } };
   const code = await runCli(args, io);
   return { code, stdout, stderr };
 }
