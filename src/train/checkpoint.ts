@@ -30,7 +30,7 @@ import { UserError } from "../errors.js";
 import { readSafetensors, readSafetensorsHeader, writeSafetensors } from "../io/safetensors.js";
 import { fileManifest, fsyncPath, fsyncTree, manifestProblems, writeJsonDurable } from "./checkpoint-fs.js";
 import type { DataPosition } from "./data-order.js";
-import type { StepMetrics } from "./metrics-log.js";
+import type { LogEntry, StepMetrics } from "./metrics-log.js";
 import type { OptimizerState } from "./optim/types.js";
 import type { RngState } from "./rng.js";
 import type { LrScheduleState } from "./schedule.js";
@@ -42,8 +42,7 @@ export const SCHEDULER_FILE = "scheduler.json";
 export const RNG_FILE = "rng_state.json";
 export const TRAINING_ARGS_FILE = "training_args.json";
 
-/** One entry of `log_history`: HF-style flat metrics (null where a value was not finite). */
-export type LogEntry = Record<string, number | null>;
+export type { LogEntry } from "./metrics-log.js";
 
 /** trainer_state.json, with Hugging Face's field names where they exist. */
 export interface TrainerState {

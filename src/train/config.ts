@@ -18,22 +18,16 @@ import { readFileSync } from "node:fs";
 import { extname } from "node:path";
 import { parseDocument } from "yaml";
 import { UserError } from "../errors.js";
-import { DATA_SETTINGS, type DataReadSettings } from "../data/settings.js";
-import { MODEL_SETTINGS, type ModelSettings } from "../models/settings.js";
-import { RRHF_SETTINGS, rrhfSettingsProblems, type RrhfSettings } from "../rrhf/settings.js";
+import { rrhfSettingsProblems } from "../rrhf/settings.js";
 import { checkSettingsInput, resolveSettings, type SettingsInput } from "../settings/index.js";
-import { TOKENIZE_SETTINGS, type TokenizeSettings } from "../tokenize/settings.js";
 import { checkpointArgsSource, reusableCheckpointArgs } from "./resume-args.js";
-import {
-  LOGGING_SETTINGS,
-  OPTIMIZATION_SETTINGS,
-  RUN_PATH_SETTINGS,
-  type LoggingSettings,
-  type OptimizationSettings,
-  type RunPathSettings,
-} from "./settings.js";
+import { TRAIN_SETTINGS, type TrainConfig, type TrainConfigInput, type TrainFieldName } from "./settings.js";
 
 export {
+  TRAIN_SETTINGS,
+  type TrainConfig,
+  type TrainConfigInput,
+  type TrainFieldName,
   DEVIATIONS,
   LOGGING_SETTINGS,
   OPTIMIZATION_SETTINGS,
@@ -42,25 +36,6 @@ export {
   type OptimizationSettings,
   type RunPathSettings,
 } from "./settings.js";
-
-/** Every setting of a training run: the union of the section tables (this order is the order of `--help`). */
-export const TRAIN_SETTINGS = {
-  ...RUN_PATH_SETTINGS,
-  ...DATA_SETTINGS,
-  ...OPTIMIZATION_SETTINGS,
-  ...LOGGING_SETTINGS,
-  ...TOKENIZE_SETTINGS,
-  ...RRHF_SETTINGS,
-  ...MODEL_SETTINGS,
-} as const;
-
-/** Every setting of a training run, composed of its sections. */
-export type TrainConfig = RunPathSettings & DataReadSettings & OptimizationSettings & LoggingSettings & TokenizeSettings & RrhfSettings & ModelSettings;
-
-export type TrainFieldName = keyof typeof TRAIN_SETTINGS;
-
-/** A partial config: what a file or the flags provide. Values are checked when resolved. */
-export type TrainConfigInput = Partial<Record<TrainFieldName, unknown>>;
 
 /** Problems that involve several settings, as `[field, problem]`. */
 function crossFieldProblems(c: TrainConfig): [string, string][] {

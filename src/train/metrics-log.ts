@@ -26,11 +26,13 @@ import { closeSync, existsSync, mkdirSync, openSync, readFileSync, writeSync } f
 import { join } from "node:path";
 import cliProgress from "cli-progress";
 import { writeFileAtomic } from "../io/atomic.js";
-import type { LogEntry } from "./checkpoint.js";
 
 export const METRICS_FILE = "metrics.jsonl";
 
 /** What one training step reports (one optimizer update). */
+/** One entry of `log_history`: HF-style flat metrics (null where a value was not finite). */
+export type LogEntry = Record<string, number | null>;
+
 export interface StepMetrics {
   loss: number;
   rank_loss: number;

@@ -25,7 +25,7 @@ import { join, resolve } from "node:path";
 import { UserError } from "../errors.js";
 import { TRAINING_ARGS_FILE } from "./checkpoint.js";
 import { resolveResumeCheckpoint } from "./checkpoint-dir.js";
-import type { TrainConfig, TrainConfigInput, TrainFieldName } from "./config.js";
+import type { TrainConfig, TrainConfigInput, TrainFieldName } from "./settings.js";
 
 /** Settings of one invocation, never taken from a checkpoint. */
 const PER_INVOCATION: readonly TrainFieldName[] = ["resume_from_checkpoint", "overwrite_output_dir"];

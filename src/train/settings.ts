@@ -5,7 +5,11 @@
  * union of these tables and the tokenisation, RRHF and model tables
  * (`TRAIN_SETTINGS` in config.ts); config files stay flat, as HF's.
  */
+import { DATA_SETTINGS, type DataReadSettings } from "../data/settings.js";
+import { MODEL_SETTINGS, type ModelSettings } from "../models/settings.js";
+import { RRHF_SETTINGS, type RrhfSettings } from "../rrhf/settings.js";
 import { rules, setting, type SettingsOf } from "../settings/index.js";
+import { TOKENIZE_SETTINGS, type TokenizeSettings } from "../tokenize/settings.js";
 import { OPTIMIZER_NAMES } from "./optim/types.js";
 import { LR_SCHEDULER_TYPES } from "./schedule.js";
 
@@ -127,3 +131,22 @@ export const DEVIATIONS: Readonly<Record<string, string>> = Object.freeze({
   per_device_eval_batch_size: "HF 8; 1 for the same reason as per_device_train_batch_size.",
   model_max_length: "Not in HF TrainingArguments; 512 as in the official RRHF train.py (the paper trained with 192).",
 });
+
+/** Every setting of a training run: the union of the section tables (this order is the order of `--help`). */
+export const TRAIN_SETTINGS = {
+  ...RUN_PATH_SETTINGS,
+  ...DATA_SETTINGS,
+  ...OPTIMIZATION_SETTINGS,
+  ...LOGGING_SETTINGS,
+  ...TOKENIZE_SETTINGS,
+  ...RRHF_SETTINGS,
+  ...MODEL_SETTINGS,
+} as const;
+
+/** Every setting of a training run, composed of its sections. */
+export type TrainConfig = RunPathSettings & DataReadSettings & OptimizationSettings & LoggingSettings & TokenizeSettings & RrhfSettings & ModelSettings;
+
+export type TrainFieldName = keyof typeof TRAIN_SETTINGS;
+
+/** A partial config: what a file or the flags provide. Values are checked when resolved. */
+export type TrainConfigInput = Partial<Record<TrainFieldName, unknown>>;
