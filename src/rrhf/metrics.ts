@@ -24,7 +24,14 @@
  */
 import { queryCount } from "./layout.js";
 
-/** Ranking metrics of one batch, with the counts needed to pool them. */
+/**
+ * Ranking metrics of one batch, with the counts needed to pool them.
+ *
+ * @example
+ * const out = rrhfLoss(tokenLogps, batch);
+ * const m: RankingMetrics = rankingMetrics(out.policyScores, batch.scores, out.queryRowStart);
+ * console.log(m.accuracy, m.margin, `${m.correctPairs}/${m.pairs}`);
+ */
 export interface RankingMetrics {
   queries: number;
   /** Pairs of rows of one query with different rewards. */

@@ -42,7 +42,14 @@ export const SCHEDULER_FILE = "scheduler.json";
 export const RNG_FILE = "rng_state.json";
 export const TRAINING_ARGS_FILE = "training_args.json";
 
-/** One entry of `log_history`: HF-style flat metrics (null where a value was not finite). */
+/**
+ * One entry of `log_history`: HF-style flat metrics (null where a value was not finite).
+ *
+ * @example
+ * const result = await train(config);
+ * const entry: LogEntry | null = result.lastLog; // e.g. { step: 4, epoch: 0.5, loss: 7.4, learning_rate: 1e-5, ... }
+ * console.log(entry?.loss, result.lastEval?.eval_loss);
+ */
 export type LogEntry = Record<string, number | null>;
 
 /** trainer_state.json, with Hugging Face's field names where they exist. */

@@ -43,7 +43,13 @@ export {
   type RunPathSettings,
 } from "./settings.js";
 
-/** Every setting of a training run: the union of the section tables (this order is the order of `--help`). */
+/**
+ * Every setting of a training run: the union of the section tables (this order is the order of `--help`).
+ *
+ * @example
+ * TRAIN_SETTINGS.learning_rate.default; // 2e-5
+ * Object.keys(TRAIN_SETTINGS);          // every config key, in --help order
+ */
 export const TRAIN_SETTINGS = {
   ...RUN_PATH_SETTINGS,
   ...DATA_SETTINGS,
@@ -59,7 +65,13 @@ export type TrainConfig = RunPathSettings & DataReadSettings & OptimizationSetti
 
 export type TrainFieldName = keyof typeof TRAIN_SETTINGS;
 
-/** A partial config: what a file or the flags provide. Values are checked when resolved. */
+/**
+ * A partial config: what a file or the flags provide. Values are checked when resolved.
+ *
+ * @example
+ * const input: TrainConfigInput = { model: "tests/fixtures/models/gpt2-tiny", data: "tests/fixtures/train/tiny-train.jsonl", output_dir: "runs/x", max_steps: 4 };
+ * const config = resolveTrainConfig({ overrides: input }); // checked here: unknown keys and bad values throw UserError
+ */
 export type TrainConfigInput = Partial<Record<TrainFieldName, unknown>>;
 
 /** Problems that involve several settings, as `[field, problem]`. */
