@@ -33,16 +33,6 @@ import {
   type RunPathSettings,
 } from "./settings.js";
 
-export {
-  DEVIATIONS,
-  LOGGING_SETTINGS,
-  OPTIMIZATION_SETTINGS,
-  RUN_PATH_SETTINGS,
-  type LoggingSettings,
-  type OptimizationSettings,
-  type RunPathSettings,
-} from "./settings.js";
-
 /**
  * Every setting of a training run: the union of the section tables (this order is the order of `--help`).
  *

@@ -12,14 +12,14 @@ import { LR_SCHEDULER_TYPES } from "./schedule.js";
 /** What is trained on what, and where it goes. */
 export const RUN_PATH_SETTINGS = {
   model: setting({ rule: rules.string(), metavar: "dir", help: "Hugging Face model folder to start from (config.json, safetensors weights, tokenizer)." }),
-  data: setting({ rule: rules.string(), metavar: "file", help: "Training data, JSONL: one {query, responses, scores} object per line." }),
+  data: setting({ rule: rules.string(), metavar: "file", help: "Training data: one {query, responses, scores} record per line (JSONL, .jsonl.gz or Parquet)." }),
   output_dir: setting({ rule: rules.string(), flag: "--out", metavar: "dir", help: "Folder for checkpoints, metrics.jsonl and the final model." }),
   overwrite_output_dir: setting({
     rule: rules.boolean(),
     default: false,
     help: "Start a new run in an output folder that holds checkpoints of an earlier run, deleting those checkpoints first.",
   }),
-  eval_data: setting({ rule: rules.nullable(rules.string()), default: null, metavar: "file", help: "Held-out JSONL data, evaluated every eval_steps." }),
+  eval_data: setting({ rule: rules.nullable(rules.string()), default: null, metavar: "file", help: "Held-out data (same formats), evaluated every eval_steps." }),
   resume_from_checkpoint: setting({
     rule: rules.nullable(rules.string()),
     default: null,
