@@ -43,6 +43,15 @@ export class DataError extends UserError {
  * shows it with its stack and asks for a report. Any other error that is not
  * a `UserError` (and not a file-system problem on a path, see
  * `userErrorFromFs`) is treated the same way.
+ *
+ * @example
+ * try {
+ *   await train(config);
+ * } catch (err) {
+ *   if (err instanceof UserError) console.error(err.message);  // the user can fix it: a message is enough
+ *   else if (err instanceof InternalError) throw err;            // a bug in rrhf: keep the stack, report it
+ *   else throw err;
+ * }
  */
 export class InternalError extends Error {
   override name = "InternalError";

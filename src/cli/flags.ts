@@ -11,7 +11,7 @@
  * });
  */
 import { type Command, Option } from "commander";
-import { flagOf, formatDefault, parseSettingText, type SettingSpec, type SettingsInput, type SettingsTable } from "../settings/index.js";
+import { flagOf, formatDefault, isRequired, parseSettingText, type SettingSpec, type SettingsInput, type SettingsTable } from "../settings/index.js";
 
 /** Code of the CommanderError a bad setting value throws (exit code 2). */
 export const INVALID_SETTING = "rrhf.invalidSetting";
@@ -22,6 +22,11 @@ export interface SettingOptionsStyle {
   showDefaults?: boolean;
   /** Put before every help text, e.g. "with --tokenizer: ". */
   helpPrefix?: string;
+  /**
+   * Settings without a default become mandatory flags (exit 2 when missing). For commands without a
+   * config file; `train` leaves it off, as its required settings may come from `--config`.
+   */
+  requiredFlags?: boolean;
 }
 
 /** Help of one setting's flag: prefix, help, choices, default. */
@@ -57,7 +62,9 @@ export function addSettingOptions(cmd: Command, table: SettingsTable, style: Set
       cmd.addOption(new Option(`--no-${flag.slice(2)}`, `turn ${flag} off (overrides the config file)`).hideHelp());
       continue;
     }
-    cmd.addOption(new Option(`${flag} <${spec.metavar ?? "value"}>`, help).argParser(ruleParser(cmd, flag, spec)));
+    const option = new Option(`${flag} <${spec.metavar ?? "value"}>`, help).argParser(ruleParser(cmd, flag, spec));
+    if (style.requiredFlags === true && isRequired(spec)) option.makeOptionMandatory();
+    cmd.addOption(option);
   }
   return cmd;
 }

@@ -14,9 +14,21 @@ export type RrhfRecord = TextRecord | ChatRecord;
 
 /** The roles a message may have. */
 export const CHAT_ROLES = ["system", "user", "assistant"] as const;
+/**
+ * One of {@link CHAT_ROLES}: `system` (first only), `user`, `assistant`.
+ *
+ * @example
+ * const role: ChatRole = "assistant";
+ */
 export type ChatRole = (typeof CHAT_ROLES)[number];
 
-/** One chat message, as chat templates expect it. */
+/**
+ * One chat message, as chat templates expect it.
+ *
+ * @example
+ * const messages: ChatMessage[] = [{ role: "system", content: "Be brief." }, { role: "user", content: "Hi!" }];
+ * const rendered = renderChatMessages(tok, messages);
+ */
 export interface ChatMessage {
   role: ChatRole;
   content: string;
@@ -28,13 +40,23 @@ export interface RankedResponses {
   scores: number[];
 }
 
-/** A record whose prompt is plain text. */
+/**
+ * A record whose prompt is plain text.
+ *
+ * @example
+ * const r: TextRecord = { query: "Name a fruit.", responses: [" An apple.", " A chair."], scores: [1, 0] };
+ */
 export interface TextRecord extends RankedResponses {
   query: string;
   messages?: undefined;
 }
 
-/** A record whose prompt is a conversation (system?, user, assistant, ..., user). */
+/**
+ * A record whose prompt is a conversation (system?, user, assistant, ..., user).
+ *
+ * @example
+ * const r: ChatRecord = { messages: [{ role: "user", content: "Hi!" }], responses: ["Hello.", "Go away."], scores: [1, 0] };
+ */
 export interface ChatRecord extends RankedResponses {
   messages: ChatMessage[];
   query?: undefined;

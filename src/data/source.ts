@@ -16,8 +16,21 @@ import { UserError } from "../errors.js";
 import { readJsonLines, type JsonLine } from "./jsonl.js";
 import { readParquetObjects, type ParquetReadHooks } from "./parquet.js";
 
-/** The input formats every record reader understands. */
+/**
+ * The input formats every record reader understands.
+ *
+ * @example
+ * INPUT_FORMATS.includes("parquet"); // true
+ * for await (const { record } of readRecords("tests/fixtures/formats/records.parquet", { format: "parquet" })) console.log(record.scores);
+ */
 export const INPUT_FORMATS = ["jsonl", "jsonl.gz", "parquet"] as const;
+/**
+ * One of {@link INPUT_FORMATS}; by default chosen by the file's extension.
+ *
+ * @example
+ * const format: InputFormat = "jsonl.gz";
+ * const report = await validateFile("tests/fixtures/formats/hh.jsonl.gz", { format });
+ */
 export type InputFormat = (typeof INPUT_FORMATS)[number];
 
 /** How a position in a file is named in errors: a JSONL line or a Parquet row. */

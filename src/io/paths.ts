@@ -28,13 +28,6 @@ export function samePath(a: string, b: string): boolean {
   return canonicalPath(a) === canonicalPath(b);
 }
 
-/** True when `inner` lies strictly inside the folder `outer`. */
-export function isInside(inner: string, outer: string): boolean {
-  const i = canonicalPath(inner);
-  const o = canonicalPath(outer);
-  return i.length > o.length && i.startsWith(o.endsWith("/") ? o : `${o}/`);
-}
-
 /** Refuses one path for two roles, e.g. writing the output over the input. */
 export function assertDistinctPaths(inputFlag: string, input: string, outputFlag: string, output: string): void {
   if (samePath(input, output)) {

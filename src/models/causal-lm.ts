@@ -30,6 +30,10 @@ import type { ParamStore } from "./hf/param-store.js";
  * on each row's real tokens: normally a prefix of the row (read as
  * lengths); other masks (official compat mode hides ids equal to the pad id)
  * are applied key by key.
+ *
+ * @example
+ * const input: PaddedInput = { rows: 1, seqLen: 3, input_ids: [5, 6, 7], attention_mask: [1, 1, 1] };
+ * const logits = model.logits(input); // [1 * 3 * vocab]
  */
 export interface PaddedInput {
   rows: number;
@@ -39,13 +43,32 @@ export interface PaddedInput {
   attention_mask: ArrayLike<number>;
 }
 
-/** The batch layouts of the forward pass (see {@link ForwardOptions.layout}); the one list every command and setting uses. */
+/**
+ * The batch layouts of the forward pass (see {@link ForwardOptions.layout}); the one list every command and setting uses.
+ *
+ * @example
+ * for (const layout of FORWARD_LAYOUTS) model.forward(batch, { layout, grad: false }).release(); // all give the same log-probs
+ */
 export const FORWARD_LAYOUTS = ["plain", "shared-prefix", "packed", "packed-shared-prefix"] as const;
 
-/** One of {@link FORWARD_LAYOUTS}. */
+/**
+ * One of {@link FORWARD_LAYOUTS}.
+ *
+ * @example
+ * const layout: ForwardLayout = "packed-shared-prefix";
+ * const pass = model.forward(batch, { layout });
+ */
 export type ForwardLayout = (typeof FORWARD_LAYOUTS)[number];
 
-/** Options of {@link CausalLM.forward}. */
+/**
+ * Options of {@link CausalLM.forward}.
+ *
+ * @example
+ * const options: ForwardOptions = { grad: false, layout: "plain" }; // inference only, padded rows as the official code
+ * const pass = model.forward(batch, options);
+ * const logps = pass.tokenLogps; // read before release
+ * pass.release();
+ */
 export interface ForwardOptions {
   /** false: inference only, nothing recorded for backward. Default true. */
   grad?: boolean;
@@ -76,7 +99,15 @@ export interface ForwardOptions {
   gradientCheckpointing?: boolean;
 }
 
-/** One forward pass, kept alive until `release` so `backward` can run. */
+/**
+ * One forward pass, kept alive until `release` so `backward` can run.
+ *
+ * @example
+ * const pass: LogpPass = model.forward(batch);
+ * const { dTokenLogps } = rrhfLossWithGrad(pass.tokenLogps, batch);
+ * pass.backward(dTokenLogps); // once; adds into model.grads
+ * pass.release();             // always, also after an error
+ */
 export interface LogpPass {
   /**
    * [Σ|y_i|] ragged: entry `batch.responseTokenStart[i] + j` is
@@ -94,7 +125,15 @@ export interface LogpPass {
   release(): void;
 }
 
-/** A causal LM over a parameter arena with HF tensor names. */
+/**
+ * A causal LM over a parameter arena with HF tensor names.
+ *
+ * @example
+ * const model: CausalLM = loadCausalLM("tests/fixtures/models/gpt2-tiny", { trainable: true });
+ * model.config.architecture;                   // "GPT2LMHeadModel"
+ * model.params.view("transformer.wte.weight"); // a parameter by its Hugging Face name
+ * const pass = model.forward(batch);           // see LogpPass
+ */
 export interface CausalLM {
   readonly config: NormalizedConfig;
   /** Kernel backend the model computes with. */

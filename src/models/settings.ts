@@ -7,6 +7,13 @@ import { BACKEND_NAMES } from "../kernels/select.js";
 import { rules, setting, type SettingsOf } from "../settings/index.js";
 import { FORWARD_LAYOUTS } from "./causal-lm.js";
 
+/**
+ * The model and compute settings (`--backend`, `--layout`, `--gradient-checkpointing`) of `loss` and `train`.
+ *
+ * @example
+ * MODEL_SETTINGS.backend.default; // "auto"
+ * MODEL_SETTINGS.layout.default;  // "packed-shared-prefix"
+ */
 export const MODEL_SETTINGS = {
   backend: setting({
     rule: rules.choice(BACKEND_NAMES),
@@ -29,5 +36,10 @@ export const MODEL_SETTINGS = {
   }),
 } as const;
 
-/** The model and compute settings' values. */
+/**
+ * The model and compute settings' values.
+ *
+ * @example
+ * const settings: ModelSettings = { backend: "wasm", layout: "packed", gradient_checkpointing: true };
+ */
 export type ModelSettings = SettingsOf<typeof MODEL_SETTINGS>;

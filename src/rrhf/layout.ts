@@ -15,10 +15,28 @@
 import { UserError } from "../errors.js";
 import type { QueryBatch } from "../tokenize/batch.js";
 
-/** Log-probabilities as the model produces them (float32), or float64 for reference checks. */
+/**
+ * Log-probabilities as the model produces them (float32), or float64 for reference checks.
+ *
+ * @example
+ * const tokenLogps: LogpArray = Float64Array.of(-1, -3, -0.5, -0.5, -0.5); // float64 for reference checks
+ * const out = rrhfLoss(tokenLogps, batch);
+ */
 export type LogpArray = Float32Array | Float64Array;
 
-/** The offsets and rewards the loss reads (a `QueryBatch` has them all). */
+/**
+ * The offsets and rewards the loss reads (a `QueryBatch` has them all).
+ *
+ * @example
+ * // Any object with these fields works: here one query with two responses of 2 and 3 tokens.
+ * const lossBatch: RrhfLossBatch = {
+ *   queryRowStart: Int32Array.of(0, 2),
+ *   responseTokenStart: Int32Array.of(0, 2, 5),
+ *   scores: Float64Array.of(1, 0),
+ *   paddedLength: 5,
+ * };
+ * const out = rrhfLoss(Float32Array.of(-1, -3, -0.5, -0.5, -0.5), lossBatch);
+ */
 export type RrhfLossBatch = Pick<QueryBatch, "queryRowStart" | "responseTokenStart" | "scores" | "paddedLength">;
 
 /** Number of queries described by a `queryRowStart` array. */

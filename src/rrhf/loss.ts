@@ -27,7 +27,15 @@ import { checkLossBatch, queryCount, type LogpArray, type RrhfLossBatch } from "
 import { resolveLossOptions, type ResolvedLossOptions, type RrhfLossOptions } from "./options.js";
 import { computePolicyScores, type PolicyScores } from "./scores.js";
 
-/** Everything the forward pass computed; the backward pass reads it back. */
+/**
+ * Everything the forward pass computed; the backward pass reads it back.
+ *
+ * @example
+ * const out: RrhfLossResult = rrhfLoss(tokenLogps, batch, { rrhf_weight: 1 });
+ * console.log(out.loss, out.rankLoss, out.sftLoss, out.queryLoss); // batch and per-query losses
+ * const d = new Float32Array(tokenLogps.length);
+ * rrhfLossBackward(d, batch, out); // the backward reads the result back
+ */
 export interface RrhfLossResult extends PolicyScores {
   /** Batch loss: mean over queries of rrhf_weight · L_rank(q) + L_sft(q). */
   loss: number;

@@ -1,7 +1,7 @@
 /**
  * What a training run reports about ranking (spec "What a training run
- * reports"), computed from the loss's own numbers, and an accumulator that
- * averages them over the steps between two log lines.
+ * reports"), computed from the loss's own numbers; the trainer pools the
+ * counts over the steps between two log lines.
  *
  * Definitions:
  * - A pair is two rows of one query with different rewards (pairs with equal
@@ -18,13 +18,19 @@
  *
  * @example
  * const out = rrhfLoss(pass.tokenLogps, batch);
- * const acc = new RrhfMetricsAccumulator();
- * acc.add(out, rankingMetrics(out.policyScores, batch.scores, out.queryRowStart));
- * console.log(acc.summary()); // { loss: …, "loss/rank": …, "ranking/accuracy": … }
+ * const m = rankingMetrics(out.policyScores, batch.scores, out.queryRowStart);
+ * console.log(m.accuracy, m.margin); // pool m.correctPairs / m.pairs over steps, not the accuracies
  */
 import { queryCount } from "./layout.js";
 
-/** Ranking metrics of one batch, with the counts needed to pool them. */
+/**
+ * Ranking metrics of one batch, with the counts needed to pool them.
+ *
+ * @example
+ * const out = rrhfLoss(tokenLogps, batch);
+ * const m: RankingMetrics = rankingMetrics(out.policyScores, batch.scores, out.queryRowStart);
+ * console.log(m.accuracy, m.margin, `${m.correctPairs}/${m.pairs}`);
+ */
 export interface RankingMetrics {
   queries: number;
   /** Pairs of rows of one query with different rewards. */
@@ -99,84 +105,4 @@ export function rankingMetrics(
     marginQueries,
     margin: marginQueries > 0 ? marginSum / marginQueries : null,
   };
-}
-
-/** The loss parts a log line needs (an `RrhfLossResult` has them). */
-export interface LossParts {
-  loss: number;
-  rankLoss: number;
-  sftLoss: number;
-}
-
-/** One log record, TRL-style slash keys. */
-export interface RrhfLogRecord {
-  /** Mean over steps of the batch loss. */
-  loss: number;
-  /** Mean over steps of the ranking loss (before rrhf_weight). */
-  "loss/rank": number;
-  /** Mean over steps of the SFT loss. */
-  "loss/sft": number;
-  /** Pooled over the steps' pairs; null when there was none. */
-  "ranking/accuracy": number | null;
-  /** Pooled over the steps' queries with a margin; null when there was none. */
-  "ranking/margin": number | null;
-  /** Reward-ordered pairs seen. */
-  "ranking/pairs": number;
-  /** Steps averaged into this record. */
-  steps: number;
-}
-
-/** Averages loss parts and ranking metrics over the steps between two log lines. */
-export class RrhfMetricsAccumulator {
-  private steps = 0;
-  private lossSum = 0;
-  private rankSum = 0;
-  private sftSum = 0;
-  private pairs = 0;
-  private correctPairs = 0;
-  private marginSum = 0;
-  private marginQueries = 0;
-
-  /** Adds one step. */
-  add(loss: LossParts, ranking: RankingMetrics): void {
-    this.steps++;
-    this.lossSum += loss.loss;
-    this.rankSum += loss.rankLoss;
-    this.sftSum += loss.sftLoss;
-    this.pairs += ranking.pairs;
-    this.correctPairs += ranking.correctPairs;
-    this.marginSum += ranking.marginSum;
-    this.marginQueries += ranking.marginQueries;
-  }
-
-  /** Steps added since the last reset. */
-  get count(): number {
-    return this.steps;
-  }
-
-  /** The averaged record, or null when no step was added. */
-  summary(): RrhfLogRecord | null {
-    if (this.steps === 0) return null;
-    return {
-      loss: this.lossSum / this.steps,
-      "loss/rank": this.rankSum / this.steps,
-      "loss/sft": this.sftSum / this.steps,
-      "ranking/accuracy": this.pairs > 0 ? this.correctPairs / this.pairs : null,
-      "ranking/margin": this.marginQueries > 0 ? this.marginSum / this.marginQueries : null,
-      "ranking/pairs": this.pairs,
-      steps: this.steps,
-    };
-  }
-
-  /** Starts a new logging window. */
-  reset(): void {
-    this.steps = 0;
-    this.lossSum = 0;
-    this.rankSum = 0;
-    this.sftSum = 0;
-    this.pairs = 0;
-    this.correctPairs = 0;
-    this.marginSum = 0;
-    this.marginQueries = 0;
-  }
 }

@@ -17,6 +17,10 @@ type LossSettingName = "length_penalty" | "rrhf_weight" | "compat";
  * - `compat: "official"` reproduces two quirks of the official code: |y_i| is the padded length T of the
  *   batch for every row, and the SFT loss is the mean over all T positions of the best row (unscored
  *   positions count as logp 0). Default "paper".
+ *
+ * @example
+ * const options: RrhfLossOptions = { length_penalty: 0.5, rrhf_weight: 2 }; // compat: "paper" by default
+ * const out = rrhfLoss(tokenLogps, batch, options);
  */
 export type RrhfLossOptions = Partial<Pick<RrhfSettings, LossSettingName>>;
 

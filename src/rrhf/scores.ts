@@ -34,7 +34,13 @@ export class NonFiniteLogpError extends UserError {
   }
 }
 
-/** Per-row quantities of the policy scores; all [rows]. */
+/**
+ * Per-row quantities of the policy scores; all [rows].
+ *
+ * @example
+ * const { policyScores, scoredTokens }: PolicyScores = rrhfLoss(tokenLogps, batch);
+ * policyScores[0]; // p_0 = logpSums[0] / lengthNorm[0]
+ */
 export interface PolicyScores {
   /** p_i. */
   policyScores: Float64Array;

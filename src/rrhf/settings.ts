@@ -6,11 +6,24 @@
 import { rules, setting, type SettingsOf } from "../settings/index.js";
 import { COMPAT_MODES } from "../tokenize/encode.js";
 
-/** `rrhf_weight` default in the official train.py's TrainingArguments. */
+/**
+ * `rrhf_weight` default in the official train.py's TrainingArguments.
+ *
+ * @example
+ * // Reproduce a run of the official code that left rrhf_weight at its default:
+ * const out = rrhfLoss(tokenLogps, batch, { compat: "official", rrhf_weight: OFFICIAL_CODE_RRHF_WEIGHT });
+ */
 export const OFFICIAL_CODE_RRHF_WEIGHT = 100;
 /** `--rrhf_weight` the official train.sh passes (and the paper's runs use). */
 export const OFFICIAL_SCRIPT_RRHF_WEIGHT = 1;
 
+/**
+ * The RRHF settings: the loss (`length_penalty`, `rrhf_weight`, `compat`) and which responses train.
+ *
+ * @example
+ * RRHF_SETTINGS.length_penalty.default; // 1
+ * RRHF_SETTINGS.compat.help;            // the text `--help` and the README show
+ */
 export const RRHF_SETTINGS = {
   length_penalty: setting({
     rule: rules.number(),
@@ -48,7 +61,13 @@ export const RRHF_SETTINGS = {
   }),
 } as const;
 
-/** The RRHF settings' values. */
+/**
+ * The RRHF settings' values.
+ *
+ * @example
+ * const settings: RrhfSettings = { length_penalty: 1, rrhf_weight: 1, compat: "paper", only_use_provide: false, only_use_sample: false };
+ * const out = rrhfLoss(tokenLogps, batch, settings); // the loss reads its three settings
+ */
 export type RrhfSettings = SettingsOf<typeof RRHF_SETTINGS>;
 
 /** Problems between RRHF settings, as `[field, problem]`. */

@@ -34,10 +34,27 @@
 import { UserError } from "../errors.js";
 import type { CompatMode } from "./encode.js";
 
-/** The label of positions that are not scored in the padded (Hugging Face) view. */
+/**
+ * The label of positions that are not scored in the padded (Hugging Face) view.
+ *
+ * @example
+ * const { labels } = paddedRows(batch);
+ * const scored = labels.filter((id) => id !== IGNORE_INDEX).length; // response tokens + EOS of every row
+ */
 export const IGNORE_INDEX = -100;
 
-/** A batch of queries, each with its responses; see the module comment for the layout. */
+/**
+ * A batch of queries, each with its responses; see the module comment for the layout.
+ *
+ * @example
+ * const batch = collate([encodeRecord(tok, { query: "Hi", responses: [" a", " b c"], scores: [1, 0] })], { padTokenId: tok.special.pad_token_id });
+ * for (let q = 0; q + 1 < batch.queryRowStart.length; q++) {
+ *   for (let i = batch.queryRowStart[q]; i < batch.queryRowStart[q + 1]; i++) {
+ *     const response = batch.responseIds.subarray(batch.responseTokenStart[i], batch.responseTokenStart[i + 1]);
+ *     console.log(q, batch.scores[i], response); // the query's ids are batch.queryIds[queryIdStart[q] .. queryIdStart[q + 1])
+ *   }
+ * }
+ */
 export interface QueryBatch {
   /** Tokenisation the ids follow; official mode masks ids equal to `padTokenId` out of attention. */
   readonly compat: CompatMode;
@@ -70,13 +87,25 @@ export interface QueryBatch {
   readonly paddedLength: number;
 }
 
-/** One query and its responses, as {@link buildQueryBatch} takes them. */
+/**
+ * One query and its responses, as {@link buildQueryBatch} takes them.
+ *
+ * @example
+ * const group: QueryGroup = { queryIds: [5, 6], responses: [{ ids: [7, 0], score: 1 }, { ids: [8, 9, 0], score: 0 }] };
+ * const batch = buildQueryBatch([group], { padTokenId: 0 });
+ */
 export interface QueryGroup {
   queryIds: ArrayLike<number>;
   responses: { ids: ArrayLike<number>; score?: number; index?: number }[];
 }
 
-/** Options of {@link buildQueryBatch}. */
+/**
+ * Options of {@link buildQueryBatch}.
+ *
+ * @example
+ * const options: BuildBatchOptions = { padTokenId: tok.special.pad_token_id, compat: "paper" };
+ * const batch = buildQueryBatch([{ queryIds: [5, 6], responses: [{ ids: [7, 0] }] }], options); // score: NaN (not scored yet)
+ */
 export interface BuildBatchOptions {
   padTokenId: number;
   /** Default "paper". */
@@ -85,7 +114,14 @@ export interface BuildBatchOptions {
   paddedLength?: number;
 }
 
-/** Builds a {@link QueryBatch}: all offsets are computed here, once. */
+/**
+ * Builds a {@link QueryBatch}: all offsets are computed here, once.
+ *
+ * @example
+ * // One prompt and two continuations that are still empty (generation starts from here).
+ * const batch = buildQueryBatch([{ queryIds: tok.encode("Q: 2+2?"), responses: [{ ids: [] }, { ids: [] }] }], { padTokenId: 0 });
+ * batch.responseTokenStart; // Int32Array [0, 0, 0]
+ */
 export function buildQueryBatch(groups: readonly QueryGroup[], opts: BuildBatchOptions): QueryBatch {
   const queries = groups.length;
   const queryIdStart = new Int32Array(queries + 1);
@@ -186,7 +222,14 @@ export function isKeyAt(batch: QueryBatch, i: number, t: number): boolean {
   return t < rowLength(batch, i);
 }
 
-/** The padded [rows, T] view, Hugging Face field names; every array is row-major with T = `seqLen`. */
+/**
+ * The padded [rows, T] view, Hugging Face field names; every array is row-major with T = `seqLen`.
+ *
+ * @example
+ * const padded: PaddedRows = paddedRows(batch);
+ * const logits = model.logits(padded); // [rows * seqLen * vocab]
+ * padded.labels[padded.seqLen - 1];    // IGNORE_INDEX (-100) where a position is not scored
+ */
 export interface PaddedRows {
   rows: number;
   /** T = the batch's `paddedLength`. */

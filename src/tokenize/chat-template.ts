@@ -79,6 +79,12 @@ export function renderChatQuery(tok: RrhfTokenizer, query: string, templateSourc
 /**
  * Renders a conversation (a record's `messages`, ending with a user turn)
  * through a chat template with `add_generation_prompt: true`.
+ *
+ * @example
+ * const rendered = renderChatMessages(tok, [
+ *   { role: "system", content: "Be brief." },
+ *   { role: "user", content: "Hi!" },
+ * ]); // rendered.text ends with the template's generation prompt
  */
 export function renderChatMessages(tok: RrhfTokenizer, messages: ChatMessage[], templateSource?: string): RenderedQuery {
   const source = templateSource ?? tok.chatTemplate;

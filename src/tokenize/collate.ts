@@ -17,7 +17,13 @@ import { UserError } from "../errors.js";
 import { buildQueryBatch, type QueryBatch } from "./batch.js";
 import type { CompatMode, EncodedRecord } from "./encode.js";
 
-/** Options for {@link collate}. */
+/**
+ * Options for {@link collate}.
+ *
+ * @example
+ * const options: CollateOptions = { padTokenId: tok.special.pad_token_id };
+ * const batch = collate(encoded, options);
+ */
 export interface CollateOptions {
   /** Id written into padding positions (and, official mode, the id the mask hides). */
   padTokenId: number;

@@ -28,13 +28,28 @@ import { DEFAULT_MAX_QUERY_SHARE, truncateRecord } from "./truncate.js";
 /**
  * The one vocabulary of compatibility modes, for tokenisation and the loss alike:
  * "paper" follows the RRHF paper (default), "official" reproduces GanjinZero/RRHF train.py.
+ *
+ * @example
+ * for (const compat of COMPAT_MODES) console.log(compat, encodeRecord(tok, record, { compat }).query_ids.length);
  */
 export const COMPAT_MODES = ["paper", "official"] as const;
 
-/** Which tokenisation (and loss) to follow: the paper's (default) or the official code's. */
+/**
+ * Which tokenisation (and loss) to follow: the paper's (default) or the official code's.
+ *
+ * @example
+ * const compat: CompatMode = "official";
+ * const enc = encodeRecord(tok, record, { compat }); // one query per batch in this mode
+ */
 export type CompatMode = (typeof COMPAT_MODES)[number];
 
-/** Options for {@link encodeRecord}. */
+/**
+ * Options for {@link encodeRecord}.
+ *
+ * @example
+ * const options: EncodeOptions = { maxLength: 192, maxQueryShare: 0.5, strict: true, chatTemplate: true, name: "train.jsonl:12" };
+ * const enc = encodeRecord(tok, record, options);
+ */
 export interface EncodeOptions {
   /** "paper" (default) or "official" (reproduce GanjinZero/RRHF train.py). */
   compat?: CompatMode;
@@ -53,7 +68,13 @@ export interface EncodeOptions {
   name?: string;
 }
 
-/** One response of an encoded record. */
+/**
+ * One response of an encoded record.
+ *
+ * @example
+ * const enc = encodeRecord(tok, { query: "Hi", responses: [" a", " b"], scores: [1, 0] });
+ * const first: EncodedResponse = enc.responses[0]; // { response_ids: [..., eos], score: 1, responseIndex: 0, cut: false }
+ */
 export interface EncodedResponse {
   /** The scored ids that follow the query: response tokens (+ EOS unless cut). */
   response_ids: number[];
@@ -64,7 +85,15 @@ export interface EncodedResponse {
   cut: boolean;
 }
 
-/** A record ready for {@link collate}: one query, the responses kept. */
+/**
+ * A record ready for {@link collate}: one query, the responses kept.
+ *
+ * @example
+ * const enc: EncodedRecord = encodeRecord(tok, { query: "Hi", responses: [" a", " b"], scores: [1, 0] }, { maxLength: 64 });
+ * enc.query_ids;           // the query's ids, special tokens included
+ * enc.report;              // what truncation did to this record
+ * const batch = collate([enc], { padTokenId: tok.special.pad_token_id });
+ */
 export interface EncodedRecord {
   compat: CompatMode;
   query_ids: number[];

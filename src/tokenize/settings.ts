@@ -11,6 +11,13 @@
 import { rules, setting, type SettingsOf } from "../settings/index.js";
 import { DEFAULT_MAX_QUERY_SHARE } from "./truncate.js";
 
+/**
+ * The tokenisation settings (Hugging Face / official train.py names): the flags of `validate`, `loss` and `train`.
+ *
+ * @example
+ * TOKENIZE_SETTINGS.model_max_length.default; // 512
+ * TOKENIZE_SETTINGS.max_query_share.help;     // the text `--help` and the README show
+ */
 export const TOKENIZE_SETTINGS = {
   model_max_length: setting({
     rule: rules.int({ min: 1 }),
@@ -42,7 +49,12 @@ export const TOKENIZE_SETTINGS = {
   }),
 } as const;
 
-/** The tokenisation settings' values. */
+/**
+ * The tokenisation settings' values.
+ *
+ * @example
+ * const settings: TokenizeSettings = { model_max_length: 192, max_query_share: 0.5, chat_template: false, strict: false };
+ */
 export type TokenizeSettings = SettingsOf<typeof TOKENIZE_SETTINGS>;
 
 /** The budget a model can take: `requested`, or the model's positions when fewer, with a note saying so. */

@@ -23,19 +23,7 @@ import { checkSettingsInput, resolveSettings, type SettingsInput } from "../sett
 import { checkpointArgsSource, reusableCheckpointArgs } from "./resume-args.js";
 import { TRAIN_SETTINGS, type TrainConfig, type TrainConfigInput, type TrainFieldName } from "./settings.js";
 
-export {
-  TRAIN_SETTINGS,
-  type TrainConfig,
-  type TrainConfigInput,
-  type TrainFieldName,
-  DEVIATIONS,
-  LOGGING_SETTINGS,
-  OPTIMIZATION_SETTINGS,
-  RUN_PATH_SETTINGS,
-  type LoggingSettings,
-  type OptimizationSettings,
-  type RunPathSettings,
-} from "./settings.js";
+export { TRAIN_SETTINGS, type TrainConfig, type TrainConfigInput, type TrainFieldName } from "./settings.js";
 
 /** Problems that involve several settings, as `[field, problem]`. */
 function crossFieldProblems(c: TrainConfig): [string, string][] {

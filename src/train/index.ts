@@ -11,4 +11,4 @@ export {
   type TrainConfigInput,
 } from "./config.js";
 export type { LogEntry } from "./checkpoint.js";
-export { train, type TrainHooks, type TrainInterruption, type TrainIo, type TrainResult } from "./loop.js";
+export { train, type TrainInterruption, type TrainIo, type TrainResult } from "./loop.js";

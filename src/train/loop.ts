@@ -66,16 +66,30 @@ export interface TrainIo {
    * final model). The CLI aborts it on the first Ctrl-C.
    */
   signal?: AbortSignal;
+  /** Test hooks (not part of the package's exports); ordinary callers leave this out. */
   hooks?: TrainHooks;
 }
 
-/** Where an interrupted run stopped. */
+/**
+ * Where an interrupted run stopped.
+ *
+ * @example
+ * const result = await train(config, { stdout: () => {}, stderr: () => {}, signal: AbortSignal.timeout(10_000) });
+ * if (result.interrupted) console.log(`stopped at step ${result.interrupted.step}; resume from ${result.interrupted.checkpoint}`);
+ */
 export interface TrainInterruption {
   step: number;
   /** The checkpoint to resume from (null when the run stopped before its first step and there is none). */
   checkpoint: string | null;
 }
 
+/**
+ * What {@link train} did: steps, checkpoints, the last logged metrics, and whether it was interrupted.
+ *
+ * @example
+ * const result: TrainResult = await train(config);
+ * console.log(result.globalStep, result.totalSteps, result.outputDir, result.checkpoints);
+ */
 export interface TrainResult {
   outputDir: string;
   /** Updates done (skipped non-finite steps included), = totalSteps when the run finished. */

@@ -30,7 +30,14 @@ import { writeFileAtomic } from "../io/atomic.js";
 export const METRICS_FILE = "metrics.jsonl";
 
 /** What one training step reports (one optimizer update). */
-/** One entry of `log_history`: HF-style flat metrics (null where a value was not finite). */
+/**
+ * One entry of `log_history`: HF-style flat metrics (null where a value was not finite).
+ *
+ * @example
+ * const result = await train(config);
+ * const entry: LogEntry | null = result.lastLog; // e.g. { step: 4, epoch: 0.5, loss: 7.4, learning_rate: 1e-5, ... }
+ * console.log(entry?.loss, result.lastEval?.eval_loss);
+ */
 export type LogEntry = Record<string, number | null>;
 
 export interface StepMetrics {

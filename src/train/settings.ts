@@ -16,14 +16,14 @@ import { LR_SCHEDULER_TYPES } from "./schedule.js";
 /** What is trained on what, and where it goes. */
 export const RUN_PATH_SETTINGS = {
   model: setting({ rule: rules.string(), metavar: "dir", help: "Hugging Face model folder to start from (config.json, safetensors weights, tokenizer)." }),
-  data: setting({ rule: rules.string(), metavar: "file", help: "Training data, JSONL: one {query, responses, scores} object per line." }),
+  data: setting({ rule: rules.string(), metavar: "file", help: "Training data: one {query, responses, scores} record per line (JSONL, .jsonl.gz or Parquet)." }),
   output_dir: setting({ rule: rules.string(), flag: "--out", metavar: "dir", help: "Folder for checkpoints, metrics.jsonl and the final model." }),
   overwrite_output_dir: setting({
     rule: rules.boolean(),
     default: false,
     help: "Start a new run in an output folder that holds checkpoints of an earlier run, deleting those checkpoints first.",
   }),
-  eval_data: setting({ rule: rules.nullable(rules.string()), default: null, metavar: "file", help: "Held-out JSONL data, evaluated every eval_steps." }),
+  eval_data: setting({ rule: rules.nullable(rules.string()), default: null, metavar: "file", help: "Held-out data (same formats), evaluated every eval_steps." }),
   resume_from_checkpoint: setting({
     rule: rules.nullable(rules.string()),
     default: null,
@@ -132,7 +132,13 @@ export const DEVIATIONS: Readonly<Record<string, string>> = Object.freeze({
   model_max_length: "Not in HF TrainingArguments; 512 as in the official RRHF train.py (the paper trained with 192).",
 });
 
-/** Every setting of a training run: the union of the section tables (this order is the order of `--help`). */
+/**
+ * Every setting of a training run: the union of the section tables (this order is the order of `--help`).
+ *
+ * @example
+ * TRAIN_SETTINGS.learning_rate.default; // 2e-5
+ * Object.keys(TRAIN_SETTINGS);          // every config key, in --help order
+ */
 export const TRAIN_SETTINGS = {
   ...RUN_PATH_SETTINGS,
   ...DATA_SETTINGS,
@@ -148,5 +154,11 @@ export type TrainConfig = RunPathSettings & DataReadSettings & OptimizationSetti
 
 export type TrainFieldName = keyof typeof TRAIN_SETTINGS;
 
-/** A partial config: what a file or the flags provide. Values are checked when resolved. */
+/**
+ * A partial config: what a file or the flags provide. Values are checked when resolved.
+ *
+ * @example
+ * const input: TrainConfigInput = { model: "tests/fixtures/models/gpt2-tiny", data: "tests/fixtures/train/tiny-train.jsonl", output_dir: "runs/x", max_steps: 4 };
+ * const config = resolveTrainConfig({ overrides: input }); // checked here: unknown keys and bad values throw UserError
+ */
 export type TrainConfigInput = Partial<Record<TrainFieldName, unknown>>;

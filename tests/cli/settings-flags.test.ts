@@ -14,7 +14,8 @@ import { runCli } from "../../src/cli/main.js";
 import { RRHF_SETTINGS } from "../../src/rrhf/settings.js";
 import { settingsMarkdownRows } from "../../src/settings/index.js";
 import { loadTokenizer } from "../../src/tokenize/tokenizer.js";
-import { DEVIATIONS, TRAIN_SETTINGS } from "../../src/train/config.js";
+import { TRAIN_SETTINGS } from "../../src/train/config.js";
+import { DEVIATIONS } from "../../src/train/settings.js";
 import { loadEncodedData } from "../../src/train/run-data.js";
 import { fixture, repoRoot, tempDir } from "../helpers.js";
 

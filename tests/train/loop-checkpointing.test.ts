@@ -11,23 +11,10 @@ import { test } from "node:test";
 import { resolveTrainConfig, type TrainConfigInput } from "../../src/train/config.js";
 import { train } from "../../src/train/loop.js";
 import { fixture, tempDir } from "../helpers.js";
+import { tinyRunConfig } from "./tiny-run.js";
 
 function config(out: string, extra: TrainConfigInput) {
-  return resolveTrainConfig({
-    overrides: {
-      model: fixture("models", "gpt2-tiny"),
-      data: fixture("train", "tiny-train.jsonl"),
-      output_dir: out,
-      backend: "ref",
-      per_device_train_batch_size: 3,
-      gradient_accumulation_steps: 2,
-      max_steps: 3,
-      save_steps: 100,
-      logging_steps: 1,
-      learning_rate: 3e-3,
-      ...extra,
-    },
-  });
+  return tinyRunConfig(out, { per_device_train_batch_size: 3, gradient_accumulation_steps: 2, max_steps: 3, save_steps: 100, logging_steps: 1, ...extra });
 }
 
 const weights = (dir: string): Buffer => readFileSync(join(dir, "model.safetensors"));

@@ -13,22 +13,10 @@ import { shellQuote } from "../../src/cli/interrupt.js";
 import { resolveTrainConfig, type TrainConfigInput } from "../../src/train/config.js";
 import { train } from "../../src/train/loop.js";
 import { fixture, tempDir } from "../helpers.js";
+import { tinyRunConfig } from "./tiny-run.js";
 
 function config(out: string, extra: TrainConfigInput = {}) {
-  return resolveTrainConfig({
-    overrides: {
-      model: fixture("models", "gpt2-tiny"),
-      data: fixture("train", "tiny-train.jsonl"),
-      output_dir: out,
-      backend: "ref",
-      model_max_length: 64,
-      learning_rate: 3e-3,
-      max_steps: 6,
-      logging_steps: 4,
-      save_steps: 0,
-      ...extra,
-    },
-  });
+  return tinyRunConfig(out, { model_max_length: 64, max_steps: 6, logging_steps: 4, save_steps: 0, ...extra });
 }
 
 const lines = (dir: string) =>

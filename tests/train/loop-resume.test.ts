@@ -18,26 +18,20 @@ import { train } from "../../src/train/loop.js";
 import { formatMetric } from "../../src/train/metrics-log.js";
 import { LrSchedule } from "../../src/train/schedule.js";
 import { fixture, tempDir } from "../helpers.js";
+import { tinyRunConfig } from "./tiny-run.js";
 
 function config(out: string, extra: TrainConfigInput = {}) {
-  return resolveTrainConfig({
-    overrides: {
-      model: fixture("models", "gpt2-tiny"),
-      data: fixture("train", "tiny-train.jsonl"),
-      output_dir: out,
-      backend: "ref",
-      // 8 queries / 3 per batch = 3 batches per epoch; accumulation 2 -> 2 steps per epoch (the 2nd has 1 micro-batch).
-      per_device_train_batch_size: 3,
-      gradient_accumulation_steps: 2,
-      max_steps: 6,
-      save_steps: 3,
-      logging_steps: 2,
-      learning_rate: 3e-3,
-      lr_scheduler_type: "cosine",
-      warmup_steps: 1,
-      weight_decay: 0.01,
-      ...extra,
-    },
+  return tinyRunConfig(out, {
+    // 8 queries / 3 per batch = 3 batches per epoch; accumulation 2 -> 2 steps per epoch (the 2nd has 1 micro-batch).
+    per_device_train_batch_size: 3,
+    gradient_accumulation_steps: 2,
+    max_steps: 6,
+    save_steps: 3,
+    logging_steps: 2,
+    lr_scheduler_type: "cosine",
+    warmup_steps: 1,
+    weight_decay: 0.01,
+    ...extra,
   });
 }
 

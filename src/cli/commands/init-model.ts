@@ -17,20 +17,23 @@ import { resolveSettings, rules, setting } from "../../settings/index.js";
 import { addSettingOptions, settingsFromOptions } from "../flags.js";
 import type { CliIo } from "../io.js";
 
-interface InitModelFlags {
-  config: string;
-  out: string;
-  tokenizer?: string;
-  force?: boolean;
-}
-
-const INIT_SETTINGS = {
+/** The flags of `rrhf init-model`, checked at parse time like every setting (a bad value exits 2). */
+const INIT_MODEL_SETTINGS = {
+  config: setting({ rule: rules.string(), metavar: "file", help: "Hugging Face config.json describing the model; copied into the folder byte for byte." }),
+  out: setting({ rule: rules.string(), metavar: "dir", help: "Folder to create (config.json, model.safetensors, tokenizer files); missing parents are created." }),
   seed: setting({
     rule: rules.int({ min: 0, max: 0xffffffff }),
     default: 42,
     metavar: "n",
     help: "Random seed; the same seed gives identical weights.",
   }),
+  tokenizer: setting({
+    rule: rules.nullable(rules.string()),
+    default: null,
+    metavar: "dir",
+    help: "Copy this folder's tokenizer files; its ids must fit in vocab_size.",
+  }),
+  force: setting({ rule: rules.boolean(), default: false, help: "Replace --out if it is an existing model folder." }),
 } as const;
 
 /** Reads and parses the config file, keeping its text for a verbatim copy. */
@@ -52,18 +55,15 @@ function readConfig(file: string): { text: string; raw: unknown } {
 export function registerInitModel(program: Command, io: CliIo): void {
   const cmd = program
     .command("init-model")
-    .description("write a freshly initialised Hugging Face model folder (GPT-2, Llama, Qwen2, Mistral) from a config.json")
-    .requiredOption("--config <file>", "Hugging Face config.json describing the model")
-    .requiredOption("--out <dir>", "folder to create (config.json, model.safetensors, tokenizer files)")
-    .option("--tokenizer <dir>", "copy this folder's tokenizer files; its ids must fit in vocab_size")
-    .option("--force", "replace --out if it is an existing model folder");
-  addSettingOptions(cmd, INIT_SETTINGS);
-  cmd.action((flags: InitModelFlags & Record<string, unknown>) => {
-    const { seed } = resolveSettings(INIT_SETTINGS, settingsFromOptions(INIT_SETTINGS, flags), "flags");
+    .description("write a freshly initialised Hugging Face model folder (GPT-2, Llama, Qwen2, Mistral) from a config.json");
+  addSettingOptions(cmd, INIT_MODEL_SETTINGS, { requiredFlags: true });
+  cmd.action((options: Record<string, unknown>) => {
+    const flags = resolveSettings(INIT_MODEL_SETTINGS, settingsFromOptions(INIT_MODEL_SETTINGS, options), "flags");
+    const { seed } = flags;
     assertFolderTarget(flags.out, "--out");
     const { text, raw } = readConfig(flags.config);
     const normalized = normalizeConfig(raw, flags.config);
-    if (flags.tokenizer !== undefined) {
+    if (flags.tokenizer !== null) {
       const ids = tokenizerIdCount(flags.tokenizer);
       if (ids > normalized.vocabSize) {
         throw new UserError(
@@ -77,7 +77,7 @@ export function registerInitModel(program: Command, io: CliIo): void {
     saveModelFolder(
       flags.out,
       { config: raw as Record<string, unknown>, params },
-      { tokenizerDir: flags.tokenizer, overwrite: flags.force === true, overwriteHint: "pass --force", configText: text },
+      { tokenizerDir: flags.tokenizer ?? undefined, overwrite: flags.force, overwriteHint: "pass --force", configText: text },
     );
     io.stdout(
       `initialised ${normalized.architecture} (${normalized.numLayers} layers, ${params.size} parameters, seed ${seed}) in ${flags.out}\n`,

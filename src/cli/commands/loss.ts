@@ -25,9 +25,9 @@ interface LossPathFlags {
 export function registerLoss(program: Command, io: CliIo): void {
   const cmd = program
     .command("loss")
-    .description("compute the RRHF loss of a model on a JSONL data file, query by query (no training)")
+    .description("compute the RRHF loss of a model on a data file, query by query (no training)")
     .requiredOption("--model <dir>", "Hugging Face model folder (config.json + model.safetensors; tokenizer files too unless --tokenizer)")
-    .requiredOption("--data <file>", "JSONL file, one {query, responses, scores} object per line")
+    .requiredOption("--data <file>", "data file, one {query, responses, scores} record per line (JSONL, .jsonl.gz or Parquet)")
     .option("--tokenizer <dir>", "tokenizer folder (default: the model folder)")
     .option("--json", "print one JSON object per query instead of a table");
   addSettingOptions(cmd, LOSS_COMMAND_SETTINGS);

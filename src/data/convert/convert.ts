@@ -75,7 +75,13 @@ export interface ConvertOptions {
   scoreField?: string;
 }
 
-/** What `convertFile` did. */
+/**
+ * What `convertFile` did.
+ *
+ * @example
+ * const result: ConvertResult = await convertFile("pairs", "tests/fixtures/formats/pairs-some-invalid.jsonl", "/tmp/pairs.rrhf.jsonl", { skipInvalid: true });
+ * console.log(result.records, result.skipped, result.skippedErrors[0]?.message);
+ */
 export interface ConvertResult {
   /** Records written. */
   records: number;
