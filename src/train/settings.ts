@@ -149,7 +149,13 @@ export const TRAIN_SETTINGS = {
   ...MODEL_SETTINGS,
 } as const;
 
-/** Every setting of a training run, composed of its sections. */
+/**
+ * Every setting of a training run, composed of its sections (flat, snake_case, as HF TrainingArguments).
+ *
+ * @example
+ * const config: TrainConfig = resolveTrainConfig({ overrides: { model: "m", data: "d.jsonl", output_dir: "out" } });
+ * config.lr_scheduler_type; // "linear" unless a file or a flag says otherwise
+ */
 export type TrainConfig = RunPathSettings & DataReadSettings & OptimizationSettings & LoggingSettings & TokenizeSettings & RrhfSettings & ModelSettings;
 
 export type TrainFieldName = keyof typeof TRAIN_SETTINGS;
