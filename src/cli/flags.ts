@@ -11,7 +11,15 @@
  * });
  */
 import { type Command, Option } from "commander";
-import { flagOf, formatDefault, isRequired, parseSettingText, type SettingSpec, type SettingsInput, type SettingsTable } from "../settings/index.js";
+import {
+  flagOf,
+  formatDefault,
+  isRequired,
+  parseSettingText,
+  type SettingSpec,
+  type SettingsInput,
+  type SettingsTable,
+} from "../settings/index.js";
 
 /** Code of the CommanderError a bad setting value throws (exit code 2). */
 export const INVALID_SETTING = "rrhf.invalidSetting";

@@ -51,7 +51,8 @@ export function registerConvert(program: Command, io: CliIo): void {
   addSettingOptions(cmd, CONVERT_COMMAND_SETTINGS, { requiredFlags: true });
   cmd.action(async (input: string, flags: Record<string, unknown>) => {
     const s = resolveSettings(CONVERT_COMMAND_SETTINGS, settingsFromOptions(CONVERT_COMMAND_SETTINGS, flags), "flags");
-    if (s.score_field !== null && s.from !== "ultrafeedback") cmd.error("error: --score-field is for --from ultrafeedback", { exitCode: 2 });
+    if (s.score_field !== null && s.from !== "ultrafeedback")
+      cmd.error("error: --score-field is for --from ultrafeedback", { exitCode: 2 });
     const result = await convertFile(s.from, input, s.out, {
       format: s.data_format ?? undefined,
       skipInvalid: s.skip_invalid,

@@ -19,8 +19,16 @@ import type { CliIo } from "../io.js";
 
 /** The flags of `rrhf init-model`, checked at parse time like every setting (a bad value exits 2). */
 const INIT_MODEL_SETTINGS = {
-  config: setting({ rule: rules.string(), metavar: "file", help: "Hugging Face config.json describing the model; copied into the folder byte for byte." }),
-  out: setting({ rule: rules.string(), metavar: "dir", help: "Folder to create (config.json, model.safetensors, tokenizer files); missing parents are created." }),
+  config: setting({
+    rule: rules.string(),
+    metavar: "file",
+    help: "Hugging Face config.json describing the model; copied into the folder byte for byte.",
+  }),
+  out: setting({
+    rule: rules.string(),
+    metavar: "dir",
+    help: "Folder to create (config.json, model.safetensors, tokenizer files); missing parents are created.",
+  }),
   seed: setting({
     rule: rules.int({ min: 0, max: 0xffffffff }),
     default: 42,

@@ -10,11 +10,14 @@ import { TINY_GPT2, TINY_LLAMA } from "./helpers.js";
 async function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   let stdout = "";
   let stderr = "";
-  const io: CliIo = { stdout: (t) => {
-    stdout += t;
-  }, stderr: (t) => {
-    stderr += t;
-  } };
+  const io: CliIo = {
+    stdout: (t) => {
+      stdout += t;
+    },
+    stderr: (t) => {
+      stderr += t;
+    },
+  };
   const code = await runCli(args, io);
   return { code, stdout, stderr };
 }
@@ -98,5 +101,8 @@ test("usage and input errors: bad seed (2), missing flags (2), missing/broken/un
   writeFileSync(join(root, "bert.json"), JSON.stringify({ architectures: ["BertModel"] }));
   const bert = await cli(["init-model", "--config", join(root, "bert.json"), "--out", join(root, "m")]);
   assert.equal(bert.code, 1);
-  assert.match(bert.stderr, /unsupported architecture "BertModel" \(supported: GPT2LMHeadModel, LlamaForCausalLM, Qwen2ForCausalLM, MistralForCausalLM\)/);
+  assert.match(
+    bert.stderr,
+    /unsupported architecture "BertModel" \(supported: GPT2LMHeadModel, LlamaForCausalLM, Qwen2ForCausalLM, MistralForCausalLM\)/,
+  );
 });
