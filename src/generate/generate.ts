@@ -8,6 +8,8 @@
  * const settings = resolveSettings(GENERATE_SETTINGS, { strategy: "beam", num_beams: 2, max_new_tokens: 4 }, "example");
  * const [[best]] = generate(model, [[1, 2, 3]], { settings, eosTokenIds: model.config.eosTokenIds });
  * best.tokens; // the new token ids; best.score: its length-normalised log-probability
+ * generateWith((p, k, max) => model.decode(p, { continuations: k, maxNewTokens: max }), [[1, 2, 3]], { settings, eosTokenIds: [] }); // the same
+ * eosTokenIdsOf("tests/fixtures/models/gpt2-tiny", model.config.eosTokenIds); // generation_config.json's EOS ids, else config.json's
  */
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";

@@ -3,6 +3,12 @@
  * semantics): the strategy, its lengths, the logits processors and warpers,
  * beam search and the seed. `rrhf sample` takes its flags from this table,
  * `generate` its defaults.
+ *
+ * @example
+ * const s: GenerateSettings = resolveSettings(GENERATE_SETTINGS, { strategy: "diverse-beam", num_beams: 4, num_beam_groups: 4 }, "flags");
+ * GENERATE_STRATEGIES;            // ["greedy", "sample", "beam", "diverse-beam"]: the GenerateStrategy values
+ * generateSettingsProblems(s);    // [] (a list of [field, problem] otherwise)
+ * checkGenerateSettings(s);       // throws one UserError naming every problem
  */
 import { UserError } from "../errors.js";
 import { rules, setting, type SettingsOf } from "../settings/index.js";

@@ -1,4 +1,15 @@
-/** What every strategy reads and returns. */
+/**
+ * What every strategy reads (a GenerateRequest: settings, EOS ids, optional
+ * StopStrings) and returns (a Generation per response, with its FinishReason).
+ * An OpenSession opens a decode session (a model's `decode`, or a fake one).
+ *
+ * @example
+ * const request: GenerateRequest = { settings, eosTokenIds: [0], stop: { strings: ["\n\nHuman:"], decode: (ids) => tok.decode(ids) } };
+ * const [[g]]: Generation[][] = generate(model, [prompt], request);
+ * const reason: FinishReason = g.finish;                              // "eos" | "stop" | "length"
+ * cutAtStop(tok.decode(g.tokens), ["\n\nHuman:"]);                   // the response text, cut before the stop string
+ * const open: OpenSession = (prompts, k, max) => model.decode(prompts, { continuations: k, maxNewTokens: max });
+ */
 import type { DecodeSession } from "../models/causal-lm-decode.js";
 import type { GenerateSettings } from "./settings.js";
 

@@ -11,6 +11,10 @@
  * values, allocated once at the start; no step copies it (the new token's
  * keys/values are written into their slot and attention reads the prompt's
  * and the continuation's caches where they lie).
+ *
+ * @example
+ * const options: DecodeOptions = { continuations: 4, maxNewTokens: 128 };
+ * const session: DecodeSession = model.decode([promptIds], options); // session.cacheBytes: the bound above
  */
 import type { Graph } from "../autodiff/graph.js";
 import { UserError } from "../errors.js";
