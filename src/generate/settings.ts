@@ -9,9 +9,10 @@
  * GENERATE_STRATEGIES;            // ["greedy", "sample", "beam", "diverse-beam"]: the GenerateStrategy values
  * generateSettingsProblems(s);    // [] (a list of [field, problem] otherwise)
  * checkGenerateSettings(s);       // throws one UserError naming every problem
+ * generateSettings({ strategy: "beam", num_beams: 4 }); // the defaults, these over them, all checked
  */
 import { UserError } from "../errors.js";
-import { rules, setting, type SettingsOf } from "../settings/index.js";
+import { resolveSettings, rules, setting, type SettingsInput, type SettingsOf } from "../settings/index.js";
 
 /** The decoding strategies (`--strategy`). */
 export const GENERATE_STRATEGIES = ["greedy", "sample", "beam", "diverse-beam"] as const;
@@ -87,6 +88,17 @@ export const GENERATE_SETTINGS = {
 
 /** The generation settings' values. */
 export type GenerateSettings = SettingsOf<typeof GENERATE_SETTINGS>;
+
+/**
+ * The generation settings: the table's defaults with `input` over them
+ * (HF names), each value checked against its rule and the whole against
+ * {@link generateSettingsProblems}; throws one UserError naming every problem.
+ */
+export function generateSettings(input: SettingsInput = {}): GenerateSettings {
+  const settings = resolveSettings(GENERATE_SETTINGS, input, "generation settings");
+  checkGenerateSettings(settings);
+  return settings;
+}
 
 /** Problems between generation settings, as `[field, problem]`. */
 export function generateSettingsProblems(s: GenerateSettings): [string, string][] {

@@ -36,6 +36,7 @@ const PUBLIC_VALUES = [
   "encodeRecords",
   "eosTokenIdsOf",
   "generate",
+  "generateSettings",
   "generateSettingsProblems",
   "generateWith",
   "getBackend",

@@ -7,9 +7,10 @@ import { runCli } from "../../src/cli/main.js";
 import { generate } from "../../src/generate/generate.js";
 import { GENERATE_SETTINGS } from "../../src/generate/settings.js";
 import { loadCausalLM } from "../../src/models/registry.js";
-import { resolveSettings } from "../../src/settings/index.js";
+import { resolveSettings, settingsMarkdownRows } from "../../src/settings/index.js";
+import { SAMPLE_COMMAND_SETTINGS } from "../../src/cli/commands/sample-settings.js";
 import { loadTokenizer } from "../../src/tokenize/tokenizer.js";
-import { fixture, tempDir, type CliResult } from "../helpers.js";
+import { fixture, repoRoot, tempDir, type CliResult } from "../helpers.js";
 
 async function rrhf(args: string[]): Promise<CliResult> {
   let stdout = "";
@@ -106,4 +107,9 @@ test("rrhf sample refuses an output written from other prompts, contradictory se
   const bad = await rrhf([...base, "--top-p", "2", "--out", join(dir, "b.jsonl")]);
   assert.equal(bad.code, 2);
   assert.match(bad.stderr, /--top-p must be > 0 and <= 1/);
+});
+
+test("the README's sample flag table is the settings' help texts", () => {
+  const readme = readFileSync(join(repoRoot, "README.md"), "utf8");
+  for (const row of settingsMarkdownRows(SAMPLE_COMMAND_SETTINGS)) assert.ok(readme.includes(`${row}\n`), `README lacks the row\n${row}`);
 });
