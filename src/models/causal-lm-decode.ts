@@ -108,6 +108,7 @@ export function decodeAttention(g: Graph, layer: number, q: Tensor, k: Tensor, v
   const group = Hq / Hkv;
   const out = g.output(q.shape, [q, k, v]);
   let scores = new Float64Array(64);
+  const acc = new Float64Array(D);
   for (let b = 0; b < B; b++) {
     const slot = d.lengths[b];
     if (slot >= M) throw new UserError(`decode: sequence ${b} is full (maxNewTokens ${M})`);
@@ -140,7 +141,7 @@ export function decodeAttention(g: Graph, layer: number, q: Tensor, k: Tensor, v
         scores[s] = Math.exp(scores[s] - max);
         sum += scores[s];
       }
-      const acc = new Float64Array(D);
+      acc.fill(0);
       for (let s = 0; s < S; s++) {
         const w = scores[s] / sum;
         const [buf, o] = s < P ? [pv, (h * P + s) * D] : [ownV, ((b * Hkv + h) * M + (s - P)) * D];

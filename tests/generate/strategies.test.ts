@@ -167,3 +167,18 @@ test("settings that contradict each other are refused", () => {
   assert.throws(() => generateWith(open, prompts, { settings: settingsWith({ strategy: "diverse-beam", num_beams: 4, num_beam_groups: 3 }), eosTokenIds: [] }), /multiple/);
   assert.throws(() => generateWith(open, prompts, { settings: settingsWith({ strategy: "beam", num_beams: 2, num_return_sequences: 3 }), eosTokenIds: [] }), /exceeds num_beams/);
 });
+
+test("EOS ids: generation_config.json's (an id or a list) when present, else config.json's", async () => {
+  const { eosTokenIdsOf } = await import("../../src/generate/generate.js");
+  const { writeFileSync } = await import("node:fs");
+  const { join } = await import("node:path");
+  const { tempDir } = await import("../helpers.js");
+  const dir = tempDir();
+  assert.deepEqual(eosTokenIdsOf(dir, [2]), [2]);
+  writeFileSync(join(dir, "generation_config.json"), JSON.stringify({ eos_token_id: [2, 7] }));
+  assert.deepEqual(eosTokenIdsOf(dir, [2]), [2, 7]);
+  writeFileSync(join(dir, "generation_config.json"), JSON.stringify({ eos_token_id: 5 }));
+  assert.deepEqual(eosTokenIdsOf(dir, [2]), [5]);
+  writeFileSync(join(dir, "generation_config.json"), JSON.stringify({ eos_token_id: "x" }));
+  assert.throws(() => eosTokenIdsOf(dir, [2]), /eos_token_id must be an integer or a list/);
+});
