@@ -113,3 +113,15 @@ test("the README's sample flag table is the settings' help texts", () => {
   const readme = readFileSync(join(repoRoot, "README.md"), "utf8");
   for (const row of settingsMarkdownRows(SAMPLE_COMMAND_SETTINGS)) assert.ok(readme.includes(`${row}\n`), `README lacks the row\n${row}`);
 });
+
+test("rrhf sample --stop ends a response at the stop string and cuts the text before it", async () => {
+  const dir = tempDir();
+  const args = [...base, "--strategy", "greedy", "--max-new-tokens", "10", "--prompts-per-batch", "3"];
+  assert.equal((await rrhf([...args, "--out", join(dir, "free.jsonl")])).code, 0);
+  const free = readOut(join(dir, "free.jsonl"))[0].responses[0];
+  const stop = free.slice(3, 5);
+  const r = await rrhf([...args, "--stop", stop, "--out", join(dir, "stopped.jsonl")]);
+  assert.equal(r.code, 0, r.stderr);
+  const stopped = readOut(join(dir, "stopped.jsonl"))[0].responses[0];
+  assert.equal(stopped, free.slice(0, free.indexOf(stop)));
+});
