@@ -129,7 +129,14 @@ export function beamResponses(open: OpenSession, prompts: readonly (readonly num
 }
 
 /** The live beams of unfinished groups join their hypotheses; the best `n` of all groups, best first. */
-function finalize(groups: Hypotheses[], beamScores: Float64Array, beamTokens: number[][], first: number, gs: number, n: number): Generation[] {
+function finalize(
+  groups: Hypotheses[],
+  beamScores: Float64Array,
+  beamTokens: number[][],
+  first: number,
+  gs: number,
+  n: number,
+): Generation[] {
   groups.forEach((h, g) => {
     if (h.done) return;
     for (let j = 0; j < gs; j++) {

@@ -24,7 +24,11 @@ import type { GenerateRequest, Generation, OpenSession } from "./types.js";
  * Responses [prompt][num_return_sequences] for token-id prompts (each
  * non-empty). Reproducible: the same settings (seed included) give the same output.
  */
-export function generate(model: Pick<CausalLM, "decode">, prompts: readonly (readonly number[])[], request: GenerateRequest): Generation[][] {
+export function generate(
+  model: Pick<CausalLM, "decode">,
+  prompts: readonly (readonly number[])[],
+  request: GenerateRequest,
+): Generation[][] {
   return generateWith((p, k, max) => model.decode(p, { continuations: k, maxNewTokens: max }), prompts, request);
 }
 

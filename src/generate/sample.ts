@@ -9,7 +9,12 @@ import { argmax, drawToken, forbidTokens, repetitionPenalty, warp } from "./proc
 import { hitsStop, type GenerateRequest, type Generation, type OpenSession } from "./types.js";
 
 /** Greedy (`sample` false) or sampled responses: [prompt][k], k = num_return_sequences. */
-export function sampleResponses(open: OpenSession, prompts: readonly (readonly number[])[], req: GenerateRequest, sample: boolean): Generation[][] {
+export function sampleResponses(
+  open: OpenSession,
+  prompts: readonly (readonly number[])[],
+  req: GenerateRequest,
+  sample: boolean,
+): Generation[][] {
   const s = req.settings;
   const k = s.num_return_sequences;
   const maxNew = s.max_new_tokens;

@@ -36,10 +36,30 @@ export const GENERATE_SETTINGS = {
     metavar: "k",
     help: "Responses per prompt (k): independent samples, or the best finished beams (at most num_beams).",
   }),
-  max_new_tokens: setting({ rule: rules.int({ min: 1 }), default: 128, metavar: "n", help: "Most tokens generated per response (the paper: 128)." }),
-  min_new_tokens: setting({ rule: rules.int({ min: 0 }), default: 0, metavar: "n", help: "EOS is forbidden until a response has this many tokens." }),
-  temperature: setting({ rule: rules.number({ gt: 0 }), default: 1.0, metavar: "t", help: "Sampling: logits are divided by t (below 1 sharper, above 1 flatter)." }),
-  top_k: setting({ rule: rules.int({ min: 0 }), default: 50, metavar: "k", help: "Sampling: keep the k most likely tokens (ties with the k-th kept); 0 = off." }),
+  max_new_tokens: setting({
+    rule: rules.int({ min: 1 }),
+    default: 128,
+    metavar: "n",
+    help: "Most tokens generated per response (the paper: 128).",
+  }),
+  min_new_tokens: setting({
+    rule: rules.int({ min: 0 }),
+    default: 0,
+    metavar: "n",
+    help: "EOS is forbidden until a response has this many tokens.",
+  }),
+  temperature: setting({
+    rule: rules.number({ gt: 0 }),
+    default: 1.0,
+    metavar: "t",
+    help: "Sampling: logits are divided by t (below 1 sharper, above 1 flatter).",
+  }),
+  top_k: setting({
+    rule: rules.int({ min: 0 }),
+    default: 50,
+    metavar: "k",
+    help: "Sampling: keep the k most likely tokens (ties with the k-th kept); 0 = off.",
+  }),
   top_p: setting({
     rule: rules.number({ gt: 0, max: 1 }),
     default: 1.0,
@@ -58,8 +78,18 @@ export const GENERATE_SETTINGS = {
     metavar: "r",
     help: "Tokens already in the prompt or response: positive scores divided by r, negative ones multiplied (CTRL); 1 = off.",
   }),
-  num_beams: setting({ rule: rules.int({ min: 1 }), default: 4, metavar: "n", help: "Beam search: beams per prompt (all groups together)." }),
-  num_beam_groups: setting({ rule: rules.int({ min: 1 }), default: 1, metavar: "g", help: "Diverse beam search: groups of num_beams / g beams (the paper: 4 beams in 4 groups)." }),
+  num_beams: setting({
+    rule: rules.int({ min: 1 }),
+    default: 4,
+    metavar: "n",
+    help: "Beam search: beams per prompt (all groups together).",
+  }),
+  num_beam_groups: setting({
+    rule: rules.int({ min: 1 }),
+    default: 1,
+    metavar: "g",
+    help: "Diverse beam search: groups of num_beams / g beams (the paper: 4 beams in 4 groups).",
+  }),
   diversity_penalty: setting({
     rule: rules.number({ min: 0 }),
     default: 0.0,
@@ -83,7 +113,12 @@ export const GENERATE_SETTINGS = {
     metavar: "text",
     help: 'A stop string (e.g. "\\n\\nHuman:"): a response ends once its text contains it; the text is cut before it.',
   }),
-  seed: setting({ rule: rules.int({ min: 0 }), default: 0, metavar: "n", help: "Seed of the sampler; the same seed gives the same output." }),
+  seed: setting({
+    rule: rules.int({ min: 0 }),
+    default: 0,
+    metavar: "n",
+    help: "Seed of the sampler; the same seed gives the same output.",
+  }),
 } as const;
 
 /** The generation settings' values. */
@@ -107,12 +142,16 @@ export function generateSettingsProblems(s: GenerateSettings): [string, string][
   if (s.strategy === "greedy" && s.num_return_sequences > 1) {
     problems.push(["num_return_sequences", "greedy decoding gives one response per prompt (use sample, beam or diverse-beam for k > 1)"]);
   }
-  if (s.min_new_tokens > s.max_new_tokens) problems.push(["min_new_tokens", `${s.min_new_tokens} exceeds max_new_tokens ${s.max_new_tokens}`]);
-  if (beams && s.num_return_sequences > s.num_beams) problems.push(["num_return_sequences", `${s.num_return_sequences} exceeds num_beams ${s.num_beams}`]);
-  if (s.strategy === "beam" && s.num_beam_groups !== 1) problems.push(["num_beam_groups", "beam search has one group; use --strategy diverse-beam"]);
+  if (s.min_new_tokens > s.max_new_tokens)
+    problems.push(["min_new_tokens", `${s.min_new_tokens} exceeds max_new_tokens ${s.max_new_tokens}`]);
+  if (beams && s.num_return_sequences > s.num_beams)
+    problems.push(["num_return_sequences", `${s.num_return_sequences} exceeds num_beams ${s.num_beams}`]);
+  if (s.strategy === "beam" && s.num_beam_groups !== 1)
+    problems.push(["num_beam_groups", "beam search has one group; use --strategy diverse-beam"]);
   if (s.strategy === "diverse-beam") {
     if (s.num_beam_groups < 2) problems.push(["num_beam_groups", "diverse-beam needs at least 2 groups"]);
-    else if (s.num_beams % s.num_beam_groups !== 0) problems.push(["num_beams", `${s.num_beams} is not a multiple of num_beam_groups ${s.num_beam_groups}`]);
+    else if (s.num_beams % s.num_beam_groups !== 0)
+      problems.push(["num_beams", `${s.num_beams} is not a multiple of num_beam_groups ${s.num_beam_groups}`]);
   }
   return problems;
 }

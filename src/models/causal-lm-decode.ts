@@ -87,7 +87,14 @@ export interface DecodeAttention {
 export interface DecodeHooks {
   config: NormalizedConfig;
   /** The model's body over ids [B * T] (explicit positions when given; one decode token per row with `decode`). */
-  run(g: Graph, ids: Int32Array, B: number, T: number, positions: Int32Array | null, decode: DecodeAttention | null): { hidden: Tensor; kv: { k: Tensor; v: Tensor }[] };
+  run(
+    g: Graph,
+    ids: Int32Array,
+    B: number,
+    T: number,
+    positions: Int32Array | null,
+    decode: DecodeAttention | null,
+  ): { hidden: Tensor; kv: { k: Tensor; v: Tensor }[] };
   /** Logits [rows, vocab] of hidden states [rows, C]. */
   head(g: Graph, hidden: Tensor, rows: number): Float32Array;
   newGraph(): Graph;
@@ -101,7 +108,8 @@ export interface DecodeHooks {
 export function decodeAttention(g: Graph, layer: number, q: Tensor, k: Tensor, v: Tensor, d: DecodeAttention, scale: number): Tensor {
   const [B, Hq, T, D] = q.shape;
   const Hkv = k.dim(1);
-  if (T !== 1 || k.dim(2) !== 1 || k.dim(0) !== B) throw new UserError(`decodeAttention: one token per sequence, got q ${q.describe()}, k ${k.describe()}`);
+  if (T !== 1 || k.dim(2) !== 1 || k.dim(0) !== B)
+    throw new UserError(`decodeAttention: one token per sequence, got q ${q.describe()}, k ${k.describe()}`);
   const M = d.maxNewTokens;
   const ownK = d.ownK[layer];
   const ownV = d.ownV[layer];
@@ -156,11 +164,13 @@ export function decodeAttention(g: Graph, layer: number, q: Tensor, k: Tensor, v
 function checkPrompts(prompts: readonly (readonly number[])[], vocab: number, k: number, maxNewTokens: number): void {
   if (prompts.length === 0) throw new UserError("decode: no prompts");
   if (!Number.isInteger(k) || k < 1) throw new UserError(`decode: continuations must be an integer >= 1, got ${k}`);
-  if (!Number.isInteger(maxNewTokens) || maxNewTokens < 1) throw new UserError(`decode: maxNewTokens must be an integer >= 1, got ${maxNewTokens}`);
+  if (!Number.isInteger(maxNewTokens) || maxNewTokens < 1)
+    throw new UserError(`decode: maxNewTokens must be an integer >= 1, got ${maxNewTokens}`);
   prompts.forEach((p, i) => {
     if (p.length === 0) throw new UserError(`decode: prompt ${i} is empty (start it with a BOS token)`);
     for (const id of p) {
-      if (!Number.isInteger(id) || id < 0 || id >= vocab) throw new UserError(`decode: prompt ${i} holds token ${id}, outside the vocabulary (size ${vocab})`);
+      if (!Number.isInteger(id) || id < 0 || id >= vocab)
+        throw new UserError(`decode: prompt ${i} holds token ${id}, outside the vocabulary (size ${vocab})`);
     }
   });
 }
@@ -228,7 +238,8 @@ function decodeStep(hooks: DecodeHooks, state: DecodeAttention, tokens: ArrayLik
   for (let s = 0; s < N; s++) {
     const id = tokens[s];
     if (!Number.isInteger(id) || id < 0 || id >= V) throw new UserError(`decode step: token ${id} is outside the vocabulary (size ${V})`);
-    if (state.lengths[s] >= state.maxNewTokens) throw new UserError(`decode step: sequence ${s} already holds maxNewTokens ${state.maxNewTokens} tokens`);
+    if (state.lengths[s] >= state.maxNewTokens)
+      throw new UserError(`decode step: sequence ${s} already holds maxNewTokens ${state.maxNewTokens} tokens`);
     ids[s] = id;
     positions[s] = state.promptLengths[state.promptOf[s]] + state.lengths[s];
   }
@@ -251,8 +262,10 @@ function reorderSequences(state: DecodeAttention, sources: ArrayLike<number>, he
   const moves: number[] = [];
   for (let s = 0; s < N; s++) {
     const from = sources[s];
-    if (!Number.isInteger(from) || from < 0 || from >= N) throw new UserError(`decode reorder: source ${from} of sequence ${s} is not a sequence`);
-    if (state.promptOf[from] !== state.promptOf[s]) throw new UserError(`decode reorder: sequence ${s} cannot continue sequence ${from} of another prompt`);
+    if (!Number.isInteger(from) || from < 0 || from >= N)
+      throw new UserError(`decode reorder: source ${from} of sequence ${s} is not a sequence`);
+    if (state.promptOf[from] !== state.promptOf[s])
+      throw new UserError(`decode reorder: sequence ${s} cannot continue sequence ${from} of another prompt`);
     if (from !== s) moves.push(s);
   }
   if (moves.length === 0) return;

@@ -183,7 +183,10 @@ export abstract class DecoderLM implements CausalLM {
         }
         done = true;
         if (logps === null) return;
-        g.backward(logps, Float32Array.from(targets.ragged, (k) => dTokenLogps[k]));
+        g.backward(
+          logps,
+          Float32Array.from(targets.ragged, (k) => dTokenLogps[k]),
+        );
       },
       release: () => {
         if (grad) g.release();
@@ -197,8 +200,19 @@ export abstract class DecoderLM implements CausalLM {
         config: this.config,
         newGraph: () => new Graph({ backend: this.backend, grad: false }),
         run: (g, ids, B, T, positions, decode) =>
-          this.body(g, ids, B, T, { past: 0, prefix: null, keyLengths: decode ? null : Int32Array.of(T), keyMask: null, positions, decode }),
-        head: (g, hidden, rows) => matmul(g, reshape(g, hidden, [rows, this.config.hiddenSize]), this.headWeight(), { transB: true }).data.subarray(0, rows * this.config.vocabSize),
+          this.body(g, ids, B, T, {
+            past: 0,
+            prefix: null,
+            keyLengths: decode ? null : Int32Array.of(T),
+            keyMask: null,
+            positions,
+            decode,
+          }),
+        head: (g, hidden, rows) =>
+          matmul(g, reshape(g, hidden, [rows, this.config.hiddenSize]), this.headWeight(), { transB: true }).data.subarray(
+            0,
+            rows * this.config.vocabSize,
+          ),
       },
       prompts,
       options,

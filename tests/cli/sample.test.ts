@@ -36,7 +36,10 @@ function readOut(file: string): OutLine[] {
     .map((l) => JSON.parse(l) as OutLine);
 }
 
-const promptLines = readFileSync(PROMPTS, "utf8").trim().split("\n").map((l) => JSON.parse(l) as OutLine);
+const promptLines = readFileSync(PROMPTS, "utf8")
+  .trim()
+  .split("\n")
+  .map((l) => JSON.parse(l) as OutLine);
 
 test("rrhf sample --strategy greedy writes one {query, responses} line per prompt: the library's greedy decode", async () => {
   const out = join(tempDir(), "greedy.jsonl");
@@ -44,7 +47,10 @@ test("rrhf sample --strategy greedy writes one {query, responses} line per promp
   assert.equal(r.code, 0, r.stderr);
   assert.match(r.stderr, /8 prompts written, \d+ tokens, [\d.]+ tokens\/s/);
   const lines = readOut(out);
-  assert.deepEqual(lines.map((l) => l.query), promptLines.map((l) => l.query));
+  assert.deepEqual(
+    lines.map((l) => l.query),
+    promptLines.map((l) => l.query),
+  );
   const model = loadCausalLM(MODEL, { backend: "ref" });
   const tok = await loadTokenizer(MODEL);
   const settings = resolveSettings(GENERATE_SETTINGS, { strategy: "greedy", max_new_tokens: 10 }, "test");
@@ -55,7 +61,22 @@ test("rrhf sample --strategy greedy writes one {query, responses} line per promp
 
 test("rrhf sample -k 3 --keep-provided appends the prompt's own responses after the sampled ones; the same seed, the same file", async () => {
   const dir = tempDir();
-  const args = [...base, "-k", "3", "--strategy", "sample", "--temperature", "0.8", "--top-p", "0.9", "--max-new-tokens", "6", "--keep-provided", "--seed", "5"];
+  const args = [
+    ...base,
+    "-k",
+    "3",
+    "--strategy",
+    "sample",
+    "--temperature",
+    "0.8",
+    "--top-p",
+    "0.9",
+    "--max-new-tokens",
+    "6",
+    "--keep-provided",
+    "--seed",
+    "5",
+  ];
   assert.equal((await rrhf([...args, "--out", join(dir, "a.jsonl")])).code, 0);
   assert.equal((await rrhf([...args, "--out", join(dir, "b.jsonl")])).code, 0);
   const a = readOut(join(dir, "a.jsonl"));
@@ -68,7 +89,10 @@ test("rrhf sample -k 3 --keep-provided appends the prompt's own responses after 
 
 test("rrhf sample --strategy beam and diverse-beam give k responses per prompt", async () => {
   const dir = tempDir();
-  for (const extra of [["--strategy", "beam", "--num-beams", "3", "-k", "2"], ["--strategy", "diverse-beam", "--num-beams", "4", "--num-beam-groups", "4", "--diversity-penalty", "1", "-k", "4"]]) {
+  for (const extra of [
+    ["--strategy", "beam", "--num-beams", "3", "-k", "2"],
+    ["--strategy", "diverse-beam", "--num-beams", "4", "--num-beam-groups", "4", "--diversity-penalty", "1", "-k", "4"],
+  ]) {
     const out = join(dir, `${extra[1]}.jsonl`);
     const r = await rrhf([...base, ...extra, "--max-new-tokens", "5", "--out", out]);
     assert.equal(r.code, 0, r.stderr);

@@ -27,7 +27,10 @@ const models = new Map<string, CausalLM>();
 test("the generation goldens are the version this test expects", () => {
   assert.equal(golden.fixture_version, 1, `${file}: re-run /usr/bin/python3 tests/reference/make_generate_golden.py`);
   assert.ok(golden.cases.length >= 20);
-  assert.ok(golden.cases.some((c) => c.outputs.some((o) => o.finish === "eos")), "some golden hypothesis ends with EOS");
+  assert.ok(
+    golden.cases.some((c) => c.outputs.some((o) => o.finish === "eos")),
+    "some golden hypothesis ends with EOS",
+  );
 });
 
 for (const [i, c] of golden.cases.entries()) {

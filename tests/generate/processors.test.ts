@@ -24,24 +24,39 @@ test("top_p keeps the smallest nucleus reaching p, and always the most likely to
   const probs = [0.5, 0.3, 0.15, 0.05];
   const row = Float64Array.from(probs, Math.log);
   topP(row, 0.75); // 0.5 + 0.3 reaches 0.75; 0.05 + 0.15 stays below 0.25
-  assert.deepEqual([...row].map((x) => x > -Infinity), [true, true, false, false]);
+  assert.deepEqual(
+    [...row].map((x) => x > -Infinity),
+    [true, true, false, false],
+  );
   const one = Float64Array.from(probs, Math.log);
   topP(one, 0.01);
-  assert.deepEqual([...one].map((x) => x > -Infinity), [true, false, false, false]);
+  assert.deepEqual(
+    [...one].map((x) => x > -Infinity),
+    [true, false, false, false],
+  );
 });
 
 test("min_p drops tokens below p times the top probability", () => {
   const row = Float64Array.from([0.6, 0.3, 0.06, 0.04], Math.log);
   minP(row, 0.09); // threshold 0.054
-  assert.deepEqual([...row].map((x) => x > -Infinity), [true, true, true, false]);
+  assert.deepEqual(
+    [...row].map((x) => x > -Infinity),
+    [true, true, true, false],
+  );
 });
 
 test("warpers run in HF's order: temperature before top_p changes the nucleus", () => {
   const row = Float64Array.from([0.5, 0.3, 0.2], Math.log);
   warp(row, { temperature: 0.5, top_k: 0, top_p: 0.6, min_p: null }); // sharpened: 0.66, 0.24, 0.1: only the top reaches 0.6
-  assert.deepEqual([...row].map((x) => x > -Infinity), [true, false, false]);
+  assert.deepEqual(
+    [...row].map((x) => x > -Infinity),
+    [true, false, false],
+  );
   assert.equal(softmax(row)[0], 1);
   const unsharpened = Float64Array.from([0.5, 0.3, 0.2], Math.log);
   warp(unsharpened, { temperature: 1, top_k: 0, top_p: 0.6, min_p: null }); // 0.5 alone does not reach 0.6
-  assert.deepEqual([...unsharpened].map((x) => x > -Infinity), [true, true, false]);
+  assert.deepEqual(
+    [...unsharpened].map((x) => x > -Infinity),
+    [true, true, false],
+  );
 });

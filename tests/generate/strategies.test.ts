@@ -18,7 +18,10 @@ function ranked(seq: readonly number[]): number[] {
 
 test("greedy is the argmax chain (fake model)", () => {
   const [[a], [b]] = generateWith(open, prompts, { settings: settingsWith({ strategy: "greedy", max_new_tokens: 6 }), eosTokenIds: [] });
-  for (const [prompt, gen] of [[prompts[0], a], [prompts[1], b]] as const) {
+  for (const [prompt, gen] of [
+    [prompts[0], a],
+    [prompts[1], b],
+  ] as const) {
     assert.equal(gen.tokens.length, 6);
     assert.equal(gen.finish, "length");
     gen.tokens.forEach((tok, i) => assert.equal(tok, ranked([...prompt, ...gen.tokens.slice(0, i)])[0]));
@@ -81,8 +84,16 @@ test("top-p sampling stays inside the nucleus", () => {
 
 test("the same seed gives the same output, another seed another; every strategy is reproducible", () => {
   for (const strategy of ["sample", "greedy", "beam", "diverse-beam"] as const) {
-    const base = { strategy, max_new_tokens: 6, temperature: 1.5, num_return_sequences: strategy === "greedy" ? 1 : 4, num_beam_groups: strategy === "diverse-beam" ? 2 : 1, diversity_penalty: 0.5 };
-    const run = (seed: number) => JSON.stringify(generateWith(open, prompts, { settings: settingsWith({ ...base, seed }), eosTokenIds: [] }));
+    const base = {
+      strategy,
+      max_new_tokens: 6,
+      temperature: 1.5,
+      num_return_sequences: strategy === "greedy" ? 1 : 4,
+      num_beam_groups: strategy === "diverse-beam" ? 2 : 1,
+      diversity_penalty: 0.5,
+    };
+    const run = (seed: number) =>
+      JSON.stringify(generateWith(open, prompts, { settings: settingsWith({ ...base, seed }), eosTokenIds: [] }));
     assert.equal(run(1), run(1), strategy);
     if (strategy === "sample") assert.notEqual(run(1), run(2));
   }
@@ -90,9 +101,15 @@ test("the same seed gives the same output, another seed another; every strategy 
 
 test("EOS ends a sequence (not kept in its tokens); min_new_tokens forbids it until then", () => {
   const eos = ranked([1, 2, 3])[0]; // greedy picks EOS at once
-  const [[now]] = generateWith(open, [[1, 2, 3]], { settings: settingsWith({ strategy: "greedy", max_new_tokens: 5 }), eosTokenIds: [eos] });
+  const [[now]] = generateWith(open, [[1, 2, 3]], {
+    settings: settingsWith({ strategy: "greedy", max_new_tokens: 5 }),
+    eosTokenIds: [eos],
+  });
   assert.deepEqual(now, { tokens: [], finish: "eos", score: null });
-  const [[later]] = generateWith(open, [[1, 2, 3]], { settings: settingsWith({ strategy: "greedy", max_new_tokens: 5, min_new_tokens: 2 }), eosTokenIds: [eos] });
+  const [[later]] = generateWith(open, [[1, 2, 3]], {
+    settings: settingsWith({ strategy: "greedy", max_new_tokens: 5, min_new_tokens: 2 }),
+    eosTokenIds: [eos],
+  });
   assert.ok(later.tokens.length >= 2 && !later.tokens.includes(eos));
   assert.equal(later.tokens[0], ranked([1, 2, 3])[1]);
 });
@@ -110,7 +127,12 @@ test("a stop string ends a sequence once its text contains it", () => {
 });
 
 /** Every sequence of `h` tokens with its summed log-prob. */
-function exhaustive(prompt: number[], h: number, Vs: number, logits: (s: readonly number[]) => Float32Array): { tokens: number[]; sum: number }[] {
+function exhaustive(
+  prompt: number[],
+  h: number,
+  Vs: number,
+  logits: (s: readonly number[]) => Float32Array,
+): { tokens: number[]; sum: number }[] {
   let live = [{ tokens: [] as number[], sum: 0 }];
   for (let t = 0; t < h; t++) {
     live = live.flatMap(({ tokens, sum }) => {
@@ -127,8 +149,13 @@ test("beam search returns hypotheses sorted by score, equal to an exhaustive sea
   const small = hashedLogits(Vs);
   const settings = settingsWith({ strategy: "beam", num_beams: 9, num_return_sequences: 5, max_new_tokens: 3, length_penalty: 1 });
   const [beams] = generateWith(fakeOpen(Vs, small), [[2, 1]], { settings, eosTokenIds: [] });
-  const best = exhaustive([2, 1], 3, Vs, small).sort((a, b) => b.sum - a.sum).slice(0, 5);
-  assert.deepEqual(beams.map((b) => b.tokens), best.map((b) => b.tokens));
+  const best = exhaustive([2, 1], 3, Vs, small)
+    .sort((a, b) => b.sum - a.sum)
+    .slice(0, 5);
+  assert.deepEqual(
+    beams.map((b) => b.tokens),
+    best.map((b) => b.tokens),
+  );
   beams.forEach((b, i) => {
     assert.ok(Math.abs((b.score ?? NaN) - best[i].sum / 3) < 1e-9, "score = summed log-prob / length ** length_penalty");
     if (i > 0) assert.ok((beams[i - 1].score ?? 0) >= (b.score ?? 0));
@@ -163,9 +190,23 @@ test("diverse beam search: groups differ from each other; without the penalty th
 });
 
 test("settings that contradict each other are refused", () => {
-  assert.throws(() => generateWith(open, prompts, { settings: settingsWith({ strategy: "greedy", num_return_sequences: 2 }), eosTokenIds: [] }), /greedy/);
-  assert.throws(() => generateWith(open, prompts, { settings: settingsWith({ strategy: "diverse-beam", num_beams: 4, num_beam_groups: 3 }), eosTokenIds: [] }), /multiple/);
-  assert.throws(() => generateWith(open, prompts, { settings: settingsWith({ strategy: "beam", num_beams: 2, num_return_sequences: 3 }), eosTokenIds: [] }), /exceeds num_beams/);
+  assert.throws(
+    () => generateWith(open, prompts, { settings: settingsWith({ strategy: "greedy", num_return_sequences: 2 }), eosTokenIds: [] }),
+    /greedy/,
+  );
+  assert.throws(
+    () =>
+      generateWith(open, prompts, {
+        settings: settingsWith({ strategy: "diverse-beam", num_beams: 4, num_beam_groups: 3 }),
+        eosTokenIds: [],
+      }),
+    /multiple/,
+  );
+  assert.throws(
+    () =>
+      generateWith(open, prompts, { settings: settingsWith({ strategy: "beam", num_beams: 2, num_return_sequences: 3 }), eosTokenIds: [] }),
+    /exceeds num_beams/,
+  );
 });
 
 test("EOS ids: generation_config.json's (an id or a list) when present, else config.json's", async () => {

@@ -27,7 +27,10 @@ for (const name of ["gpt2-tiny", "llama-tiny"]) {
   test(`${name}: KV-cached greedy decoding equals recomputing from scratch (tokens, logits within 1e-5)`, () => {
     const model = loadCausalLM(fixture("models", name), { backend: "ref" });
     const V = model.config.vocabSize;
-    const prompts = [[5, 17, 3, 22, 9], [11, 4]];
+    const prompts = [
+      [5, 17, 3, 22, 9],
+      [11, 4],
+    ];
     const k = 2;
     const steps = 8;
     const session = model.decode(prompts, { continuations: k, maxNewTokens: steps });
@@ -61,7 +64,11 @@ for (const name of ["gpt2-tiny", "llama-tiny"]) {
     session.step([4, 5, 6]);
     session.reorder([2, 2, 0]); // beams 0 and 1 continue beam 2; beam 2 continues beam 0
     const logits = session.step([10, 11, 12]);
-    const expected = [[7, 8, 9, 3, 6, 10], [7, 8, 9, 3, 6, 11], [7, 8, 9, 1, 4, 12]];
+    const expected = [
+      [7, 8, 9, 3, 6, 10],
+      [7, 8, 9, 3, 6, 11],
+      [7, 8, 9, 1, 4, 12],
+    ];
     expected.forEach((seq, s) => {
       const d = maxDiff(logits.subarray(s * V, (s + 1) * V), lastLogits(model, seq));
       assert.ok(d < 1e-5, `sequence ${s}: logits differ by ${d}`);

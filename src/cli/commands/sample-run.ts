@@ -54,7 +54,8 @@ function promptIds(tok: RrhfTokenizer, p: PromptLine, chatTemplate: boolean, fil
   const ids = encodeRecord(tok, record, { maxLength: null, chatTemplate, name: `${file}:${p.line}` }).query_ids;
   if (ids.length > 0) return ids;
   const start = tok.special.bos_token_id ?? tok.special.eos_token_id;
-  if (start === null || start === undefined) throw new UserError(`${file}:${p.line}: empty prompt and the tokenizer has no BOS or EOS token to start from`);
+  if (start === null || start === undefined)
+    throw new UserError(`${file}:${p.line}: empty prompt and the tokenizer has no BOS or EOS token to start from`);
   return [start];
 }
 
@@ -130,12 +131,16 @@ export async function runSample(run: SampleRun, io: CliIo): Promise<void> {
     written += batch.length;
     batch = [];
     const seconds = (Date.now() - started) / 1000;
-    io.stderr(`rrhf: sample: ${done.length + written} prompts written, ${tokens} tokens, ${(tokens / Math.max(seconds, 1e-3)).toFixed(1)} tokens/s\n`);
+    io.stderr(
+      `rrhf: sample: ${done.length + written} prompts written, ${tokens} tokens, ${(tokens / Math.max(seconds, 1e-3)).toFixed(1)} tokens/s\n`,
+    );
   };
   for await (const p of readPrompts(run.prompts)) {
     if (index < done.length) {
       if (done[index] !== JSON.stringify("query" in p.prompt ? p.prompt.query : p.prompt.messages)) {
-        throw new UserError(`${run.out}: line ${index + 1} does not answer ${run.prompts}:${p.line}; it was written from other prompts (delete it or choose another --out)`);
+        throw new UserError(
+          `${run.out}: line ${index + 1} does not answer ${run.prompts}:${p.line}; it was written from other prompts (delete it or choose another --out)`,
+        );
       }
       index++;
       continue;

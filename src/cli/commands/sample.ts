@@ -35,7 +35,14 @@ export function registerSample(program: Command, io: CliIo): void {
     const settings = resolveSettings(SAMPLE_COMMAND_SETTINGS, settingsFromOptions(SAMPLE_COMMAND_SETTINGS, flags), "flags");
     const { runSample } = await import("./sample-run.js");
     await runSample(
-      { model: flags.model, prompts: flags.prompts, out: flags.out, tokenizer: flags.tokenizer, keepProvided: flags.keepProvided === true, settings },
+      {
+        model: flags.model,
+        prompts: flags.prompts,
+        out: flags.out,
+        tokenizer: flags.tokenizer,
+        keepProvided: flags.keepProvided === true,
+        settings,
+      },
       io,
     );
   });

@@ -1,7 +1,17 @@
 import { Worker } from "node:worker_threads";
 import {
-  createControlBlock, FAILED, GEN, MAX_THREADS, publishJob, QUIT, runTasks, TASKS_RUN, waitDone, writeJob,
-  type ControlBlock, type SgemmJob,
+  createControlBlock,
+  FAILED,
+  GEN,
+  MAX_THREADS,
+  publishJob,
+  QUIT,
+  runTasks,
+  TASKS_RUN,
+  waitDone,
+  writeJob,
+  type ControlBlock,
+  type SgemmJob,
 } from "./control-block.js";
 import type { KernelExports } from "./kernel-module.js";
 import type { WasmMemory, WasmModule } from "./wasm-api.js";

@@ -41,7 +41,9 @@ function readJsonObject(file: string): Record<string, unknown> {
     parsed = JSON.parse(readFileSync(file, "utf8"));
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    throw new UserError(`${file}: ${code === "ENOENT" ? "not found" : `cannot read JSON (${err instanceof Error ? err.message : String(err)})`}`);
+    throw new UserError(
+      `${file}: ${code === "ENOENT" ? "not found" : `cannot read JSON (${err instanceof Error ? err.message : String(err)})`}`,
+    );
   }
   if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) throw new UserError(`${file}: must hold a JSON object`);
   return parsed as Record<string, unknown>;
@@ -172,7 +174,10 @@ export function saveModelFolder(dir: string, model: SavableModel, opts: SaveOpti
       writeFileSync(join(temp, "generation_config.json"), `${JSON.stringify(model.generationConfig, null, 2)}\n`);
     }
     const p = model.params;
-    writeSafetensors(join(temp, SINGLE_FILE), p.names().map((name) => ({ name, shape: [...p.shape(name)], data: p.view(name) })));
+    writeSafetensors(
+      join(temp, SINGLE_FILE),
+      p.names().map((name) => ({ name, shape: [...p.shape(name)], data: p.view(name) })),
+    );
     const tokenizerDir = opts.tokenizerDir ?? model.sourceDir;
     if (tokenizerDir != null) copyTokenizerFiles(tokenizerDir, temp);
     if (exists) {
