@@ -70,6 +70,10 @@ export { loadCausalLM, createCausalLM, type CreateCausalLMOptions } from "./mode
 export type { CausalLM, PaddedInput, ForwardOptions, ForwardLayout, LogpPass } from "./models/causal-lm.js";
 export { FORWARD_LAYOUTS } from "./models/causal-lm.js";
 export { MODEL_SETTINGS, type ModelSettings } from "./models/settings.js";
+export type { DecodeOptions, DecodeSession } from "./models/causal-lm-decode.js";
+
+// Generation: greedy, sampling, beam and diverse beam search over KV-cache decoding.
+export * from "./generate/index.js";
 
 // Training.
 export * from "./train/index.js";

@@ -15,6 +15,7 @@ import { UserError } from "../errors.js";
 import type { Tensor } from "../tensor/tensor.js";
 import { isKeyAt, paddedRows, rowTokenAt, type QueryBatch } from "../tokenize/batch.js";
 import type { ForwardOptions } from "./causal-lm.js";
+import type { DecodeAttention } from "./causal-lm-decode.js";
 import { concatRows } from "./causal-lm-ops.js";
 import { planPacked } from "./causal-lm-packed.js";
 import { planSharedPrefix } from "./causal-lm-prefix.js";
@@ -42,6 +43,8 @@ export interface AttentionContext {
   positions?: Int32Array | null;
   /** Packed rows: attention is block-diagonal causal over these segments (B = 1, past 0, no prefix). Default null. */
   segments?: AttentionSegments | null;
+  /** KV-cache decoding (one token per row, no grad): attention reads and extends the session's caches. Default null. */
+  decode?: DecodeAttention | null;
   /** Gradient checkpointing of this call's blocks (see {@link BlockCheckpointing}); null/absent = off. */
   checkpoint?: BlockCheckpointing | null;
 }

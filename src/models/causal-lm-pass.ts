@@ -19,6 +19,7 @@ import { checkQueryBatch, type QueryBatch } from "../tokenize/batch.js";
 import { checkPaddedInput, keyMasking, type CausalLM, type ForwardOptions, type LogpPass, type PaddedInput } from "./causal-lm.js";
 import { layoutHidden, type AttentionContext, type BlockFn, type BodyOutput, type LayerKV } from "./causal-lm-layouts.js";
 import { prependPrefix } from "./causal-lm-ops.js";
+import { decodeAttention, startDecode, type DecodeOptions, type DecodeSession } from "./causal-lm-decode.js";
 import { rowKeys, scoredTargets } from "./causal-lm-targets.js";
 import type { NormalizedConfig } from "./hf/config-types.js";
 import type { ParamStore } from "./hf/param-store.js";
@@ -106,6 +107,7 @@ export abstract class DecoderLM implements CausalLM {
 
   /** Attention of one layer, reading the shared prefix's keys/values when there is one. */
   protected attend(g: Graph, layer: number, q: Tensor, k: Tensor, v: Tensor, ctx: AttentionContext, scale?: number): Tensor {
+    if (ctx.decode) return decodeAttention(g, layer, q, k, v, ctx.decode, scale ?? 1 / Math.sqrt(q.dim(3)));
     const pre = ctx.prefix ? ctx.prefix[layer] : null;
     return causalAttention(g, q, pre ? prependPrefix(g, pre.k, k) : k, pre ? prependPrefix(g, pre.v, v) : v, {
       pastLength: ctx.past,
@@ -190,6 +192,31 @@ export abstract class DecoderLM implements CausalLM {
         if (grad) g.release();
       },
     };
+  }
+
+  decode(prompts: readonly (readonly number[])[], options: DecodeOptions): DecodeSession {
+    return startDecode(
+      {
+        config: this.config,
+        newGraph: () => new Graph({ backend: this.backend, grad: false }),
+        run: (g, ids, B, T, positions, decode) =>
+          this.body(g, ids, B, T, {
+            past: 0,
+            prefix: null,
+            keyLengths: decode ? null : Int32Array.of(T),
+            keyMask: null,
+            positions,
+            decode,
+          }),
+        head: (g, hidden, rows) =>
+          matmul(g, reshape(g, hidden, [rows, this.config.hiddenSize]), this.headWeight(), { transB: true }).data.subarray(
+            0,
+            rows * this.config.vocabSize,
+          ),
+      },
+      prompts,
+      options,
+    );
   }
 
   logits(batch: PaddedInput): Float32Array {

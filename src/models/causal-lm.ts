@@ -21,6 +21,7 @@
 import { UserError } from "../errors.js";
 import type { Backend } from "../kernels/backend.js";
 import type { QueryBatch } from "../tokenize/batch.js";
+import type { DecodeOptions, DecodeSession } from "./causal-lm-decode.js";
 import type { NormalizedConfig } from "./hf/config-types.js";
 import type { ParamStore } from "./hf/param-store.js";
 
@@ -149,6 +150,15 @@ export interface CausalLM {
    * small inputs; padding positions hold unspecified values.
    */
   logits(batch: PaddedInput): Float32Array;
+  /**
+   * KV-cache decoding: prefills each prompt once and returns a session whose
+   * `step` feeds one token to each of the prompts × k continuations and
+   * returns next-token logits [sequences, vocab] (no grad). The prompts'
+   * keys/values are stored once and shared by their continuations; memory
+   * is 8 × layers × kvHeads × headDim × (Σ prompt lengths + sequences × maxNewTokens) bytes,
+   * allocated up front.
+   */
+  decode(prompts: readonly (readonly number[])[], options: DecodeOptions): DecodeSession;
 }
 
 /** Which keys each row's queries may read, derived from `attention_mask`. */

@@ -12,6 +12,15 @@ import { repoRoot } from "../helpers.js";
 
 /** Run-time exports (values, functions, classes). */
 const PUBLIC_VALUES = [
+  "GENERATE_SETTINGS",
+  "GENERATE_STRATEGIES",
+  "checkGenerateSettings",
+  "cutAtStop",
+  "eosTokenIdsOf",
+  "generate",
+  "generateSettings",
+  "generateSettingsProblems",
+  "generateWith",
   "BACKEND_NAMES",
   "COMPAT_MODES",
   "CONVERT_FORMATS",
@@ -66,6 +75,15 @@ const PUBLIC_VALUES = [
 
 /** Type-only exports (interfaces and type aliases). */
 const PUBLIC_TYPES = [
+  "DecodeOptions",
+  "DecodeSession",
+  "FinishReason",
+  "GenerateRequest",
+  "GenerateSettings",
+  "GenerateStrategy",
+  "Generation",
+  "OpenSession",
+  "StopStrings",
   "Backend",
   "BackendInfo",
   "BackendName",
