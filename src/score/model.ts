@@ -7,6 +7,7 @@
  * prompt added) followed by the response. A conversation record is always
  * rendered through the template.
  */
+import { UserError } from "../errors.js";
 import { loadRewardModel, type RewardModelOptions } from "../models/reward-model.js";
 import { renderChatMessages, renderChatQuery } from "../tokenize/chat-template.js";
 import { loadTokenizer, type RrhfTokenizer } from "../tokenize/tokenizer.js";
@@ -29,6 +30,11 @@ export function rewardInputIds(tok: RrhfTokenizer, item: ScoreItem, response: st
   return tok.encode((item.query ?? "") + response);
 }
 
+function nonEmpty(ids: number[], response: string): number[] {
+  if (ids.length === 0) throw new UserError(`reward model: its tokenizer turned the prompt and response ${JSON.stringify(response.slice(0, 60))} into no tokens`);
+  return ids;
+}
+
 /**
  * A scorer backed by a reward-model folder.
  *
@@ -43,7 +49,7 @@ export async function createModelScorer(dir: string, opts: ModelScorerOptions = 
   return {
     spec: `model:${dir}`,
     score: (items) => {
-      const sequences = items.flatMap((item) => item.responses.map((r) => rewardInputIds(tok, item, r, chat)));
+      const sequences = items.flatMap((item) => item.responses.map((r) => nonEmpty(rewardInputIds(tok, item, r, chat), r)));
       const rewards = model.rewards(sequences);
       let at = 0;
       return Promise.resolve(items.map((item) => item.responses.map(() => rewards[at++])));

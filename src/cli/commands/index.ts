@@ -3,6 +3,7 @@ import type { CliIo } from "../io.js";
 import { registerConvert } from "./convert.js";
 import { registerInitModel } from "./init-model.js";
 import { registerLoss } from "./loss.js";
+import { registerScore } from "./score.js";
 import { registerTrain } from "./train.js";
 import { registerValidate } from "./validate.js";
 
@@ -13,4 +14,5 @@ export function registerCommands(program: Command, io: CliIo): void {
   registerInitModel(program, io);
   registerLoss(program, io);
   registerTrain(program, io);
+  registerScore(program, io);
 }
