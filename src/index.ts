@@ -71,5 +71,11 @@ export type { CausalLM, PaddedInput, ForwardOptions, ForwardLayout, LogpPass } f
 export { FORWARD_LAYOUTS } from "./models/causal-lm.js";
 export { MODEL_SETTINGS, type ModelSettings } from "./models/settings.js";
 
+// Reward models and scorers (`rrhf score`).
+export { loadRewardModel, type RewardModel, type RewardModelOptions } from "./models/reward-model.js";
+export { createScorer, type ScorerOptions } from "./score/spec.js";
+export type { Scorer, ScoreItem } from "./score/scorer.js";
+export { scoreFile, type ScoreFileOptions, type ScoreProgress } from "./score/file.js";
+
 // Training.
 export * from "./train/index.js";

@@ -39,7 +39,12 @@ export interface RewardModel {
   rewards(sequences: readonly (readonly number[])[]): Float32Array;
 }
 
-/** Options of {@link loadRewardModel}: the backend and threads, as for causal models. */
+/**
+ * Options of {@link loadRewardModel}: the backend and threads, as for causal models.
+ *
+ * @example
+ * const opts: RewardModelOptions = { backend: "wasm", threads: 2 };
+ */
 export type RewardModelOptions = Pick<CreateCausalLMOptions, "backend" | "threads">;
 
 /**

@@ -14,7 +14,12 @@ import { checkRecord } from "../data/schema.js";
 import { inputFormatOf, locationUnitOf, readSourceObjects, type InputFormat } from "../data/source.js";
 import type { ScoreItem, Scorer } from "./scorer.js";
 
-/** Options of {@link scoreFile}. */
+/**
+ * Options of {@link scoreFile}.
+ *
+ * @example
+ * const opts: ScoreFileOptions = { batchSize: 16, onProgress: (p) => console.error(`${p.records} records`) };
+ */
 export interface ScoreFileOptions {
   /** Records per scorer call. */
   batchSize: number;
