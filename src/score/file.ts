@@ -7,7 +7,8 @@
  * `OUT.partial` (or of a finished OUT), checks they are the same records as
  * IN's first ones, and scores only the rest.
  */
-import { closeSync, existsSync, fsyncSync, openSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { dirname } from "node:path";
 import { UserError } from "../errors.js";
 import { writeAllSync } from "../io/atomic.js";
 import { checkRecord } from "../data/schema.js";
@@ -82,6 +83,9 @@ function itemOf(raw: Record<string, unknown>, item: { query?: string; messages?:
  * await scorer.close();
  */
 export async function scoreFile(input: string, output: string, scorer: Scorer, opts: ScoreFileOptions): Promise<ScoreProgress> {
+  if (!existsSync(input)) throw new UserError(`${input}: file not found`);
+  // Parents are created as `mkdir -p` would (a new `runs/scored.jsonl` needs `runs/`).
+  mkdirSync(dirname(output), { recursive: true });
   const partial = `${output}.partial`;
   const kept = completedLines(output, partial);
   // Keep exactly the complete lines: a half line from a killed run goes.
