@@ -64,6 +64,20 @@ function identity(raw: Record<string, unknown>): string {
   return JSON.stringify([raw.query ?? null, raw.messages ?? null, raw.responses ?? null]);
 }
 
+/** The identity of a line kept from an earlier run; a line that is not a JSON object is an error naming it. */
+function keptIdentity(line: string, output: string, index: number): string {
+  let value: unknown;
+  try {
+    value = JSON.parse(line);
+  } catch {
+    value = null;
+  }
+  if (typeof value !== "object" || value === null || Array.isArray(value)) {
+    throw new UserError(`${output}: line ${index + 1} is not a JSON record: not an output of rrhf score (remove it or choose another --out)`);
+  }
+  return identity(value as Record<string, unknown>);
+}
+
 function itemOf(raw: Record<string, unknown>, item: { query?: string; messages?: ScoreItem["messages"]; responses: string[] }): ScoreItem {
   const answer = raw.answer;
   return {
@@ -87,6 +101,8 @@ export async function scoreFile(input: string, output: string, scorer: Scorer, o
   // Parents are created as `mkdir -p` would (a new `runs/scored.jsonl` needs `runs/`).
   mkdirSync(dirname(output), { recursive: true });
   const partial = `${output}.partial`;
+  // A finished OUT is copied to OUT.partial to resume from; that copy goes again if OUT proves to be other data.
+  const copiedFromOutput = !existsSync(partial) && existsSync(output);
   const kept = completedLines(output, partial);
   // Keep exactly the complete lines: a half line from a killed run goes.
   writeFileSync(partial, kept.length === 0 ? "" : `${kept.join("\n")}\n`);
@@ -111,7 +127,7 @@ export async function scoreFile(input: string, output: string, scorer: Scorer, o
       if (check.record === null) throw check.problems[0];
       const index = progress.records + batch.length;
       if (index < kept.length) {
-        if (identity(JSON.parse(kept[index]) as Record<string, unknown>) !== identity(entry.value)) {
+        if (keptIdentity(kept[index], output, index) !== identity(entry.value)) {
           throw new UserError(`${output}: line ${index + 1} is not ${input}'s record ${entry.line}: an output of other data (remove it or choose another --out)`);
         }
         progress.records++;
@@ -125,9 +141,12 @@ export async function scoreFile(input: string, output: string, scorer: Scorer, o
       throw new UserError(`${output}: has ${kept.length} records but ${input} only ${progress.records}: an output of other data (remove it or choose another --out)`);
     }
     fsyncSync(fd);
-  } finally {
+  } catch (err) {
     closeSync(fd);
+    if (copiedFromOutput) rmSync(partial, { force: true });
+    throw err;
   }
+  closeSync(fd);
   renameSync(partial, output);
   rmSync(partial, { force: true });
   return progress;

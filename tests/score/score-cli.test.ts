@@ -106,5 +106,8 @@ createInterface({ input: process.stdin }).on("line", (line) => {
     assert.equal(r.code, 1);
     assert.match(r.stderr, /line 1 is not .*prompts\.jsonl's record 1: an output of other data/);
     assert.equal(readFileSync(out, "utf8"), '{"query": "other", "responses": ["z"], "scores": [1]}\n');
+    assert.equal(existsSync(`${out}.partial`), false);
+    writeFileSync(out, "not json\n");
+    assert.match(runRrhf(["score", "--in", PROMPTS, "--out", out, "--scorer", "rule:length"]).stderr, /line 1 is not a JSON record/);
   });
 });
