@@ -131,7 +131,9 @@ export function loadRewardModel(dir: string, opts: RewardModelOptions = {}): Rew
   const backend = resolveBackend(opts);
   const hf = loadModelFolder(dir, { alloc: (n) => backend.alloc(n) });
   if (hf.normalized.task !== "sequence-classification") {
-    throw new UserError(`${dir}: ${hf.normalized.architecture} is not a reward model (need GPT2/Llama/Qwen2/MistralForSequenceClassification)`);
+    throw new UserError(
+      `${dir}: ${hf.normalized.architecture} is not a reward model (need GPT2/Llama/Qwen2/MistralForSequenceClassification)`,
+    );
   }
   return createRewardModel(hf, { ...opts, backend });
 }

@@ -27,7 +27,7 @@ class CommandScorer implements Scorer {
   private exited: string | null = null;
 
   constructor(
-    private readonly command: string,
+    command: string,
     private readonly timeout: number,
   ) {
     this.spec = `cmd:${command}`;
@@ -61,7 +61,9 @@ class CommandScorer implements Scorer {
 
   private fail(problem: string): never {
     const stderr = this.stderrTail.trim();
-    throw new UserError(`scorer ${this.spec}: ${problem}${stderr === "" ? "" : `\n  its stderr: ${stderr.split("\n").slice(-5).join("\n  ")}`}`);
+    throw new UserError(
+      `scorer ${this.spec}: ${problem}${stderr === "" ? "" : `\n  its stderr: ${stderr.split("\n").slice(-5).join("\n  ")}`}`,
+    );
   }
 
   private nextLine(): Promise<string | null | typeof TIMED_OUT> {

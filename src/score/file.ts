@@ -73,7 +73,9 @@ function keptIdentity(line: string, output: string, index: number): string {
     value = null;
   }
   if (typeof value !== "object" || value === null || Array.isArray(value)) {
-    throw new UserError(`${output}: line ${index + 1} is not a JSON record: not an output of rrhf score (remove it or choose another --out)`);
+    throw new UserError(
+      `${output}: line ${index + 1} is not a JSON record: not an output of rrhf score (remove it or choose another --out)`,
+    );
   }
   return identity(value as Record<string, unknown>);
 }
@@ -128,7 +130,9 @@ export async function scoreFile(input: string, output: string, scorer: Scorer, o
       const index = progress.records + batch.length;
       if (index < kept.length) {
         if (keptIdentity(kept[index], output, index) !== identity(entry.value)) {
-          throw new UserError(`${output}: line ${index + 1} is not ${input}'s record ${entry.line}: an output of other data (remove it or choose another --out)`);
+          throw new UserError(
+            `${output}: line ${index + 1} is not ${input}'s record ${entry.line}: an output of other data (remove it or choose another --out)`,
+          );
         }
         progress.records++;
         continue;
@@ -138,7 +142,9 @@ export async function scoreFile(input: string, output: string, scorer: Scorer, o
     }
     await flush();
     if (progress.records < kept.length) {
-      throw new UserError(`${output}: has ${kept.length} records but ${input} only ${progress.records}: an output of other data (remove it or choose another --out)`);
+      throw new UserError(
+        `${output}: has ${kept.length} records but ${input} only ${progress.records}: an output of other data (remove it or choose another --out)`,
+      );
     }
     fsyncSync(fd);
   } catch (err) {

@@ -31,7 +31,10 @@ export function rewardInputIds(tok: RrhfTokenizer, item: ScoreItem, response: st
 }
 
 function nonEmpty(ids: number[], response: string): number[] {
-  if (ids.length === 0) throw new UserError(`reward model: its tokenizer turned the prompt and response ${JSON.stringify(response.slice(0, 60))} into no tokens`);
+  if (ids.length === 0)
+    throw new UserError(
+      `reward model: its tokenizer turned the prompt and response ${JSON.stringify(response.slice(0, 60))} into no tokens`,
+    );
   return ids;
 }
 

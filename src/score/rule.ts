@@ -24,7 +24,10 @@ function regexRule(pattern: string, spec: string): RuleFn {
 }
 
 function keywordRule(list: string, spec: string): RuleFn {
-  const words = list.split(",").map((w) => w.trim().toLowerCase()).filter((w) => w !== "");
+  const words = list
+    .split(",")
+    .map((w) => w.trim().toLowerCase())
+    .filter((w) => w !== "");
   if (words.length === 0) throw new UserError(`scorer ${spec}: give at least one keyword (rule:keyword:WORD[,WORD...])`);
   return (response) => {
     const text = response.toLowerCase();
@@ -34,7 +37,9 @@ function keywordRule(list: string, spec: string): RuleFn {
 
 const exactRule: RuleFn = (response, item) => {
   if (item.answer === undefined) {
-    throw new UserError(`scorer rule:exact: the record has no "answer" field to compare with (query ${JSON.stringify((item.query ?? "").slice(0, 60))})`);
+    throw new UserError(
+      `scorer rule:exact: the record has no "answer" field to compare with (query ${JSON.stringify((item.query ?? "").slice(0, 60))})`,
+    );
   }
   return response.trim() === item.answer.trim() ? 1 : 0;
 };

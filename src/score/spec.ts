@@ -42,7 +42,10 @@ const SPEC_HELP = "model:DIR, http(s)://HOST/PATH, cmd:COMMAND, rule:length, rul
 export async function createScorer(spec: string, opts: ScorerOptions = {}): Promise<Scorer> {
   const s = { ...(defaultsOf(SCORE_SETTINGS) as ScoreSettings), ...opts };
   if (spec.startsWith("model:")) {
-    return createModelScorer(spec.slice("model:".length), { chatTemplate: s.chat_template, ...(opts.backend ? { backend: opts.backend } : {}) });
+    return createModelScorer(spec.slice("model:".length), {
+      chatTemplate: s.chat_template,
+      ...(opts.backend ? { backend: opts.backend } : {}),
+    });
   }
   if (spec.startsWith("http://") || spec.startsWith("https://")) {
     return createHttpScorer(spec, { timeout: s.timeout, retries: s.retries, retryDelay: s.retry_delay });

@@ -44,9 +44,12 @@ describe("reward models match PyTorch", () => {
       const g = golden(arch);
       const rm = loadRewardModel(fixture("reward-models", `${arch}-rm`), { backend: "ref" });
       assert.equal(rm.config.task, "sequence-classification");
-      assert.deepEqual(g.sequences.map((s) => rewardPosition(s, rm.config.padTokenId)), g.positions);
+      assert.deepEqual(
+        g.sequences.map((s) => rewardPosition(s, rm.config.padTokenId)),
+        g.positions,
+      );
       assertRewardsClose(rm.rewards(g.sequences), g.rewards, `${arch} batched`);
-      g.sequences.forEach((s, i) => assertRewardsClose(rm.rewards([s]), [g.rewards[i]], `${arch} alone`));
+      for (const [i, s] of g.sequences.entries()) assertRewardsClose(rm.rewards([s]), [g.rewards[i]], `${arch} alone`);
     });
   }
 });
@@ -60,9 +63,15 @@ describe("the token the reward is read at (transformers' rule)", () => {
 
 describe("reward models and causal models are kept apart", () => {
   test("loadCausalLM refuses a reward model, naming loadRewardModel", () => {
-    assert.throws(() => loadCausalLM(fixture("reward-models", "gpt2-rm"), { backend: "ref" }), (err: unknown) => err instanceof UserError && /loadRewardModel/.test(err.message));
+    assert.throws(
+      () => loadCausalLM(fixture("reward-models", "gpt2-rm"), { backend: "ref" }),
+      (err: unknown) => err instanceof UserError && /loadRewardModel/.test(err.message),
+    );
   });
   test("loadRewardModel refuses a causal LM", () => {
-    assert.throws(() => loadRewardModel(fixture("models", "gpt2-tiny"), { backend: "ref" }), (err: unknown) => err instanceof UserError && /not a reward model/.test(err.message));
+    assert.throws(
+      () => loadRewardModel(fixture("models", "gpt2-tiny"), { backend: "ref" }),
+      (err: unknown) => err instanceof UserError && /not a reward model/.test(err.message),
+    );
   });
 });

@@ -14,7 +14,10 @@ import { fixture, repoRoot, runRrhf, tempDir } from "../helpers.js";
 const PROMPTS = fixture("score", "prompts.jsonl");
 
 function lines(file: string): Record<string, unknown>[] {
-  return readFileSync(file, "utf8").trim().split("\n").map((l) => JSON.parse(l) as Record<string, unknown>);
+  return readFileSync(file, "utf8")
+    .trim()
+    .split("\n")
+    .map((l) => JSON.parse(l) as Record<string, unknown>);
 }
 
 describe("rrhf score", () => {
@@ -24,7 +27,14 @@ describe("rrhf score", () => {
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stdout, /scored 3 records \(7 responses\) with rule:exact/);
     const got = lines(out);
-    assert.deepEqual(got.map((g) => g.scores), [[1, 0, 0], [1, 0], [1, 0]]);
+    assert.deepEqual(
+      got.map((g) => g.scores),
+      [
+        [1, 0, 0],
+        [1, 0],
+        [1, 0],
+      ],
+    );
     assert.deepEqual(got[0], { ...lines(PROMPTS)[0], scores: [1, 0, 0] });
     assert.equal(existsSync(`${out}.partial`), false);
   });
@@ -33,7 +43,19 @@ describe("rrhf score", () => {
     const dir = tempDir();
     const run = (n: string): unknown[] => {
       const out = join(dir, `b${n}.jsonl`);
-      const r = runRrhf(["score", "--in", PROMPTS, "--out", out, "--scorer", `model:${fixture("reward-models", "gpt2-rm")}`, "--batch-size", n, "--backend", "ref"]);
+      const r = runRrhf([
+        "score",
+        "--in",
+        PROMPTS,
+        "--out",
+        out,
+        "--scorer",
+        `model:${fixture("reward-models", "gpt2-rm")}`,
+        "--batch-size",
+        n,
+        "--backend",
+        "ref",
+      ]);
       assert.equal(r.code, 0, r.stderr);
       return lines(out).map((l) => l.scores);
     };
@@ -70,7 +92,17 @@ createInterface({ input: process.stdin }).on("line", (line) => {
 `,
     );
     const out = join(dir, "out.jsonl");
-    const args = ["score", "--in", input, "--out", out, "--scorer", `cmd:${JSON.stringify(process.execPath)} ${JSON.stringify(judge)}`, "--batch-size", "1"];
+    const args = [
+      "score",
+      "--in",
+      input,
+      "--out",
+      out,
+      "--scorer",
+      `cmd:${JSON.stringify(process.execPath)} ${JSON.stringify(judge)}`,
+      "--batch-size",
+      "1",
+    ];
     const child = spawn(process.execPath, [join(repoRoot, "dist", "src", "cli", "bin.js"), ...args], { stdio: "ignore" });
     const exited = new Promise<void>((done) => child.on("exit", () => done()));
     const partial = `${out}.partial`;
@@ -89,8 +121,14 @@ createInterface({ input: process.stdin }).on("line", (line) => {
     const r = runRrhf(args);
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stdout, new RegExp(`scored ${6 - kept} records .*${kept} kept from an earlier run`));
-    assert.deepEqual(readFileSync(log, "utf8").trim().split("\n"), records.slice(kept).map((rec) => rec.query));
-    assert.deepEqual(lines(out), records.map((rec) => ({ ...rec, scores: [10, 20] })));
+    assert.deepEqual(
+      readFileSync(log, "utf8").trim().split("\n"),
+      records.slice(kept).map((rec) => rec.query),
+    );
+    assert.deepEqual(
+      lines(out),
+      records.map((rec) => ({ ...rec, scores: [10, 20] })),
+    );
     assert.equal(existsSync(partial), false);
 
     // A rerun over a finished output scores nothing more.

@@ -28,9 +28,11 @@ async function scoreOnce(spec: string, items: ScoreItem[] = [item], opts: Scorer
 const isUserError = (re: RegExp) => (err: unknown) => err instanceof UserError && re.test(err.message);
 
 describe("rule scorers", () => {
-  test("length counts characters (code points)", async () => assert.deepEqual(await scoreOnce("rule:length", [{ query: "q", responses: ["abc", "é😀"] }]), [[3, 2]]));
+  test("length counts characters (code points)", async () =>
+    assert.deepEqual(await scoreOnce("rule:length", [{ query: "q", responses: ["abc", "é😀"] }]), [[3, 2]]));
   test("regex: 1 on a match, else 0", async () => assert.deepEqual(await scoreOnce("rule:regex:^[Yy]es"), [[1, 0, 1]]));
-  test("keyword: how many of the words appear, case-insensitive", async () => assert.deepEqual(await scoreOnce("rule:keyword:yes,it"), [[1, 0, 2]]));
+  test("keyword: how many of the words appear, case-insensitive", async () =>
+    assert.deepEqual(await scoreOnce("rule:keyword:yes,it"), [[1, 0, 2]]));
   test("exact: the trimmed response equals the record's answer", async () => assert.deepEqual(await scoreOnce("rule:exact"), [[1, 0, 0]]));
   test("exact without an answer field, a bad regex and unknown specs are user errors", async () => {
     await assert.rejects(scoreOnce("rule:exact", [{ query: "q", responses: ["a"] }]), isUserError(/no "answer" field/));
@@ -42,7 +44,11 @@ describe("rule scorers", () => {
 
 describe("model scorer", () => {
   test("query + response through the reward model's tokenizer, one score per response", async () => {
-    const [scores] = await scoreOnce(`model:${fixture("reward-models", "gpt2-rm")}`, [{ query: "Say hi.", responses: ["hi", "hello there"] }], { backend: "ref" });
+    const [scores] = await scoreOnce(
+      `model:${fixture("reward-models", "gpt2-rm")}`,
+      [{ query: "Say hi.", responses: ["hi", "hello there"] }],
+      { backend: "ref" },
+    );
     assert.equal(scores.length, 2);
     assert.ok(scores.every(Number.isFinite) && scores[0] !== scores[1]);
   });
@@ -93,7 +99,10 @@ describe("HTTP scorer", () => {
   });
   test("retries run out: a user error naming the last failure", async () => {
     failuresLeft = 5;
-    await assert.rejects(scoreOnce(`${base}/flaky`, [item], { retries: 1, retry_delay: 0.01 }), isUserError(/failed after 2 attempt\(s\): HTTP (429|503)/));
+    await assert.rejects(
+      scoreOnce(`${base}/flaky`, [item], { retries: 1, retry_delay: 0.01 }),
+      isUserError(/failed after 2 attempt\(s\): HTTP (429|503)/),
+    );
   });
   test("other statuses and replies that break the protocol fail at once, clearly", async () => {
     await assert.rejects(scoreOnce(`${base}/bad-request`), isUserError(/HTTP 400: \{"error": "no such model"\}/));
@@ -101,14 +110,20 @@ describe("HTTP scorer", () => {
     await assert.rejects(scoreOnce(`${base}/short`), isUserError(/1 entries for 3 responses/));
   });
   test("a timeout counts as a failure and is retried", async () => {
-    await assert.rejects(scoreOnce(`${base}/slow`, [item], { timeout: 0.2, retries: 1, retry_delay: 0.01 }), isUserError(/no reply within 0.2 s/));
+    await assert.rejects(
+      scoreOnce(`${base}/slow`, [item], { timeout: 0.2, retries: 1, retry_delay: 0.01 }),
+      isUserError(/no reply within 0.2 s/),
+    );
   });
   test("a refused connection is retried, then reported", async () => {
     const closed = createServer();
     await new Promise<void>((done) => closed.listen(0, "127.0.0.1", done));
     const port = (closed.address() as AddressInfo).port;
     await new Promise<void>((done) => closed.close(() => done()));
-    await assert.rejects(scoreOnce(`http://127.0.0.1:${port}/score`, [item], { retries: 1, retry_delay: 0.01 }), isUserError(/failed after 2 attempt\(s\): ECONNREFUSED/));
+    await assert.rejects(
+      scoreOnce(`http://127.0.0.1:${port}/score`, [item], { retries: 1, retry_delay: 0.01 }),
+      isUserError(/failed after 2 attempt\(s\): ECONNREFUSED/),
+    );
   });
 });
 
@@ -142,7 +157,10 @@ createInterface({ input: process.stdin }).on("line", (line) => {
     }
   });
   test("a command that dies: a user error with how it ended and its stderr", async () => {
-    await assert.rejects(scoreOnce(spec, [{ query: "die", responses: ["a"] }]), isUserError(/exited with code 3 before replying[\s\S]*judge: giving up/));
+    await assert.rejects(
+      scoreOnce(spec, [{ query: "die", responses: ["a"] }]),
+      isUserError(/exited with code 3 before replying[\s\S]*judge: giving up/),
+    );
   });
   test("a command that prints garbage: a user error quoting the line", async () => {
     await assert.rejects(scoreOnce(spec, [{ query: "garbage", responses: ["a"] }]), isUserError(/not JSON.*"not json"/));

@@ -24,7 +24,13 @@ interface ScorePathFlags {
 async function runScore(flags: ScorePathFlags, s: SettingsOf<typeof SCORE_COMMAND_SETTINGS>, io: CliIo): Promise<void> {
   const { createScorer } = await import("../../score/spec.js");
   const { scoreFile } = await import("../../score/file.js");
-  const scorer = await createScorer(flags.scorer, { timeout: s.timeout, retries: s.retries, retry_delay: s.retry_delay, chat_template: s.chat_template, backend: s.backend });
+  const scorer = await createScorer(flags.scorer, {
+    timeout: s.timeout,
+    retries: s.retries,
+    retry_delay: s.retry_delay,
+    chat_template: s.chat_template,
+    backend: s.backend,
+  });
   const started = Date.now();
   const live = process.stderr.isTTY === true;
   try {
@@ -39,7 +45,9 @@ async function runScore(flags: ScorePathFlags, s: SettingsOf<typeof SCORE_COMMAN
     });
     if (live) io.stderr("\n");
     const resumed = done.resumed > 0 ? `, ${done.resumed} kept from an earlier run` : "";
-    io.stdout(`scored ${done.records - done.resumed} records (${done.responses} responses) with ${scorer.spec}${resumed}; wrote ${flags.out}\n`);
+    io.stdout(
+      `scored ${done.records - done.resumed} records (${done.responses} responses) with ${scorer.spec}${resumed}; wrote ${flags.out}\n`,
+    );
   } finally {
     await scorer.close();
   }
