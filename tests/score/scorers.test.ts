@@ -11,7 +11,9 @@ import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { UserError } from "../../src/errors.js";
 import type { ScoreItem } from "../../src/score/scorer.js";
+import { rewardInputIds } from "../../src/score/model.js";
 import { createScorer, type ScorerOptions } from "../../src/score/spec.js";
+import { loadTokenizer } from "../../src/tokenize/tokenizer.js";
 import { fixture, tempDir } from "../helpers.js";
 
 const item = { query: "Is it?", responses: ["yes", "no way", "Yes, it is."], answer: "yes" };
@@ -51,6 +53,17 @@ describe("model scorer", () => {
     );
     assert.equal(scores.length, 2);
     assert.ok(scores.every(Number.isFinite) && scores[0] !== scores[1]);
+  });
+});
+
+describe("reward-model input", () => {
+  test("query + response with special tokens; with --chat-template the rendered query + response", async () => {
+    const tok = await loadTokenizer(fixture("tokenizers", "llama"));
+    const item = { query: "Hi", responses: [] };
+    assert.deepEqual(rewardInputIds(tok, item, " there", false), tok.encode("Hi there"));
+    const chat = { ...tok, chatTemplate: "{% for m in messages %}<{{ m.role }}>{{ m.content }}{% endfor %}<assistant>" };
+    assert.deepEqual(rewardInputIds(chat, item, " there", true), tok.encode("<user>Hi<assistant> there"));
+    assert.throws(() => rewardInputIds(tok, item, " there", true), isUserError(/no chat_template/));
   });
 });
 
