@@ -75,5 +75,11 @@ export type { DecodeOptions, DecodeSession } from "./models/causal-lm-decode.js"
 // Generation: greedy, sampling, beam and diverse beam search over KV-cache decoding.
 export * from "./generate/index.js";
 
+// Reward models and scorers (`rrhf score`).
+export { loadRewardModel, type RewardModel, type RewardModelOptions } from "./models/reward-model.js";
+export { createScorer, type ScorerOptions } from "./score/spec.js";
+export type { Scorer, ScoreItem } from "./score/scorer.js";
+export { scoreFile, type ScoreFileOptions, type ScoreProgress } from "./score/file.js";
+
 // Training.
 export * from "./train/index.js";

@@ -47,6 +47,12 @@ export interface RecordCheckOptions {
   minResponses?: number;
   /** "row" when `line` is a Parquet row number (errors then say `file:row N:`); "line" by default. */
   unit?: "line" | "row";
+  /**
+   * Accept a record without `scores` (`rrhf score`'s input, which it is
+   * about to score); its `scores` then come back as zeros. Default false:
+   * every other reader needs the scores.
+   */
+  scoresOptional?: boolean;
 }
 
 /** The outcome of checking one JSON object. */
@@ -94,6 +100,9 @@ function convertibleProblem(format: "pairs" | "hh", place: Place): DataError {
 
 /** Checks one parsed JSON object against the record contract. */
 export function checkRecord(value: Record<string, unknown>, file: string, line: number, opts: RecordCheckOptions = {}): RecordCheck {
+  if (opts.scoresOptional === true && value.scores === undefined && Array.isArray(value.responses)) {
+    value = { ...value, scores: value.responses.map(() => 0) };
+  }
   const minResponses = opts.minResponses ?? 2;
   const place: Place = { file, line, unit: opts.unit ?? "line" };
   const unknownKeys = Object.keys(value).filter((k) => !RECORD_KEYS.includes(k));

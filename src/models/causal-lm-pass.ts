@@ -219,6 +219,29 @@ export abstract class DecoderLM implements CausalLM {
     );
   }
 
+  /**
+   * The final hidden states (after the last norm) [rows * T * hidden] of
+   * right-padded rows, no grad: what a reward model's `score` head reads.
+   * Padding positions hold unspecified values.
+   */
+  hiddenStates(batch: PaddedInput): Float32Array {
+    const { rows, seqLen: T } = batch;
+    checkPaddedInput(batch, this.config.vocabSize);
+    const masking = keyMasking(batch);
+    const g = new Graph({ backend: this.backend, grad: false });
+    try {
+      const out = this.body(g, Int32Array.from(batch.input_ids), rows, T, {
+        past: 0,
+        prefix: null,
+        keyLengths: masking.lengths,
+        keyMask: masking.mask,
+      });
+      return Float32Array.from(out.hidden.data.subarray(0, rows * T * this.config.hiddenSize));
+    } finally {
+      g.release();
+    }
+  }
+
   logits(batch: PaddedInput): Float32Array {
     const { rows, seqLen: T } = batch;
     const V = this.config.vocabSize;

@@ -49,7 +49,8 @@ export interface CreateCausalLMOptions {
   gradientCheckpointing?: boolean;
 }
 
-function resolveBackend(opts: CreateCausalLMOptions): Backend {
+/** The Backend `opts.backend` names (default "auto"). */
+export function resolveBackend(opts: CreateCausalLMOptions): Backend {
   const backend = opts.backend ?? "auto";
   return typeof backend === "string" ? getBackend(backend, opts.threads === undefined ? {} : { threads: opts.threads }) : backend;
 }
@@ -64,6 +65,11 @@ function resolveBackend(opts: CreateCausalLMOptions): Backend {
  * const model = createCausalLM(hf, { backend, trainable: true });
  */
 export function createCausalLM(hf: Pick<HfModel, "normalized" | "params">, opts: CreateCausalLMOptions = {}): CausalLM {
+  if (hf.normalized.task !== "causal-lm") {
+    throw new UserError(
+      `${hf.normalized.architecture} is a reward model (a score head, no LM head): load it with loadRewardModel, or use it as a scorer (--scorer model:DIR)`,
+    );
+  }
   const backend = resolveBackend(opts);
   const factory = MODEL_REGISTRY[hf.normalized.modelType];
   if (factory === undefined) throw new UserError(`no model class for model_type ${JSON.stringify(hf.normalized.modelType)}`);

@@ -63,6 +63,11 @@ def gpt2_param_shapes(cfg):
 
 def gpt2_logits(cfg, w, input_ids, attention_mask):
     """input_ids, attention_mask [B, T] -> logits [B, T, V]."""
+    return gpt2_hidden(cfg, w, input_ids, attention_mask) @ w["transformer.wte.weight"].T
+
+
+def gpt2_hidden(cfg, w, input_ids, attention_mask):
+    """input_ids, attention_mask [B, T] -> final hidden states [B, T, C] (after ln_f)."""
     B, T = input_ids.shape
     C, H = cfg["n_embd"], cfg["n_head"]
     D = C // H
@@ -79,8 +84,7 @@ def gpt2_logits(cfg, w, input_ids, attention_mask):
         h = h + conv1d(_attend(q, k, v, bias), p + "attn.c_proj")
         m = gelu_new(conv1d(ln(h, p + "ln_2"), p + "mlp.c_fc"))
         h = h + conv1d(m, p + "mlp.c_proj")
-    h = ln(h, "transformer.ln_f")
-    return h @ w["transformer.wte.weight"].T
+    return ln(h, "transformer.ln_f")
 
 
 # ---------------------------------------------------------------- Llama / Qwen2
@@ -152,6 +156,13 @@ def _rotate_half(x):
 def llama_logits(cfg, w, input_ids, attention_mask):
     """input_ids, attention_mask [B, T] -> logits [B, T, V]. Positions are
     0..T-1 for every row (right padding), as HF uses without position_ids."""
+    h = llama_hidden(cfg, w, input_ids, attention_mask)
+    head = w["model.embed_tokens.weight"] if cfg.get("tie_word_embeddings", False) else w["lm_head.weight"]
+    return h @ head.T
+
+
+def llama_hidden(cfg, w, input_ids, attention_mask):
+    """input_ids, attention_mask [B, T] -> final hidden states [B, T, C] (after model.norm)."""
     B, T = input_ids.shape
     C = cfg["hidden_size"]
     H, KV = cfg["num_attention_heads"], cfg["num_key_value_heads"]
@@ -186,6 +197,4 @@ def llama_logits(cfg, w, input_ids, attention_mask):
         x = rms(h, p + "post_attention_layernorm.weight")
         gate = linear(x, p + "mlp.gate_proj")
         h = h + linear(torch.nn.functional.silu(gate) * linear(x, p + "mlp.up_proj"), p + "mlp.down_proj")
-    h = rms(h, "model.norm.weight")
-    head = w["model.embed_tokens.weight"] if cfg.get("tie_word_embeddings", False) else w["lm_head.weight"]
-    return h @ head.T
+    return rms(h, "model.norm.weight")

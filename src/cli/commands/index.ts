@@ -4,6 +4,7 @@ import { registerConvert } from "./convert.js";
 import { registerInitModel } from "./init-model.js";
 import { registerLoss } from "./loss.js";
 import { registerSample } from "./sample.js";
+import { registerScore } from "./score.js";
 import { registerTrain } from "./train.js";
 import { registerValidate } from "./validate.js";
 
@@ -15,4 +16,5 @@ export function registerCommands(program: Command, io: CliIo): void {
   registerLoss(program, io);
   registerTrain(program, io);
   registerSample(program, io);
+  registerScore(program, io);
 }

@@ -97,6 +97,10 @@ export interface NormalizedConfig {
   modelType: ModelType;
   /** The HF class, e.g. "LlamaForCausalLM". */
   architecture: string;
+  /** "causal-lm" (an LM head) or "sequence-classification" (a reward model: a `score` head, `score.weight` [numLabels, hidden]). */
+  task: "causal-lm" | "sequence-classification";
+  /** Outputs of the `score` head (a reward model has 1); 0 for a causal LM. */
+  numLabels: number;
   hiddenSize: number;
   numLayers: number;
   numHeads: number;

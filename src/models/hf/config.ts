@@ -22,7 +22,29 @@ export const SUPPORTED_ARCHITECTURES: Readonly<Record<string, ModelType>> = {
   LlamaForCausalLM: "llama",
   Qwen2ForCausalLM: "qwen2",
   MistralForCausalLM: "mistral",
+  GPT2ForSequenceClassification: "gpt2",
+  LlamaForSequenceClassification: "llama",
+  Qwen2ForSequenceClassification: "qwen2",
+  MistralForSequenceClassification: "mistral",
 };
+
+/** The class names that are reward models (a `score` head instead of the LM head). */
+const SEQUENCE_CLASSIFICATION = /ForSequenceClassification$/;
+
+/**
+ * What a config's head is: "causal-lm" (an LM head) or "sequence-classification"
+ * (a `score` head with `numLabels` outputs, HF's `*ForSequenceClassification`).
+ * HF counts labels as `id2label`'s size when present, else `num_labels`, else 2.
+ */
+function taskOf(raw: Record<string, unknown>, architecture: string, f: Fields): Pick<NormalizedConfig, "task" | "numLabels"> {
+  if (!SEQUENCE_CLASSIFICATION.test(architecture)) return { task: "causal-lm", numLabels: 0 };
+  const labels = raw.id2label;
+  if (labels !== undefined && labels !== null) {
+    if (typeof labels !== "object" || Array.isArray(labels)) f.fail("id2label", "must be an object of label names");
+    return { task: "sequence-classification", numLabels: Object.keys(labels).length };
+  }
+  return { task: "sequence-classification", numLabels: f.posInt("num_labels", 2) };
+}
 
 const ARCH_OF_TYPE: Record<ModelType, string> = {
   gpt2: "GPT2LMHeadModel",
@@ -99,6 +121,9 @@ class Fields {
   }
 }
 
+/** A config as the body's fields describe it; the head's fields come from {@link taskOf}. */
+type BaseConfig = Omit<NormalizedConfig, "task" | "numLabels">;
+
 function chooseModelType(raw: Record<string, unknown>, source: string): { modelType: ModelType; architecture: string } {
   const supported = Object.keys(SUPPORTED_ARCHITECTURES).join(", ");
   const archs = raw.architectures;
@@ -120,7 +145,7 @@ function chooseModelType(raw: Record<string, unknown>, source: string): { modelT
   );
 }
 
-function normalizeGpt2(f: Fields, raw: Gpt2ConfigJson, architecture: string): NormalizedConfig {
+function normalizeGpt2(f: Fields, raw: Gpt2ConfigJson, architecture: string): BaseConfig {
   const hiddenSize = f.posInt("n_embd", 768);
   const numHeads = f.posInt("n_head", 12);
   if (hiddenSize % numHeads !== 0) f.fail("n_embd", `${hiddenSize} is not a multiple of n_head ${numHeads}`);
@@ -205,7 +230,7 @@ function normalizeLlama(
   modelType: Exclude<ModelType, "gpt2">,
   architecture: string,
   source: string,
-): NormalizedConfig {
+): BaseConfig {
   const d = LLAMA_DEFAULTS[modelType];
   const hiddenSize = f.posInt("hidden_size", 4096);
   const numHeads = f.posInt("num_attention_heads", 32);
@@ -267,6 +292,9 @@ export function normalizeConfig(raw: unknown, source = "config.json"): Normalize
   const record = raw as Record<string, unknown>;
   const { modelType, architecture } = chooseModelType(record, source);
   const f = new Fields(record, source);
-  if (modelType === "gpt2") return normalizeGpt2(f, record as Gpt2ConfigJson, architecture);
-  return normalizeLlama(f, record as LlamaConfigJson, modelType, architecture, source);
+  const base =
+    modelType === "gpt2"
+      ? normalizeGpt2(f, record as Gpt2ConfigJson, architecture)
+      : normalizeLlama(f, record as LlamaConfigJson, modelType, architecture, source);
+  return { ...base, ...taskOf(record, architecture, f) };
 }

@@ -1,6 +1,6 @@
 import { UserError } from "../../errors.js";
 import type { SafetensorsCheckpoint } from "../../io/checkpoint.js";
-import type { WeightLayout } from "./param-specs.js";
+import { SCORE_HEAD, type WeightLayout } from "./param-specs.js";
 
 /** How the tensors of a checkpoint map onto a layout's parameters. */
 export interface CheckpointMatch {
@@ -30,7 +30,8 @@ function list(title: string, items: string[]): string {
 export function matchCheckpoint(layout: WeightLayout, ckpt: SafetensorsCheckpoint, where: string, architecture: string): CheckpointMatch {
   const names = [...ckpt.tensors.keys()];
   const bare = names.length > 0 && !names.some((n) => n.startsWith(layout.basePrefix));
-  const canonical = (n: string): string => (bare && n !== layout.lmHead ? layout.basePrefix + n : n);
+  // The heads (lm_head, a reward model's score) sit outside the base model either way.
+  const canonical = (n: string): string => (bare && n !== layout.lmHead && n !== SCORE_HEAD ? layout.basePrefix + n : n);
 
   const expected = new Map(layout.specs.map((s) => [s.name, s.shape]));
   const sourceName = new Map<string, string>();

@@ -26,6 +26,15 @@ export interface WeightLayout {
 
 export const LM_HEAD = "lm_head.weight";
 
+/** The `*ForSequenceClassification` head: a bias-free Linear [num_labels, hidden], outside the base model. */
+export const SCORE_HEAD = "score.weight";
+
+/** The head's parameters after the body's: an untied LM head, or a reward model's score head (no LM head at all). */
+function headSpecs(n: NormalizedConfig): ParamSpec[] {
+  if (n.task === "sequence-classification") return [{ name: SCORE_HEAD, shape: [n.numLabels, n.hiddenSize] }];
+  return n.tieWordEmbeddings ? [] : [{ name: LM_HEAD, shape: [n.vocabSize, n.hiddenSize] }];
+}
+
 function gpt2Layout(n: NormalizedConfig): WeightLayout {
   const C = n.hiddenSize;
   const I = n.intermediateSize;
@@ -50,8 +59,7 @@ function gpt2Layout(n: NormalizedConfig): WeightLayout {
       { name: `${p}mlp.c_proj.bias`, shape: [C] },
     );
   }
-  specs.push({ name: "transformer.ln_f.weight", shape: [C] }, { name: "transformer.ln_f.bias", shape: [C] });
-  if (!n.tieWordEmbeddings) specs.push({ name: LM_HEAD, shape: [n.vocabSize, C] });
+  specs.push({ name: "transformer.ln_f.weight", shape: [C] }, { name: "transformer.ln_f.bias", shape: [C] }, ...headSpecs(n));
   return {
     specs,
     basePrefix: "transformer.",
@@ -84,8 +92,7 @@ function llamaLayout(n: NormalizedConfig): WeightLayout {
     linear("mlp.down_proj", H, I, n.mlpBias);
     specs.push({ name: `${p}input_layernorm.weight`, shape: [H] }, { name: `${p}post_attention_layernorm.weight`, shape: [H] });
   }
-  specs.push({ name: "model.norm.weight", shape: [H] });
-  if (!n.tieWordEmbeddings) specs.push({ name: LM_HEAD, shape: [n.vocabSize, H] });
+  specs.push({ name: "model.norm.weight", shape: [H] }, ...headSpecs(n));
   return {
     specs,
     basePrefix: "model.",

@@ -138,12 +138,9 @@ test("Mistral: 8 KV heads and a 4096 sliding window by default; null disables it
 test("unknown architecture or model type: UserError naming it and listing the supported ones", () => {
   rejects(
     { architectures: ["BertForMaskedLM"], model_type: "bert" },
-    /cfg\.json: unsupported architecture "BertForMaskedLM" \(supported: GPT2LMHeadModel, LlamaForCausalLM, Qwen2ForCausalLM, MistralForCausalLM\)/,
+    /cfg\.json: unsupported architecture "BertForMaskedLM" \(supported: GPT2LMHeadModel, LlamaForCausalLM, Qwen2ForCausalLM, MistralForCausalLM, GPT2ForSequenceClassification, LlamaForSequenceClassification, Qwen2ForSequenceClassification, MistralForSequenceClassification\)/,
   );
-  rejects(
-    { architectures: ["GPT2ForSequenceClassification"], model_type: "gpt2" },
-    /unsupported architecture "GPT2ForSequenceClassification"/,
-  );
+  rejects({ architectures: ["GPT2ForTokenClassification"], model_type: "gpt2" }, /unsupported architecture "GPT2ForTokenClassification"/);
   rejects({ model_type: "t5" }, /model_type is "t5".*supported architectures: GPT2LMHeadModel/);
   rejects([], /must be a JSON object/);
 });
@@ -158,4 +155,13 @@ test("bad field values are named", () => {
   rejects({ model_type: "llama", hidden_act: "mish" }, /hidden_act: unsupported activation "mish"/);
   rejects({ model_type: "llama", rms_norm_eps: 0 }, /rms_norm_eps: must be a positive number/);
   rejects({ model_type: "llama", tie_word_embeddings: "yes" }, /tie_word_embeddings: must be true or false/);
+});
+
+test("*ForSequenceClassification: a reward model, its label count from id2label, else num_labels, else 2", () => {
+  const rm = normalizeConfig({ architectures: ["LlamaForSequenceClassification"], id2label: { 0: "LABEL_0" } });
+  assert.equal(rm.task, "sequence-classification");
+  assert.equal(rm.numLabels, 1);
+  assert.equal(normalizeConfig({ architectures: ["GPT2ForSequenceClassification"], num_labels: 3 }).numLabels, 3);
+  assert.equal(normalizeConfig({ architectures: ["Qwen2ForSequenceClassification"] }).numLabels, 2);
+  assert.equal(normalizeConfig({ architectures: ["MistralForCausalLM"] }).task, "causal-lm");
 });

@@ -103,6 +103,6 @@ test("usage and input errors: bad seed (2), missing flags (2), missing/broken/un
   assert.equal(bert.code, 1);
   assert.match(
     bert.stderr,
-    /unsupported architecture "BertModel" \(supported: GPT2LMHeadModel, LlamaForCausalLM, Qwen2ForCausalLM, MistralForCausalLM\)/,
+    /unsupported architecture "BertModel" \(supported: GPT2LMHeadModel, LlamaForCausalLM, Qwen2ForCausalLM, MistralForCausalLM, GPT2ForSequenceClassification, LlamaForSequenceClassification, Qwen2ForSequenceClassification, MistralForSequenceClassification\)/,
   );
 });
