@@ -1,7 +1,7 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { InternalError, UserError } from "../../errors.js";
-import { siblingTempPath } from "../../io/atomic.js";
+import { siblingTempPath, type WriteBytes } from "../../io/atomic.js";
 import { openModelWeights, readCheckpointInto, SINGLE_FILE } from "../../io/checkpoint.js";
 import { shapeSize } from "../../io/safetensors-header.js";
 import { writeSafetensors } from "../../io/safetensors.js";
@@ -115,6 +115,8 @@ export interface SaveOptions {
   configText?: string;
   /** How the caller asks for `overwrite`, named in the refusal (default "set overwrite: true"; the CLI says "pass --force"). */
   overwriteHint?: string;
+  /** Byte writer for model.safetensors (tests inject a failing one to simulate a full disk). */
+  writeBytes?: WriteBytes;
 }
 
 function checkTarget(dir: string, overwrite: boolean, overwriteHint: string): boolean {
@@ -172,7 +174,8 @@ export function saveModelFolder(dir: string, model: SavableModel, opts: SaveOpti
       writeFileSync(join(temp, "generation_config.json"), `${JSON.stringify(model.generationConfig, null, 2)}\n`);
     }
     const p = model.params;
-    writeSafetensors(join(temp, SINGLE_FILE), p.names().map((name) => ({ name, shape: [...p.shape(name)], data: p.view(name) })));
+    const tensors = p.names().map((name) => ({ name, shape: [...p.shape(name)], data: p.view(name) }));
+    writeSafetensors(join(temp, SINGLE_FILE), tensors, undefined, opts.writeBytes);
     const tokenizerDir = opts.tokenizerDir ?? model.sourceDir;
     if (tokenizerDir != null) copyTokenizerFiles(tokenizerDir, temp);
     if (exists) {
