@@ -145,7 +145,15 @@ function readOptimizer(file: string): { name: string; state: OptimizerState } {
     throw new UserError(`${file}: not an rrhf optimizer state (metadata ${JSON.stringify(meta)})`);
   }
   const state: OptimizerState = {};
-  const scalars = JSON.parse(meta.scalars ?? "{}") as Record<string, unknown>;
+  let scalars: unknown;
+  try {
+    scalars = JSON.parse(meta.scalars ?? "{}");
+  } catch (err) {
+    throw new UserError(`${file}: __metadata__.scalars is not valid JSON (${(err as Error).message})`);
+  }
+  if (scalars === null || typeof scalars !== "object" || Array.isArray(scalars)) {
+    throw new UserError(`${file}: __metadata__.scalars must be a JSON object of numbers`);
+  }
   for (const [k, v] of Object.entries(scalars)) {
     if (typeof v !== "number") throw new UserError(`${file}: scalar "${k}" is not a number`);
     state[k] = v;

@@ -61,8 +61,17 @@ export function loadModelFolder(dir: string, opts: LoadOptions = {}): HfModel {
   const configFile = join(dir, "config.json");
   const config = readJsonObject(configFile);
   const normalized = normalizeConfig(config, configFile);
-  const layout = weightLayout(normalized);
   const ckpt = openModelWeights(dir);
+  // Every layer has tensors of its own: a layer count above the checkpoint's
+  // tensor count cannot match, and listing its layout first could exhaust
+  // memory (n_layer: 1e9 from a hostile config.json).
+  if (normalized.numLayers > ckpt.tensors.size) {
+    throw new UserError(
+      `${dir}: checkpoint does not match config.json (${normalized.architecture}): ` +
+        `config.json asks for ${normalized.numLayers} layers but the checkpoint holds only ${ckpt.tensors.size} tensors`,
+    );
+  }
+  const layout = weightLayout(normalized);
   const match = matchCheckpoint(layout, ckpt, dir, normalized.architecture);
 
   const params = ParamStore.create(layout.specs, opts.alloc ?? defaultAlloc);
