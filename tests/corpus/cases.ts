@@ -186,6 +186,10 @@ const TRAIN_CONFIG_CASES: BadInputCase[] = [
   trainConfigCase("cfg-json-syntax", "json", (b) => JSON.stringify(b).slice(0, -1)),
   trainConfigCase("cfg-yaml-syntax", "yaml", yaml("learning_rate: [1e-3")),
   trainConfigCase("cfg-not-a-mapping", "yaml", () => "- model\n- data\n"),
+  trainConfigCase("cfg-yaml-unresolved-alias", "yaml", () => "*!"),
+  trainConfigCase("cfg-yaml-alias-bomb", "yaml", () =>
+    ["a: &a [1,1,1,1,1,1,1,1,1]", "b: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a]", "c: &c [*b,*b,*b,*b,*b,*b,*b,*b,*b]",
+      "d: &d [*c,*c,*c,*c,*c,*c,*c,*c,*c]", "e: [*d,*d,*d,*d,*d,*d,*d,*d,*d]"].join("\n")),
   trainConfigCase("cfg-unknown-key", "json", json({ learning_rat: 1e-3 })),
   trainConfigCase("cfg-learning-rate-string", "json", json({ learning_rate: "fast" })),
   trainConfigCase("cfg-learning-rate-negative", "yaml", yaml("learning_rate: -0.1")),
