@@ -151,6 +151,7 @@ const TOKENIZER_CASES: BadInputCase[] = [
   tokenizerCase("tok-tokenizer-json-missing", (d) => rmSync(join(d, "tokenizer.json"))),
   tokenizerCase("tok-tokenizer-json-not-json", (d) => writeFileSync(join(d, "tokenizer.json"), "{\"version\": \"1.0\", \"model\": {")),
   tokenizerCase("tok-tokenizer-json-array", (d) => writeFileSync(join(d, "tokenizer.json"), "[]")),
+  tokenizerCase("tok-vocab-id-null", (d) => tokJson(d, (t) => void (((t.model as Record<string, unknown>).vocab as Record<string, unknown>).H = null))),
   tokenizerCase("tok-model-section-missing", (d) => tokJson(d, (t) => void delete t.model)),
   tokenizerCase("tok-bos-not-in-vocabulary", (d) => tokConfig(d, (c) => void (c.bos_token = "<s>"))),
   tokenizerCase("tok-pad-not-in-vocabulary", (d) => tokConfig(d, (c) => void (c.pad_token = "<pad>"))),
