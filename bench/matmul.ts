@@ -81,8 +81,11 @@ function timeOnce(c: Config, s: MatmulShape, A: Float32Array, B: Float32Array, C
 for (const s of shapes) {
   // Each backend reads its own buffers (WASM ones live in its memory).
   const bufs = configs.map((c) => {
-    const A = c.backend.alloc(s.M * s.K), B = c.backend.alloc(s.K * s.N), C = c.backend.alloc(s.M * s.N);
-    fill(A, 1); fill(B, 2);
+    const A = c.backend.alloc(s.M * s.K),
+      B = c.backend.alloc(s.K * s.N),
+      C = c.backend.alloc(s.M * s.N);
+    fill(A, 1);
+    fill(B, 2);
     return { A, B, C };
   });
   const times: number[][] = configs.map(() => []);
@@ -95,7 +98,9 @@ for (const s of shapes) {
   }
   configs.forEach((c, i) => {
     console.log(tableRow(s, c.backend.name, c.threads, median(times[i])));
-    c.backend.release(bufs[i].A); c.backend.release(bufs[i].B); c.backend.release(bufs[i].C);
+    c.backend.release(bufs[i].A);
+    c.backend.release(bufs[i].B);
+    c.backend.release(bufs[i].C);
   });
 }
 await Promise.all(wasmBackends.map((b) => b.close()));

@@ -27,7 +27,13 @@ export function timeSgemm(inner: Backend): TimedBackend {
       },
     },
   }) as Backend;
-  return { backend, sgemmMs: () => ms, reset: () => { ms = 0; } };
+  return {
+    backend,
+    sgemmMs: () => ms,
+    reset: () => {
+      ms = 0;
+    },
+  };
 }
 
 export interface SelfTime {

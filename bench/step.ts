@@ -169,7 +169,9 @@ for (const c of configs) {
   const s = median(c.sgemm);
   console.log(`\n[${c.label}] step ${t.toFixed(0)} ms (median of ${reps}: ${c.total.map((x) => x.toFixed(0)).join(", ")})`);
   console.log(`  sgemm      ${s.toFixed(0).padStart(6)} ms  ${((100 * s) / t).toFixed(1).padStart(5)}%`);
-  console.log(`  non-sgemm  ${(t - s).toFixed(0).padStart(6)} ms  ${((100 * (t - s)) / t).toFixed(1).padStart(5)}%  (median step - median sgemm)`);
+  console.log(
+    `  non-sgemm  ${(t - s).toFixed(0).padStart(6)} ms  ${((100 * (t - s)) / t).toFixed(1).padStart(5)}%  (median step - median sgemm)`,
+  );
   if (values["no-profile"]) continue;
   const self = await profileSelfTime(c.step);
   const sum = self.reduce((a, x) => a + x.ms, 0);
@@ -184,11 +186,23 @@ const peakMiB = process.resourceUsage().maxRSS / 1024;
 console.log(`\nload average at the end: ${e1.toFixed(2)}; peak RSS ${peakMiB.toFixed(0)} MiB (whole process, all configurations)`);
 if (values.json) {
   for (const c of configs) {
-    console.log(JSON.stringify({
-      bench: "step", backend: c.label, layout, threads: threads ?? null, layers, query: Q, responses: K, responseLen: R,
-      medianMs: median(c.total), stepsMs: c.total, peakRssMiB: peakMiB,
-      openblasCoretype: process.env.OPENBLAS_CORETYPE ?? null, load1: e1,
-    }));
+    console.log(
+      JSON.stringify({
+        bench: "step",
+        backend: c.label,
+        layout,
+        threads: threads ?? null,
+        layers,
+        query: Q,
+        responses: K,
+        responseLen: R,
+        medianMs: median(c.total),
+        stepsMs: c.total,
+        peakRssMiB: peakMiB,
+        openblasCoretype: process.env.OPENBLAS_CORETYPE ?? null,
+        load1: e1,
+      }),
+    );
   }
 }
 process.exit(0);

@@ -31,7 +31,11 @@ function writeStatus(status) {
 }
 
 function fail(reason) {
-  try { fs.rmSync(addon, { force: true }); } catch { /* nothing to remove */ }
+  try {
+    fs.rmSync(addon, { force: true });
+  } catch {
+    /* nothing to remove */
+  }
   writeStatus({ ok: false, reason });
   console.warn(`rrhf-native: not built (${reason}); rrhf will use its WASM kernels`);
   process.exit(process.argv.includes("--strict") ? 1 : 0);
@@ -41,23 +45,50 @@ const include = nodeIncludeDir();
 if (!include) fail("Node's headers (node_api.h) were not found; set npm_config_nodedir");
 const cc = process.env.CC || "cc";
 const extraInclude = (process.env.OPENBLAS_INCLUDE || "").split(path.delimiter).filter(Boolean);
-const includeFlags = [include, ...extraInclude, "/usr/include/openblas", "/usr/include/x86_64-linux-gnu", "/opt/homebrew/opt/openblas/include", "/usr/local/opt/openblas/include"]
-  .filter((d) => fs.existsSync(d)).map((d) => `-I${d}`);
-const libDirs = (process.env.OPENBLAS_LIB || "").split(path.delimiter).filter(Boolean)
-  .concat(["/opt/homebrew/opt/openblas/lib", "/usr/local/opt/openblas/lib"]).filter((d) => fs.existsSync(d)).map((d) => `-L${d}`);
+const includeFlags = [
+  include,
+  ...extraInclude,
+  "/usr/include/openblas",
+  "/usr/include/x86_64-linux-gnu",
+  "/opt/homebrew/opt/openblas/include",
+  "/usr/local/opt/openblas/include",
+]
+  .filter((d) => fs.existsSync(d))
+  .map((d) => `-I${d}`);
+const libDirs = (process.env.OPENBLAS_LIB || "")
+  .split(path.delimiter)
+  .filter(Boolean)
+  .concat(["/opt/homebrew/opt/openblas/lib", "/usr/local/opt/openblas/lib"])
+  .filter((d) => fs.existsSync(d))
+  .map((d) => `-L${d}`);
 const platformFlags = process.platform === "darwin" ? ["-undefined", "dynamic_lookup"] : [];
 
 fs.mkdirSync(outDir, { recursive: true });
 const tmpAddon = `${addon}.tmp-${process.pid}`;
-const args = ["-O2", "-fPIC", "-shared", "-std=c11", "-DNODE_GYP_MODULE_NAME=rrhf_native", ...includeFlags,
-  path.join(here, "src", "rrhf_native.c"), "-o", tmpAddon, ...libDirs, "-lopenblas", ...platformFlags];
+const args = [
+  "-O2",
+  "-fPIC",
+  "-shared",
+  "-std=c11",
+  "-DNODE_GYP_MODULE_NAME=rrhf_native",
+  ...includeFlags,
+  path.join(here, "src", "rrhf_native.c"),
+  "-o",
+  tmpAddon,
+  ...libDirs,
+  "-lopenblas",
+  ...platformFlags,
+];
 const r = spawnSync(cc, args, { encoding: "utf8" });
 if (r.error) fail(`C compiler '${cc}' could not run: ${r.error.message}`);
 if (r.status !== 0) {
   fs.rmSync(tmpAddon, { force: true });
   const log = (r.stderr || r.stdout).trim();
-  const missing = /cblas\.h/.test(log) ? "OpenBLAS headers (cblas.h) not found; install libopenblas-dev" :
-    /-lopenblas|openblas/.test(log) ? "OpenBLAS library (-lopenblas) not found; install libopenblas-dev" : "compile failed";
+  const missing = /cblas\.h/.test(log)
+    ? "OpenBLAS headers (cblas.h) not found; install libopenblas-dev"
+    : /-lopenblas|openblas/.test(log)
+      ? "OpenBLAS library (-lopenblas) not found; install libopenblas-dev"
+      : "compile failed";
   fail(`${missing}: ${log.split("\n").slice(0, 3).join(" | ")}`);
 }
 fs.renameSync(tmpAddon, addon);

@@ -22,9 +22,20 @@ const ascBin = join(root, "node_modules/assemblyscript/bin/asc.js");
 // The memory is imported (the host creates it shared) and the module has no
 // data segments, so every worker can instantiate it over the same memory.
 const ASC_FLAGS = [
-  "-O3", "--noAssert", "--runtime", "stub", "--use", "abort=",
-  "--importMemory", "--sharedMemory", "--initialMemory", "1", "--maximumMemory", "65536",
-  "--enable", "simd,threads",
+  "-O3",
+  "--noAssert",
+  "--runtime",
+  "stub",
+  "--use",
+  "abort=",
+  "--importMemory",
+  "--sharedMemory",
+  "--initialMemory",
+  "1",
+  "--maximumMemory",
+  "65536",
+  "--enable",
+  "simd,threads",
 ];
 
 function build() {

@@ -83,7 +83,11 @@ const ultrafeedback = [
   {
     source: "evol_instruct",
     instruction: "Name a planet.",
-    completions: [completion(" Mars.", 8.5, ["5", "5", "5", "5"]), completion(" The Sun.", 3, ["2", "1", "3", "1"]), completion(" Earth!", 7, ["4", "5", "4", "N/A"])],
+    completions: [
+      completion(" Mars.", 8.5, ["5", "5", "5", "5"]),
+      completion(" The Sun.", 3, ["2", "1", "3", "1"]),
+      completion(" Earth!", 7, ["4", "5", "4", "N/A"]),
+    ],
   },
   {
     source: "flan",
@@ -93,7 +97,11 @@ const ultrafeedback = [
   {
     source: "sharegpt",
     instruction: "Say something kind.",
-    completions: [completion(" You did well.", 8, ["4", "4", "5", "4"]), completion(" Meh.", 4, ["2", "3", "2", "3"]), completion(" Nice try!", 6.5, ["3", "4", "4", "4"])],
+    completions: [
+      completion(" You did well.", 8, ["4", "4", "5", "4"]),
+      completion(" Meh.", 4, ["2", "3", "2", "3"]),
+      completion(" Nice try!", 6.5, ["3", "4", "4", "4"]),
+    ],
   },
 ];
 const aspect = (name) => [{ name, repetition_type: "OPTIONAL", num_children: 2 }, str("Rating"), str("Rationale")];
@@ -168,8 +176,14 @@ const chatPairs = [
   },
 ];
 const shareGpt = {
-  chosen: [{ from: "human", value: "Is ice cold?" }, { from: "gpt", value: "Yes." }],
-  rejected: [{ from: "human", value: "Is ice cold?" }, { from: "gpt", value: "No." }],
+  chosen: [
+    { from: "human", value: "Is ice cold?" },
+    { from: "gpt", value: "Yes." },
+  ],
+  rejected: [
+    { from: "human", value: "Is ice cold?" },
+    { from: "gpt", value: "No." },
+  ],
 };
 write("chat-pairs.jsonl", jsonl([...chatPairs, shareGpt]));
 parquet("chat-pairs.parquet", [col("chosen", messageList("chosen")), col("rejected", messageList("rejected"))], chatPairs);
@@ -184,14 +198,26 @@ write("ranked.jsonl.gz", gzip(jsonl(ranked)));
 // Ranks as INT64, as pandas writes integers: read back as bigint and turned into numbers.
 parquet(
   "ranked.parquet",
-  [col("prompt", str("prompt")), col("responses", list("responses", (n) => [str(n)])), col("ranks", list("ranks", (n) => [int64(n)]), (r) => r.ranks.map(BigInt))],
+  [
+    col("prompt", str("prompt")),
+    col(
+      "responses",
+      list("responses", (n) => [str(n)]),
+    ),
+    col(
+      "ranks",
+      list("ranks", (n) => [int64(n)]),
+      (r) => r.ranks.map(BigInt),
+    ),
+  ],
   ranked,
 );
 
 // --- some invalid rows (for --skip-invalid) --------------------------------
 write(
   "pairs-some-invalid.jsonl",
-  jsonl([pairs[0], { prompt: "No rejected.", chosen: " Yes." }, pairs[1], { prompt: "", chosen: " a", rejected: " b" }, pairs[2]]) + "{not json\n",
+  jsonl([pairs[0], { prompt: "No rejected.", chosen: " Yes." }, pairs[1], { prompt: "", chosen: " a", rejected: " b" }, pairs[2]]) +
+    "{not json\n",
 );
 
 // --- RRHF records in each container ----------------------------------------
@@ -206,8 +232,14 @@ parquet(
   "records.parquet",
   [
     col("query", str("query")),
-    col("responses", list("responses", (n) => [str(n)])),
-    col("scores", list("scores", (n) => [num(n)])),
+    col(
+      "responses",
+      list("responses", (n) => [str(n)]),
+    ),
+    col(
+      "scores",
+      list("scores", (n) => [num(n)]),
+    ),
     col("id", int64("id"), (r) => BigInt(records.indexOf(r) + 1)),
   ],
   records,

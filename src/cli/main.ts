@@ -25,7 +25,9 @@ const processIo: CliIo = {
 /** Builds the `rrhf` program with every command registered. */
 export function buildProgram(io: CliIo = processIo): Command {
   const program = new Command("rrhf")
-    .description("Align language models with human preferences by RRHF: validate and convert preference data, initialise a model, compute the RRHF loss, train.")
+    .description(
+      "Align language models with human preferences by RRHF: validate and convert preference data, initialise a model, compute the RRHF loss, train.",
+    )
     .version(VERSION, "-V, --version", "print the version and exit")
     .option("--debug", "show stack traces for errors")
     .showHelpAfterError("(run with --help for usage)")

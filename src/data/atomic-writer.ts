@@ -20,10 +20,7 @@ const FLUSH_BYTES = 1 << 20;
  * @example
  * await writeStreamAtomic("out.jsonl", async (write) => { await write('{"a":1}\n'); });
  */
-export async function writeStreamAtomic<T>(
-  target: string,
-  produce: (write: (text: string) => Promise<void>) => Promise<T>,
-): Promise<T> {
+export async function writeStreamAtomic<T>(target: string, produce: (write: (text: string) => Promise<void>) => Promise<T>): Promise<T> {
   const dir = dirname(target);
   try {
     if (!(await stat(dir)).isDirectory()) throw new UserError(`${target}: ${dir} is not a directory`);

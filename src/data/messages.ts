@@ -46,7 +46,8 @@ function checkMessage(value: unknown, field: string, place: Place): { message: C
     problems.push(errorAt(place, `${field}.role`, `expected one of ${CHAT_ROLES.join(", ")}, got ${describeValue(role)}`));
   }
   if (content === undefined) problems.push(errorAt(place, `${field}.content`, "required field is missing"));
-  else if (typeof content !== "string") problems.push(errorAt(place, `${field}.content`, `expected a string, got ${describeValue(content)}`));
+  else if (typeof content !== "string")
+    problems.push(errorAt(place, `${field}.content`, `expected a string, got ${describeValue(content)}`));
   else if (content.length === 0) problems.push(errorAt(place, `${field}.content`, "must not be empty"));
   const message = problems.length === 0 ? { role: role as ChatRole, content: content as string } : null;
   return { message, problems };
@@ -58,7 +59,10 @@ function checkMessage(value: unknown, field: string, place: Place): { message: C
  */
 export function checkMessages(value: unknown, place: Place, key = "messages"): { messages: ChatMessage[] | null; problems: DataError[] } {
   if (!Array.isArray(value)) {
-    return { messages: null, problems: [errorAt(place, key, `expected an array of {role, content} messages, got ${describeValue(value)}`)] };
+    return {
+      messages: null,
+      problems: [errorAt(place, key, `expected an array of {role, content} messages, got ${describeValue(value)}`)],
+    };
   }
   if (value.length === 0) return { messages: null, problems: [errorAt(place, key, "must not be empty")] };
   const problems: DataError[] = [];
@@ -75,7 +79,10 @@ export function checkMessages(value: unknown, place: Place, key = "messages"): {
     const allowed = expectedRole(i === 0 ? null : previous);
     // After a malformed message the order cannot be judged; only the first position is checked then.
     if ((i === 0 || previous !== null) && !allowed.includes(checked.message.role)) {
-      const why = checked.message.role === "system" ? "a system message may only come first" : `expected ${allowed.map((r) => `"${r}"`).join(" or ")} here`;
+      const why =
+        checked.message.role === "system"
+          ? "a system message may only come first"
+          : `expected ${allowed.map((r) => `"${r}"`).join(" or ")} here`;
       problems.push(errorAt(place, `${field}.role`, `${why}, got "${checked.message.role}" (turns alternate user, assistant, ...)`));
     }
     previous = checked.message.role;
@@ -83,7 +90,13 @@ export function checkMessages(value: unknown, place: Place, key = "messages"): {
   });
   const last = messages[messages.length - 1];
   if (problems.length === 0 && last !== undefined && last.role !== "user") {
-    problems.push(errorAt(place, `${key}[${value.length - 1}].role`, `the last message must be a user turn (the responses answer it), got "${last.role}"`));
+    problems.push(
+      errorAt(
+        place,
+        `${key}[${value.length - 1}].role`,
+        `the last message must be a user turn (the responses answer it), got "${last.role}"`,
+      ),
+    );
   }
   return { messages: problems.length === 0 ? messages : null, problems };
 }

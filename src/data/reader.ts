@@ -41,9 +41,7 @@ export interface LocatedRecord {
 }
 
 /** One line's outcome in collect-all mode. */
-export type ScanEntry =
-  | ({ ok: true } & LocatedRecord)
-  | { ok: false; line: number; errors: DataError[] };
+export type ScanEntry = ({ ok: true } & LocatedRecord) | { ok: false; line: number; errors: DataError[] };
 
 /** Yields every non-blank line of `path` as a valid record or its problems (all of them). */
 export async function* scanRecords(path: string, opts: ReadOptions = {}): AsyncGenerator<ScanEntry> {

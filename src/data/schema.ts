@@ -22,8 +22,7 @@ function expected(what: string) {
 
 const scoreSchema = z.number({
   // JSON cannot hold NaN, but 1e999 parses to Infinity.
-  error: (iss) =>
-    typeof iss.input === "number" ? `must be a finite number, got ${String(iss.input)}` : expected("a number")(iss),
+  error: (iss) => (typeof iss.input === "number" ? `must be a finite number, got ${String(iss.input)}` : expected("a number")(iss)),
 });
 
 /**
@@ -32,7 +31,10 @@ const scoreSchema = z.number({
  * {@link checkRecord} requires exactly one and checks the messages.
  */
 export const recordSchema = z.object({
-  query: z.string({ error: expected("a string") }).min(1, { error: "must not be empty" }).optional(),
+  query: z
+    .string({ error: expected("a string") })
+    .min(1, { error: "must not be empty" })
+    .optional(),
   responses: z.array(z.string({ error: expected("a string") }).min(1, { error: "must not be empty" }), {
     error: expected("an array of strings"),
   }),
@@ -91,12 +93,7 @@ function convertibleProblem(format: "pairs" | "hh", place: Place): DataError {
 }
 
 /** Checks one parsed JSON object against the record contract. */
-export function checkRecord(
-  value: Record<string, unknown>,
-  file: string,
-  line: number,
-  opts: RecordCheckOptions = {},
-): RecordCheck {
+export function checkRecord(value: Record<string, unknown>, file: string, line: number, opts: RecordCheckOptions = {}): RecordCheck {
   const minResponses = opts.minResponses ?? 2;
   const place: Place = { file, line, unit: opts.unit ?? "line" };
   const unknownKeys = Object.keys(value).filter((k) => !RECORD_KEYS.includes(k));
@@ -119,6 +116,8 @@ export function checkRecord(
   if (problems.length > 0 || !parsed.success) return { record: null, problems, unknownKeys };
   const { query, responses: texts, scores: numbers } = parsed.data;
   const record: RrhfRecord =
-    prompt.messages !== null ? { messages: prompt.messages, responses: texts, scores: numbers } : { query: query as string, responses: texts, scores: numbers };
+    prompt.messages !== null
+      ? { messages: prompt.messages, responses: texts, scores: numbers }
+      : { query: query as string, responses: texts, scores: numbers };
   return { record, problems, unknownKeys };
 }

@@ -79,7 +79,9 @@ export class SummaryBuilder {
     const counts: Record<string, number> = {};
     for (const k of [...this.kCounts.keys()].sort((a, b) => a - b)) counts[String(k)] = this.kCounts.get(k) ?? 0;
     // fromEntries defines own properties: a plain assignment would turn a "__proto__" key into a prototype change and lose it.
-    const unknown: Record<string, number> = Object.fromEntries([...this.unknown.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+    const unknown: Record<string, number> = Object.fromEntries(
+      [...this.unknown.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)),
+    );
     return {
       queries: this.queries,
       responses: this.responses,

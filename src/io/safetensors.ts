@@ -3,13 +3,7 @@ import { endianness } from "node:os";
 import { UserError } from "../errors.js";
 import { writeAllSync, writeFileAtomicWith, type WriteBytes } from "./atomic.js";
 import { decodeBF16, decodeF16 } from "./float16.js";
-import {
-  parseHeaderJson,
-  parseHeaderSize,
-  shapeSize,
-  type SafetensorsHeader,
-  type TensorInfo,
-} from "./safetensors-header.js";
+import { parseHeaderJson, parseHeaderSize, shapeSize, type SafetensorsHeader, type TensorInfo } from "./safetensors-header.js";
 
 export type { SafetensorsDtype, SafetensorsHeader, TensorInfo } from "./safetensors-header.js";
 
@@ -106,9 +100,7 @@ function readInfoInto(fd: number, header: SafetensorsHeader, info: TensorInfo, d
       return;
     }
     default:
-      throw new UserError(
-        `${header.file}: tensor "${info.name}" has dtype ${info.dtype}; only F32, F16 and BF16 can be read as float32`,
-      );
+      throw new UserError(`${header.file}: tensor "${info.name}" has dtype ${info.dtype}; only F32, F16 and BF16 can be read as float32`);
   }
 }
 
@@ -116,11 +108,7 @@ function readInfoInto(fd: number, header: SafetensorsHeader, info: TensorInfo, d
  * Reads the tensors `names` of a file whose header is already parsed, each
  * into the destination `destFor(info)` returns (e.g. a view into an arena).
  */
-export function readTensorsInto(
-  header: SafetensorsHeader,
-  names: readonly string[],
-  destFor: (info: TensorInfo) => Float32Array,
-): void {
+export function readTensorsInto(header: SafetensorsHeader, names: readonly string[], destFor: (info: TensorInfo) => Float32Array): void {
   assertLittleEndian();
   const fd = openForRead(header.file);
   try {

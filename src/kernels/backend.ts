@@ -63,11 +63,17 @@ export interface Backend {
   /** In place over x [N, C]: x[i, j] = scale[i] * exp(x[i, j] - lse[i]); reference: `scaledSoftmaxRowsRef` there. */
   scaledSoftmaxRows?(x: Float32Array, lse: Float32Array, scale: Float32Array, N: number, C: number): void;
   /** Fused causal attention: see ref/attention.ts. */
-  attentionForward?(
-    out: Float32Array, lse: Float32Array, q: Float32Array, k: Float32Array, v: Float32Array, d: AttentionDims,
-  ): void;
+  attentionForward?(out: Float32Array, lse: Float32Array, q: Float32Array, k: Float32Array, v: Float32Array, d: AttentionDims): void;
   attentionBackward?(
-    dq: Float32Array | null, dk: Float32Array | null, dv: Float32Array | null, dout: Float32Array,
-    q: Float32Array, k: Float32Array, v: Float32Array, out: Float32Array, lse: Float32Array, d: AttentionDims,
+    dq: Float32Array | null,
+    dk: Float32Array | null,
+    dv: Float32Array | null,
+    dout: Float32Array,
+    q: Float32Array,
+    k: Float32Array,
+    v: Float32Array,
+    out: Float32Array,
+    lse: Float32Array,
+    d: AttentionDims,
   ): void;
 }

@@ -136,7 +136,11 @@ function plainHidden(g: Graph, input: LayoutInput): Tensor {
     checkpoint: input.checkpointing ? { keepKV: false } : null,
   });
   const flat = reshape(g, out.hidden, [rows * T, input.hiddenSize]);
-  return gatherRows(g, flat, Int32Array.from(targets.row, (r, i) => r * T + targets.position[i] - 1));
+  return gatherRows(
+    g,
+    flat,
+    Int32Array.from(targets.row, (r, i) => r * T + targets.position[i] - 1),
+  );
 }
 
 /** [B, S] key mask of rows lo.. over positions from..from+S (the padded attention_mask, read from the batch). */
@@ -160,14 +164,20 @@ function sharedPrefixHidden(g: Graph, input: LayoutInput): Tensor {
     const rows = Array.from({ length: B }, (_, b) => lo + b);
     let prefix: LayerKV[] | null = null;
     if (P > 0) {
-      prefix = input.body(g, Int32Array.from({ length: P }, (_, t) => rowTokenAt(batch, lo, t)), 1, P, {
-        past: 0,
-        prefix: null,
-        keyLengths: keys.holes ? null : Int32Array.of(P),
-        keyMask: keys.holes ? keyMaskOf(batch, [lo], 0, P) : null,
-        // The continuations attend to the prefix's keys/values: checkpointed blocks must hand them out.
-        checkpoint: input.checkpointing ? { keepKV: true } : null,
-      }).kv;
+      prefix = input.body(
+        g,
+        Int32Array.from({ length: P }, (_, t) => rowTokenAt(batch, lo, t)),
+        1,
+        P,
+        {
+          past: 0,
+          prefix: null,
+          keyLengths: keys.holes ? null : Int32Array.of(P),
+          keyMask: keys.holes ? keyMaskOf(batch, [lo], 0, P) : null,
+          // The continuations attend to the prefix's keys/values: checkpointed blocks must hand them out.
+          checkpoint: input.checkpointing ? { keepKV: true } : null,
+        },
+      ).kv;
     }
     const ids = new Int32Array(B * Tc);
     rows.forEach((r, b) => {

@@ -18,7 +18,13 @@ import type { Tensor } from "../tensor/tensor.js";
  * Shapes: cache [1 or B, H, P, D]; x [B, H, T, D]. Out: [B, H, P + T, D].
  */
 export function prependPrefix(g: Graph, cache: Tensor, x: Tensor): Tensor {
-  if (cache.rank !== 4 || x.rank !== 4 || cache.dim(1) !== x.dim(1) || cache.dim(3) !== x.dim(3) || (cache.dim(0) !== 1 && cache.dim(0) !== x.dim(0))) {
+  if (
+    cache.rank !== 4 ||
+    x.rank !== 4 ||
+    cache.dim(1) !== x.dim(1) ||
+    cache.dim(3) !== x.dim(3) ||
+    (cache.dim(0) !== 1 && cache.dim(0) !== x.dim(0))
+  ) {
     throw new UserError(`prependPrefix: need cache [1 or B, H, P, D] and x [B, H, T, D], got ${cache.describe()} and ${x.describe()}`);
   }
   const [B, H, T, D] = x.shape;

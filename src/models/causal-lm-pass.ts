@@ -181,7 +181,10 @@ export abstract class DecoderLM implements CausalLM {
         }
         done = true;
         if (logps === null) return;
-        g.backward(logps, Float32Array.from(targets.ragged, (k) => dTokenLogps[k]));
+        g.backward(
+          logps,
+          Float32Array.from(targets.ragged, (k) => dTokenLogps[k]),
+        );
       },
       release: () => {
         if (grad) g.release();

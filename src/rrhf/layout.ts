@@ -54,7 +54,9 @@ export function checkLossBatch(tokenLogps: LogpArray, batch: RrhfLossBatch): num
   for (let r = 0; r < rows; r++) {
     const s = batch.scores[r];
     if (!Number.isFinite(s)) {
-      throw new UserError(`RRHF loss: the reward of row ${r} (query ${queryOfRow(queryRowStart, r)}) is ${s}; rewards must be finite numbers`);
+      throw new UserError(
+        `RRHF loss: the reward of row ${r} (query ${queryOfRow(queryRowStart, r)}) is ${s}; rewards must be finite numbers`,
+      );
     }
   }
   return rows;

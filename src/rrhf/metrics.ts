@@ -48,11 +48,7 @@ export interface RankingMetrics {
  * are [rows]; `queryRowStart` is the batch's [queries + 1] offsets (a
  * query with no row is not counted).
  */
-export function rankingMetrics(
-  policyScores: Float64Array,
-  scores: Float64Array,
-  queryRowStart: Int32Array,
-): RankingMetrics {
+export function rankingMetrics(policyScores: Float64Array, scores: Float64Array, queryRowStart: Int32Array): RankingMetrics {
   const rows = queryRowStart[queryRowStart.length - 1];
   if (policyScores.length !== rows || scores.length !== rows) {
     throw new RangeError(`rankingMetrics: ${policyScores.length} policy scores and ${scores.length} rewards for ${rows} rows`);

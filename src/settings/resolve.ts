@@ -81,12 +81,7 @@ export function defaultsOf<T extends SettingsTable>(table: T): Partial<SettingsO
  * every unknown key, broken rule and missing required setting
  * (`requiredHint` is appended to the latter, e.g. "give it as a flag").
  */
-export function resolveSettings<T extends SettingsTable>(
-  table: T,
-  input: SettingsInput,
-  source: string,
-  requiredHint = "",
-): SettingsOf<T> {
+export function resolveSettings<T extends SettingsTable>(table: T, input: SettingsInput, source: string, requiredHint = ""): SettingsOf<T> {
   const problems = inputProblems(table, input);
   const merged: SettingsInput = { ...defaultsOf(table) };
   for (const [k, v] of Object.entries(input)) if (v !== undefined) merged[k] = v;

@@ -76,7 +76,8 @@ function int(bounds: Bounds = {}, refine?: { except: readonly number[]; text: st
   const text = refine?.text ?? (range === "" ? "must be an integer" : `must be an integer ${range}`);
   return {
     kind: "int",
-    accepts: (v): v is number => Number.isSafeInteger(v) && withinBounds(v as number, bounds) && !(refine?.except.includes(v as number) ?? false),
+    accepts: (v): v is number =>
+      Number.isSafeInteger(v) && withinBounds(v as number, bounds) && !(refine?.except.includes(v as number) ?? false),
     text,
     typeText: text,
   };
@@ -95,7 +96,12 @@ function choice<const V extends string>(values: readonly V[]): Rule<V> {
 }
 
 function boolean(): Rule<boolean> {
-  return { kind: "boolean", accepts: (v): v is boolean => typeof v === "boolean", text: "must be true or false", typeText: "must be true or false" };
+  return {
+    kind: "boolean",
+    accepts: (v): v is boolean => typeof v === "boolean",
+    text: "must be true or false",
+    typeText: "must be true or false",
+  };
 }
 
 /** A non-empty string (a path, a name). */
@@ -120,6 +126,10 @@ export const rules = { number, int, choice, boolean, string, nullable } as const
 export function ruleProblem<T>(rule: Rule<T>, value: unknown): string | null {
   if (rule.accepts(value)) return null;
   const rightType =
-    rule.kind === "number" || rule.kind === "int" ? isFiniteNumber(value) : rule.kind === "boolean" ? typeof value === "boolean" : typeof value === "string";
+    rule.kind === "number" || rule.kind === "int"
+      ? isFiniteNumber(value)
+      : rule.kind === "boolean"
+        ? typeof value === "boolean"
+        : typeof value === "string";
   return rightType ? rule.text : rule.typeText;
 }

@@ -40,7 +40,7 @@ function allocOrExplain(backend: Backend, cls: number, n: number): Float32Array 
   } catch (err) {
     if (err instanceof UserError || !(err instanceof RangeError)) throw err;
     throw new UserError(
-      `out of memory: cannot allocate a buffer of ${cls} floats (${(cls * 4 / 1024 ** 2).toFixed(1)} MiB) ` +
+      `out of memory: cannot allocate a buffer of ${cls} floats (${((cls * 4) / 1024 ** 2).toFixed(1)} MiB) ` +
         `for ${n} values (${err.message}); use smaller batches or shorter sequences`,
     );
   }

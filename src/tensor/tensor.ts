@@ -102,11 +102,6 @@ export class Tensor {
  * @example
  * const wte = parameter(arena.subarray(0, V * C), [V, C], gradArena.subarray(0, V * C), "wte");
  */
-export function parameter(
-  data: Float32Array,
-  shape: Shape,
-  grad: Float32Array | null = null,
-  name?: string,
-): Tensor {
+export function parameter(data: Float32Array, shape: Shape, grad: Float32Array | null = null, name?: string): Tensor {
   return new Tensor({ shape, data, grad, requiresGrad: grad !== null, kind: "parameter", name });
 }

@@ -234,7 +234,8 @@ export function selectRows(batch: QueryBatch, keep: readonly number[]): QueryBat
   }
   let last = -1;
   for (const i of keep) {
-    if (!(i > last && i < batch.rows)) throw new RangeError(`selectRows: rows must be ascending and below ${batch.rows}, got ${i} after ${last}`);
+    if (!(i > last && i < batch.rows))
+      throw new RangeError(`selectRows: rows must be ascending and below ${batch.rows}, got ${i} after ${last}`);
     last = i;
     groups[batch.rowQuery[i]].responses.push({
       ids: batch.responseIds.subarray(batch.responseTokenStart[i], batch.responseTokenStart[i + 1]),
@@ -254,20 +255,28 @@ export function checkQueryBatch(batch: QueryBatch, vocabSize: number): void {
   const fail = (what: string): never => {
     throw new UserError(`query batch: ${what}`);
   };
-  if (batch.queryIdStart.length !== queries + 1 || batch.queryRowStart.length !== queries + 1) fail(`query offsets must have ${queries + 1} entries`);
+  if (batch.queryIdStart.length !== queries + 1 || batch.queryRowStart.length !== queries + 1)
+    fail(`query offsets must have ${queries + 1} entries`);
   if (batch.responseTokenStart.length !== rows + 1) fail(`responseTokenStart must have ${rows + 1} entries`);
-  if (batch.rowQuery.length !== rows || batch.scores.length !== rows || batch.responseIndex.length !== rows) fail(`per-row arrays must have ${rows} entries`);
-  if (batch.queryRowStart[queries] !== rows || batch.queryIdStart[queries] !== batch.queryIds.length) fail("query offsets do not end at the array sizes");
+  if (batch.rowQuery.length !== rows || batch.scores.length !== rows || batch.responseIndex.length !== rows)
+    fail(`per-row arrays must have ${rows} entries`);
+  if (batch.queryRowStart[queries] !== rows || batch.queryIdStart[queries] !== batch.queryIds.length)
+    fail("query offsets do not end at the array sizes");
   if (batch.responseTokenStart[rows] !== batch.responseIds.length) fail("responseTokenStart does not end at responseIds.length");
   for (let q = 0; q < queries; q++) {
-    if (batch.queryRowStart[q + 1] < batch.queryRowStart[q] || batch.queryIdStart[q + 1] < batch.queryIdStart[q]) fail(`query offsets decrease at query ${q}`);
-    for (let i = batch.queryRowStart[q]; i < batch.queryRowStart[q + 1]; i++) if (batch.rowQuery[i] !== q) fail(`rowQuery[${i}] is not ${q}`);
+    if (batch.queryRowStart[q + 1] < batch.queryRowStart[q] || batch.queryIdStart[q + 1] < batch.queryIdStart[q])
+      fail(`query offsets decrease at query ${q}`);
+    for (let i = batch.queryRowStart[q]; i < batch.queryRowStart[q + 1]; i++)
+      if (batch.rowQuery[i] !== q) fail(`rowQuery[${i}] is not ${q}`);
   }
   for (let i = 0; i < rows; i++) {
     if (responseLength(batch, i) < 0) fail(`response ${i} has a negative length`);
     if (rowLength(batch, i) > batch.paddedLength) fail(`row ${i} is longer than paddedLength ${batch.paddedLength}`);
   }
-  for (const [name, ids] of [["queryIds", batch.queryIds], ["responseIds", batch.responseIds]] as const) {
+  for (const [name, ids] of [
+    ["queryIds", batch.queryIds],
+    ["responseIds", batch.responseIds],
+  ] as const) {
     ids.forEach((id, k) => {
       if (id < 0 || id >= vocabSize) fail(`${name}[${k}] = ${id} is outside the vocabulary (size ${vocabSize})`);
     });

@@ -55,7 +55,6 @@ export function specialTokenText(value: unknown): string | null {
  * `special_tokens_map.json` (transformers loads the config last).
  */
 export function specialTokenStrings(config: JsonObject, specialMap: JsonObject | null): SpecialTokenStrings {
-  const pick = (name: string): string | null =>
-    specialTokenText(config[name]) ?? (specialMap ? specialTokenText(specialMap[name]) : null);
+  const pick = (name: string): string | null => specialTokenText(config[name]) ?? (specialMap ? specialTokenText(specialMap[name]) : null);
   return { bos_token: pick("bos_token"), eos_token: pick("eos_token"), pad_token: pick("pad_token") };
 }

@@ -120,7 +120,10 @@ function assertSavable(save: CheckpointSave): void {
   if (!Number.isInteger(step) || step < 0) throw new Error(`checkpoint: bad global_step ${step}`);
   if (save.params) {
     const i = firstNonFinite(save.params);
-    if (i >= 0) throw new UserError(`refusing to save ${checkpointName(step)}: parameter ${i} is ${save.params[i]} (NaN/inf weights are never saved)`);
+    if (i >= 0)
+      throw new UserError(
+        `refusing to save ${checkpointName(step)}: parameter ${i} is ${save.params[i]} (NaN/inf weights are never saved)`,
+      );
   }
   for (const [key, v] of Object.entries(save.optimizerState)) {
     const bad = v instanceof Float32Array ? firstNonFinite(v) >= 0 : !Number.isFinite(v);
@@ -256,7 +259,10 @@ export function loadCheckpoint(dir: string): LoadedCheckpoint {
   const pos = trainerState.data_position;
   const wellFormed =
     Number.isInteger(trainerState.global_step) &&
-    typeof pos === "object" && pos !== null && Number.isInteger(pos.epoch) && Number.isInteger(pos.batch_in_epoch) &&
+    typeof pos === "object" &&
+    pos !== null &&
+    Number.isInteger(pos.epoch) &&
+    Number.isInteger(pos.batch_in_epoch) &&
     Array.isArray(trainerState.log_history);
   if (!wellFormed) throw new UserError(`${join(dir, TRAINER_STATE_FILE)}: global_step, data_position or log_history is malformed`);
   const opt = readOptimizer(join(dir, OPTIMIZER_FILE));

@@ -55,7 +55,13 @@ export const TRAIN_SETTINGS = {
 } as const;
 
 /** Every setting of a training run, composed of its sections. */
-export type TrainConfig = RunPathSettings & DataReadSettings & OptimizationSettings & LoggingSettings & TokenizeSettings & RrhfSettings & ModelSettings;
+export type TrainConfig = RunPathSettings &
+  DataReadSettings &
+  OptimizationSettings &
+  LoggingSettings &
+  TokenizeSettings &
+  RrhfSettings &
+  ModelSettings;
 
 export type TrainFieldName = keyof typeof TRAIN_SETTINGS;
 

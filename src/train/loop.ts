@@ -164,7 +164,11 @@ class StepLoop {
     const { evalData } = this.run;
     if (evalData && (step % this.run.evalSteps === 0 || last)) {
       const batches = fileOrderBatches(evalData, config.per_device_eval_batch_size, dataSettings);
-      this.lastEval = this.logger.logEval(step, epoch, evaluate(this.run.model, batches, this.run.step.lossOptions, this.run.step.forwardOptions));
+      this.lastEval = this.logger.logEval(
+        step,
+        epoch,
+        evaluate(this.run.model, batches, this.run.step.lossOptions, this.run.step.forwardOptions),
+      );
     }
     if (config.save_steps > 0 && (step % config.save_steps === 0 || last)) await this.checkpointNow();
   }

@@ -225,7 +225,11 @@ export class MetricsLogger {
   private write(entry: LogEntry): void {
     this.history.push(entry);
     writeSync(this.fd, `${JSON.stringify(entry)}\n`);
-    this.print(Object.entries(entry).map(([k, v]) => `${k}=${formatMetric(v)}`).join(" "));
+    this.print(
+      Object.entries(entry)
+        .map(([k, v]) => `${k}=${formatMetric(v)}`)
+        .join(" "),
+    );
   }
 
   private print(line: string): void {

@@ -32,8 +32,7 @@ export function trainingPlan(input: TrainingPlanInput): TrainingPlan {
   if (!Number.isInteger(numExamples) || numExamples < 1) throw new UserError("the training data has no examples");
   const batchesPerEpoch = Math.ceil(numExamples / bs);
   const stepsPerEpoch = Math.max(1, Math.ceil(batchesPerEpoch / accum));
-  const totalSteps =
-    input.max_steps > 0 ? input.max_steps : Math.ceil(input.num_train_epochs * stepsPerEpoch);
+  const totalSteps = input.max_steps > 0 ? input.max_steps : Math.ceil(input.num_train_epochs * stepsPerEpoch);
   if (totalSteps < 1) throw new UserError("the run would make no optimizer update (check --num-train-epochs / --max-steps)");
   return { batchesPerEpoch, stepsPerEpoch, totalSteps, numEpochs: Math.ceil(totalSteps / stepsPerEpoch) };
 }

@@ -50,7 +50,10 @@ export class Rng {
    * (used for per-epoch shuffles: stream = epoch).
    */
   static fromSeed(seed: number, stream = 0): Rng {
-    for (const [what, v] of [["seed", seed], ["stream", stream]] as const) {
+    for (const [what, v] of [
+      ["seed", seed],
+      ["stream", stream],
+    ] as const) {
       if (!Number.isSafeInteger(v) || v < 0) throw new UserError(`${what} must be a non-negative integer, got ${v}`);
     }
     const lo = seed >>> 0;

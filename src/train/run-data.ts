@@ -91,7 +91,11 @@ export async function loadEncodedData(
   const located: { line: number; record: RrhfRecord }[] = [];
   for await (const { line, record } of readRecords(file, read)) located.push({ line, record });
   if (located.length === 0) throw new UserError(`${file}: no records`);
-  if (compat === "official") checkSameK(located.map((l) => l.record), (i) => `${file}:${located[i].line}`);
+  if (compat === "official")
+    checkSameK(
+      located.map((l) => l.record),
+      (i) => `${file}:${located[i].line}`,
+    );
   const report = emptyReport();
   const examples: EncodedRecord[] = [];
   const lines: number[] = [];
@@ -142,7 +146,10 @@ export function dataWarnings(data: EncodedData, maxLength: number): string[] {
 
 /** Collates the examples at `indices` into one batch (official mode: response selection after padding). */
 export function collateExamples(data: EncodedData, indices: readonly number[], s: DataSettings): QueryBatch {
-  const batch = collate(indices.map((i) => data.examples[i]), { padTokenId: data.padTokenId });
+  const batch = collate(
+    indices.map((i) => data.examples[i]),
+    { padTokenId: data.padTokenId },
+  );
   const sel = selection(s);
   return s.compat === "official" && sel !== "all" ? selectBatchRows(batch, sel) : batch;
 }

@@ -71,13 +71,20 @@ export interface RunSummaryInput {
 export function formatRunSummary(r: RunSummaryInput): string {
   const parts = [`done: ${r.globalStep} steps`];
   if (r.lastLog) parts.push(`loss ${formatMetric(r.lastLog.loss)}`, `ranking_accuracy ${formatMetric(r.lastLog.ranking_accuracy)}`);
-  if (r.lastEval) parts.push(`eval_loss ${formatMetric(r.lastEval.eval_loss)}`, `eval_ranking_accuracy ${formatMetric(r.lastEval.eval_ranking_accuracy)}`);
+  if (r.lastEval)
+    parts.push(
+      `eval_loss ${formatMetric(r.lastEval.eval_loss)}`,
+      `eval_ranking_accuracy ${formatMetric(r.lastEval.eval_ranking_accuracy)}`,
+    );
   parts.push(`${r.skippedNonfiniteSteps} skipped`, `model saved to ${r.outputDir}`);
   return `${parts.join(", ")}\n`;
 }
 
 /** The last line of a run stopped by its abort signal (the CLI then prints how to resume). */
-export function formatInterruptSummary(r: Pick<RunSummaryInput, "globalStep"> & { totalSteps: number }, at: { checkpoint: string | null }): string {
+export function formatInterruptSummary(
+  r: Pick<RunSummaryInput, "globalStep"> & { totalSteps: number },
+  at: { checkpoint: string | null },
+): string {
   const saved = at.checkpoint ? `checkpoint ${at.checkpoint}` : "no checkpoint (no step was done)";
   return `interrupted after step ${r.globalStep} of ${r.totalSteps}: ${saved}, no final model\n`;
 }

@@ -90,7 +90,6 @@ export function restoreCheckpoint(dir: string, t: RestoreTargets): RestoredState
   };
 }
 
-
 /**
  * Compares the schedule a checkpoint was saved with to the one this run
  * computed: the type and peak learning rate must agree; a different total

@@ -44,7 +44,8 @@ export function assertFiniteParams(model: SavedModelSource, what: string): void 
   for (const name of model.params.names()) {
     const v = model.params.view(name);
     for (let i = 0; i < v.length; i++) {
-      if (!Number.isFinite(v[i])) throw new UserError(`refusing to save ${what}: ${name}[${i}] is ${v[i]} (NaN/inf weights are never saved)`);
+      if (!Number.isFinite(v[i]))
+        throw new UserError(`refusing to save ${what}: ${name}[${i}] is ${v[i]} (NaN/inf weights are never saved)`);
     }
   }
 }

@@ -56,7 +56,8 @@ export class LrSchedule {
     }
     if (!(learning_rate >= 0) || !Number.isFinite(learning_rate)) throw new UserError(`learning_rate must be >= 0, got ${learning_rate}`);
     if (!Number.isInteger(warmupSteps) || warmupSteps < 0) throw new UserError(`warmup steps must be an integer >= 0, got ${warmupSteps}`);
-    if (!Number.isInteger(totalSteps) || totalSteps < 1) throw new UserError(`total training steps must be an integer >= 1, got ${totalSteps}`);
+    if (!Number.isInteger(totalSteps) || totalSteps < 1)
+      throw new UserError(`total training steps must be an integer >= 1, got ${totalSteps}`);
     this.options = { ...options };
   }
 

@@ -11,15 +11,29 @@ import { LR_SCHEDULER_TYPES } from "./schedule.js";
 
 /** What is trained on what, and where it goes. */
 export const RUN_PATH_SETTINGS = {
-  model: setting({ rule: rules.string(), metavar: "dir", help: "Hugging Face model folder to start from (config.json, safetensors weights, tokenizer)." }),
+  model: setting({
+    rule: rules.string(),
+    metavar: "dir",
+    help: "Hugging Face model folder to start from (config.json, safetensors weights, tokenizer).",
+  }),
   data: setting({ rule: rules.string(), metavar: "file", help: "Training data, JSONL: one {query, responses, scores} object per line." }),
-  output_dir: setting({ rule: rules.string(), flag: "--out", metavar: "dir", help: "Folder for checkpoints, metrics.jsonl and the final model." }),
+  output_dir: setting({
+    rule: rules.string(),
+    flag: "--out",
+    metavar: "dir",
+    help: "Folder for checkpoints, metrics.jsonl and the final model.",
+  }),
   overwrite_output_dir: setting({
     rule: rules.boolean(),
     default: false,
     help: "Start a new run in an output folder that holds checkpoints of an earlier run, deleting those checkpoints first.",
   }),
-  eval_data: setting({ rule: rules.nullable(rules.string()), default: null, metavar: "file", help: "Held-out JSONL data, evaluated every eval_steps." }),
+  eval_data: setting({
+    rule: rules.nullable(rules.string()),
+    default: null,
+    metavar: "file",
+    help: "Held-out JSONL data, evaluated every eval_steps.",
+  }),
   resume_from_checkpoint: setting({
     rule: rules.nullable(rules.string()),
     default: null,
@@ -46,9 +60,19 @@ export const OPTIMIZATION_SETTINGS = {
     metavar: "n",
     help: "Total optimizer updates; -1 derives them from num_train_epochs.",
   }),
-  per_device_train_batch_size: setting({ rule: positiveInt, default: 1, metavar: "n", help: "Queries per micro-batch; each query brings all its responses." }),
+  per_device_train_batch_size: setting({
+    rule: positiveInt,
+    default: 1,
+    metavar: "n",
+    help: "Queries per micro-batch; each query brings all its responses.",
+  }),
   per_device_eval_batch_size: setting({ rule: positiveInt, default: 1, metavar: "n", help: "Queries per evaluation batch." }),
-  gradient_accumulation_steps: setting({ rule: positiveInt, default: 1, metavar: "n", help: "Micro-batches whose gradients are summed into one update." }),
+  gradient_accumulation_steps: setting({
+    rule: positiveInt,
+    default: 1,
+    metavar: "n",
+    help: "Micro-batches whose gradients are summed into one update.",
+  }),
   lr_scheduler_type: setting({
     rule: rules.choice(LR_SCHEDULER_TYPES),
     default: "linear",
@@ -61,7 +85,12 @@ export const OPTIMIZATION_SETTINGS = {
     metavar: "r",
     help: "Warmup as a share of total steps: ceil(ratio * steps); used when warmup_steps is 0.",
   }),
-  warmup_steps: setting({ rule: nonNegativeInt, default: 0, metavar: "n", help: "Linear warmup steps from 0 to the learning rate; wins over warmup_ratio." }),
+  warmup_steps: setting({
+    rule: nonNegativeInt,
+    default: 0,
+    metavar: "n",
+    help: "Linear warmup steps from 0 to the learning rate; wins over warmup_ratio.",
+  }),
   optim: setting({
     rule: rules.choice(OPTIMIZER_NAMES),
     default: "adamw",
@@ -99,8 +128,18 @@ export const OPTIMIZATION_SETTINGS = {
 
 /** What a run reports and keeps: logs, evaluations, checkpoints. */
 export const LOGGING_SETTINGS = {
-  logging_steps: setting({ rule: positiveInt, default: 500, metavar: "n", help: "Log averaged metrics every n updates (terminal and metrics.jsonl)." }),
-  save_steps: setting({ rule: nonNegativeInt, default: 500, metavar: "n", help: "Write checkpoint-N every n updates; 0 saves only the final model." }),
+  logging_steps: setting({
+    rule: positiveInt,
+    default: 500,
+    metavar: "n",
+    help: "Log averaged metrics every n updates (terminal and metrics.jsonl).",
+  }),
+  save_steps: setting({
+    rule: nonNegativeInt,
+    default: 500,
+    metavar: "n",
+    help: "Write checkpoint-N every n updates; 0 saves only the final model.",
+  }),
   save_total_limit: setting({
     rule: rules.nullable(positiveInt),
     default: null,

@@ -19,7 +19,8 @@ function visibility(T: number, seg: AttentionSegments, keyMask?: Uint8Array): bo
     for (let t = seg.starts[i]; t < seg.starts[i + 1]; t++) {
       for (let s = 0; s < T; s++) {
         const own = s >= seg.starts[i] && s <= t;
-        const inContext = seg.contextStarts !== undefined && seg.contextEnds !== undefined && s >= seg.contextStarts[i] && s < seg.contextEnds[i];
+        const inContext =
+          seg.contextStarts !== undefined && seg.contextEnds !== undefined && s >= seg.contextStarts[i] && s < seg.contextEnds[i];
         vis[t * T + s] = (own || inContext) && (!keyMask || keyMask[s] !== 0);
       }
     }
@@ -27,7 +28,16 @@ function visibility(T: number, seg: AttentionSegments, keyMask?: Uint8Array): bo
   return vis;
 }
 
-function naive(q: Float32Array, k: Float32Array, v: Float32Array, Hq: number, Hkv: number, T: number, D: number, vis: boolean[]): Float64Array {
+function naive(
+  q: Float32Array,
+  k: Float32Array,
+  v: Float32Array,
+  Hq: number,
+  Hkv: number,
+  T: number,
+  D: number,
+  vis: boolean[],
+): Float64Array {
   const out = new Float64Array(Hq * T * D);
   const sc = 1 / Math.sqrt(D);
   for (let h = 0; h < Hq; h++) {
@@ -137,12 +147,22 @@ test("packing two sequences equals the padded batch with key lengths (values and
     return out;
   };
   const up = rand(H * T * D, 321);
-  const packedRun = analyticGrads((g, [q, k, v]) => causalAttention(g, q, k, v, { segments: { starts: i32(0, 4, 6) } }), [qx, kx, vx], () => up);
+  const packedRun = analyticGrads(
+    (g, [q, k, v]) => causalAttention(g, q, k, v, { segments: { starts: i32(0, 4, 6) } }),
+    [qx, kx, vx],
+    () => up,
+  );
   const paddedInputs = [qx, kx, vx].map((x) => ({ data: pad(x.data), shape: [2, H, Tp, D] }));
-  const paddedRun = analyticGrads((g, [q, k, v]) => causalAttention(g, q, k, v, { keyLengths: lens }), paddedInputs, () => pad(up));
+  const paddedRun = analyticGrads(
+    (g, [q, k, v]) => causalAttention(g, q, k, v, { keyLengths: lens }),
+    paddedInputs,
+    () => pad(up),
+  );
   for (let i = 0; i < 3; i++) assertClose(pad(Float32Array.from(packedRun.grads[i])), paddedRun.grads[i], 1e-6, 1e-5, `grad ${i}`);
   const g = new Graph({ grad: false });
-  const packed = causalAttention(g, g.input(qx.data, qx.shape), g.input(kx.data, kx.shape), g.input(vx.data, vx.shape), { segments: { starts: i32(0, 4, 6) } });
+  const packed = causalAttention(g, g.input(qx.data, qx.shape), g.input(kx.data, kx.shape), g.input(vx.data, vx.shape), {
+    segments: { starts: i32(0, 4, 6) },
+  });
   const [qp, kp, vp] = paddedInputs.map((x) => g.input(x.data, x.shape));
   const padded = causalAttention(g, qp, kp, vp, { keyLengths: lens });
   const packedAsPadded = pad(packed.data);
@@ -166,6 +186,9 @@ test("packed attention validates its segments", () => {
     () => causalAttention(g, q, kv, kv, { segments: { starts: i32(0, 2, 4), contextStarts: i32(0, 0), contextEnds: i32(0, 3) } }),
     /must lie before its start 2/,
   );
-  assert.throws(() => causalAttention(g, g.zeros([2, 2, 4, 2]), g.zeros([2, 2, 4, 2]), g.zeros([2, 2, 4, 2]), { segments: { starts: i32(0, 4) } }), /one packed row/);
+  assert.throws(
+    () => causalAttention(g, g.zeros([2, 2, 4, 2]), g.zeros([2, 2, 4, 2]), g.zeros([2, 2, 4, 2]), { segments: { starts: i32(0, 4) } }),
+    /one packed row/,
+  );
   g.release();
 });

@@ -5,8 +5,16 @@ import { analyticGrads, assertClose, gradCheck, rand } from "./gradcheck.js";
 
 /** float64 reference with the same masking rules, written independently of the kernel. */
 function naiveAttention(
-  q: Float32Array, k: Float32Array, v: Float32Array,
-  B: number, Hq: number, Hkv: number, T: number, S: number, D: number, o: AttentionOptions,
+  q: Float32Array,
+  k: Float32Array,
+  v: Float32Array,
+  B: number,
+  Hq: number,
+  Hkv: number,
+  T: number,
+  S: number,
+  D: number,
+  o: AttentionOptions,
 ): Float64Array {
   const out = new Float64Array(B * Hq * T * D);
   const past = o.pastLength ?? 0;
@@ -18,7 +26,10 @@ function naiveAttention(
         const w: number[] = [];
         for (let s = 0; s < S; s++) {
           const visible = s <= past + t && (!o.keyLengths || s < o.keyLengths[b]) && (!o.keyMask || o.keyMask[b * S + s] !== 0);
-          if (!visible) { w.push(-Infinity); continue; }
+          if (!visible) {
+            w.push(-Infinity);
+            continue;
+          }
           let dot = 0;
           for (let d = 0; d < D; d++) dot += q[((b * Hq + h) * T + t) * D + d] * k[((b * Hkv + kh) * S + s) * D + d];
           w.push(dot * sc);
@@ -46,7 +57,16 @@ const cases: { name: string; B: number; Hq: number; Hkv: number; T: number; S: n
   { name: "MHA, right padding", B: 2, Hq: 2, Hkv: 2, T: 3, S: 3, D: 3, o: { keyLengths: [3, 2] } },
   { name: "GQA 2:1, padding", B: 2, Hq: 2, Hkv: 1, T: 3, S: 3, D: 2, o: { keyLengths: [2, 3] } },
   { name: "GQA 4:1 with past length 2", B: 1, Hq: 4, Hkv: 1, T: 2, S: 4, D: 3, o: { pastLength: 2 } },
-  { name: "GQA 2:1, past 1, unused cache slot, key mask", B: 2, Hq: 4, Hkv: 2, T: 2, S: 4, D: 2, o: { pastLength: 1, keyMask: Uint8Array.from([0, 1, 1, 1, 1, 1, 0, 1]), keyLengths: [3, 3] } },
+  {
+    name: "GQA 2:1, past 1, unused cache slot, key mask",
+    B: 2,
+    Hq: 4,
+    Hkv: 2,
+    T: 2,
+    S: 4,
+    D: 2,
+    o: { pastLength: 1, keyMask: Uint8Array.from([0, 1, 1, 1, 1, 1, 0, 1]), keyLengths: [3, 3] },
+  },
 ];
 
 for (const c of cases) {
@@ -55,21 +75,29 @@ for (const c of cases) {
     const g = new Graph({ grad: false });
     const [q, k, v] = xs.map((x) => g.input(x.data, x.shape));
     const out = causalAttention(g, q, k, v, c.o);
-    assertClose(out.data, naiveAttention(xs[0].data, xs[1].data, xs[2].data, c.B, c.Hq, c.Hkv, c.T, c.S, c.D, c.o), 1e-6, 1e-5, "attention");
+    assertClose(
+      out.data,
+      naiveAttention(xs[0].data, xs[1].data, xs[2].data, c.B, c.Hq, c.Hkv, c.T, c.S, c.D, c.o),
+      1e-6,
+      1e-5,
+      "attention",
+    );
     g.release();
     gradCheck((gg, [qq, kk, vv]) => causalAttention(gg, qq, kk, vv, c.o), xs);
   });
 }
 
 test("causalAttention equals the composed version (matmul -> mask -> softmax -> matmul), values and gradients", () => {
-  const B = 2, H = 2, T = 4, D = 3;
+  const B = 2,
+    H = 2,
+    T = 4,
+    D = 3;
   const lengths = [4, 3];
   const xs = inputs(B, H, H, T, T, D, 60);
   const mask = new Float32Array(B * H * T * T);
   for (let b = 0; b < B; b++)
     for (let h = 0; h < H; h++)
-      for (let t = 0; t < T; t++)
-        for (let s = 0; s < T; s++) mask[((b * H + h) * T + t) * T + s] = s <= t && s < lengths[b] ? 0 : -1e9;
+      for (let t = 0; t < T; t++) for (let s = 0; s < T; s++) mask[((b * H + h) * T + t) * T + s] = s <= t && s < lengths[b] ? 0 : -1e9;
   const composed = (g: Graph, [q, k, v]: Tensor[]) => {
     const scores = add(g, scale(g, matmul(g, q, k, { transB: true }), 1 / Math.sqrt(D)), g.input(mask, [B, H, T, T]));
     return matmul(g, softmax(g, scores), v);
@@ -86,11 +114,18 @@ test("causalAttention equals the composed version (matmul -> mask -> softmax -> 
 });
 
 test("attending over a cache: decoding step by step equals the full causal pass", () => {
-  const B = 2, Hq = 4, Hkv = 2, T = 5, Smax = 7, D = 3;
+  const B = 2,
+    Hq = 4,
+    Hkv = 2,
+    T = 5,
+    Smax = 7,
+    D = 3;
   const [qx, kx, vx] = inputs(B, Hq, Hkv, T, T, D, 70);
   const lengths = [5, 4];
   const g = new Graph({ grad: false });
-  const full = causalAttention(g, g.input(qx.data, qx.shape), g.input(kx.data, kx.shape), g.input(vx.data, vx.shape), { keyLengths: lengths });
+  const full = causalAttention(g, g.input(qx.data, qx.shape), g.input(kx.data, kx.shape), g.input(vx.data, vx.shape), {
+    keyLengths: lengths,
+  });
   // A preallocated cache with room for Smax keys; fill it one position at a time.
   const kCache = new Float32Array(B * Hkv * Smax * D);
   const vCache = new Float32Array(B * Hkv * Smax * D);

@@ -42,7 +42,11 @@ function probe(build: Build, inputs: CheckInput[], u: Float32Array): number {
 }
 
 /** Runs build once with gradients; returns the analytic gradients and the output size. */
-export function analyticGrads(build: Build, inputs: CheckInput[], u: (n: number) => Float32Array): { grads: Float64Array[]; u: Float32Array } {
+export function analyticGrads(
+  build: Build,
+  inputs: CheckInput[],
+  u: (n: number) => Float32Array,
+): { grads: Float64Array[]; u: Float32Array } {
   const g = new Graph();
   const xs = inputs.map((inp) => g.input(inp.data, inp.shape, { requiresGrad: inp.check !== false }));
   const out = build(g, xs);
@@ -79,10 +83,7 @@ export function gradCheck(
       const numeric = (fp - fm) / (2 * eps);
       const analytic = grads[k][i];
       const err = Math.abs(analytic - numeric);
-      assert.ok(
-        err <= atol + rtol * Math.abs(numeric),
-        `input ${k} element ${i}: analytic ${analytic} vs numeric ${numeric} (err ${err})`,
-      );
+      assert.ok(err <= atol + rtol * Math.abs(numeric), `input ${k} element ${i}: analytic ${analytic} vs numeric ${numeric} (err ${err})`);
     }
   });
 }

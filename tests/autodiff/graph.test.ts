@@ -47,7 +47,9 @@ function countingBackend(): Backend & { allocs: number; live: number; sgemms: nu
 
 /** A tiny GPT-2-like block stack exercising most ops. */
 function tinyModel() {
-  const V = 13, C = 8, H = 2;
+  const V = 13,
+    C = 8,
+    H = 2;
   const p = (n: number, shape: number[], seed: number, name: string) => parameter(rand(n, seed, 0.5), shape, new Float32Array(n), name);
   const wte = p(V * C, [V, C], 1, "wte");
   const lnW = p(C, [C], 2, "ln.weight");
@@ -80,7 +82,8 @@ test("a second identical step allocates no new backend buffers", () => {
   const be = countingBackend();
   const pool = new BufferPool(be);
   const model = tinyModel();
-  const B = 2, T = 5;
+  const B = 2,
+    T = 5;
   const ids = Int32Array.from({ length: B * T }, (_, i) => (i * 7) % model.V);
   const labels = Int32Array.from({ length: B * T }, (_, i) => (i % T === 0 ? -100 : (i * 3) % model.V));
   const g = new Graph({ pool, backend: be });
@@ -110,7 +113,8 @@ test("a second identical step allocates no new backend buffers", () => {
 
 test("gradients accumulate across micro-batches and match one combined pass", () => {
   const model = tinyModel();
-  const B = 1, T = 4;
+  const B = 1,
+    T = 4;
   const idsA = Int32Array.from([1, 2, 3, 4]);
   const idsB = Int32Array.from([5, 6, 7, 8]);
   const labels = Int32Array.from([-100, 2, 3, 4]);
@@ -129,7 +133,10 @@ test("gradients accumulate across micro-batches and match one combined pass", ()
   g.release();
   model.params.forEach((p, i) => {
     const grad = p.grad ?? new Float32Array(0);
-    assert.ok(grad.some((v) => v !== 0), `${p.name} received a gradient`);
+    assert.ok(
+      grad.some((v) => v !== 0),
+      `${p.name} received a gradient`,
+    );
     for (let j = 0; j < grad.length; j++) assert.ok(Math.abs(grad[j] - accumulated[i][j]) < 1e-5, `${p.name}[${j}]`);
   });
 });

@@ -3,7 +3,9 @@ import { test } from "node:test";
 import { gatherLabels, Graph, lmHeadLogProbs, logSoftmax, matmul, type Tensor } from "../../src/autodiff/index.js";
 import { analyticGrads, assertClose, gradCheck, rand } from "./gradcheck.js";
 
-const N = 7, C = 5, V = 11;
+const N = 7,
+  C = 5,
+  V = 11;
 const labels = Int32Array.from([3, -100, 0, 10, -100, 7, 3]);
 const h = { data: rand(N * C, 100), shape: [N, C] };
 const wVC = { data: rand(V * C, 101), shape: [V, C] };
@@ -52,11 +54,20 @@ test("lmHeadLogProbs gradients check by finite differences; -100 rows get exactl
 test("lmHeadLogProbs never computes logits for skipped rows and checks labels", () => {
   let rowsComputed = 0;
   const base = new Graph().backend;
-  const counting = { ...base, sgemm: (...a: Parameters<typeof base.sgemm>) => { if (!a[0] && a[3] === V) rowsComputed += a[2]; base.sgemm(...a); } };
+  const counting = {
+    ...base,
+    sgemm: (...a: Parameters<typeof base.sgemm>) => {
+      if (!a[0] && a[3] === V) rowsComputed += a[2];
+      base.sgemm(...a);
+    },
+  };
   const g = new Graph({ backend: counting, grad: false });
   lmHeadLogProbs(g, g.input(h.data, h.shape), g.input(wVC.data, wVC.shape), labels, { chunkRows: 2 });
   assert.equal(rowsComputed, 5, "only the 5 labelled rows are projected");
-  assert.throws(() => lmHeadLogProbs(g, g.input(h.data, h.shape), g.input(wVC.data, wVC.shape), Int32Array.from([0, 0, 0, 0, 0, 0, 11])), /label 11 at position 6/);
+  assert.throws(
+    () => lmHeadLogProbs(g, g.input(h.data, h.shape), g.input(wVC.data, wVC.shape), Int32Array.from([0, 0, 0, 0, 0, 0, 11])),
+    /label 11 at position 6/,
+  );
   g.release();
 });
 

@@ -58,8 +58,18 @@ test("gelu (tanh form) and silu: known values and gradients", () => {
   const x = g.constant([-3, -1, 0, 0.5, 2], [5]);
   // gelu_new(x) = 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))), computed in float64.
   const k = Math.sqrt(2 / Math.PI);
-  assertClose(gelu(g, x).data, [-3, -1, 0, 0.5, 2].map((v) => 0.5 * v * (1 + Math.tanh(k * (v + 0.044715 * v ** 3)))), 1e-6, 1e-6);
-  assertClose(silu(g, x).data, [-3, -1, 0, 0.5, 2].map((v) => v / (1 + Math.exp(-v))), 1e-6, 1e-6);
+  assertClose(
+    gelu(g, x).data,
+    [-3, -1, 0, 0.5, 2].map((v) => 0.5 * v * (1 + Math.tanh(k * (v + 0.044715 * v ** 3)))),
+    1e-6,
+    1e-6,
+  );
+  assertClose(
+    silu(g, x).data,
+    [-3, -1, 0, 0.5, 2].map((v) => v / (1 + Math.exp(-v))),
+    1e-6,
+    1e-6,
+  );
   g.release();
   const inp = { data: rand(13, 36, 3), shape: [13] };
   gradCheck((gg, [xx]) => gelu(gg, xx), [inp]);
@@ -106,14 +116,21 @@ test("gatherLabels skips -100 and checks labels; gatherRows scatters back", () =
   g.backward(picked, [1, 1, 1, 1]);
   const dx = x.grad;
   assert.ok(dx);
-  assert.equal(dx.subarray(5, 10).reduce((s, v) => s + Math.abs(v), 0), 0, "-100 row gets no gradient");
+  assert.equal(
+    dx.subarray(5, 10).reduce((s, v) => s + Math.abs(v), 0),
+    0,
+    "-100 row gets no gradient",
+  );
   assert.throws(() => gatherLabels(g, x, Int32Array.from([5, 0, 0, 0])), /label 5 at position 0 is outside \[0, 5\)/);
   g.release();
   gradCheck((gg, [h]) => gatherRows(gg, h, Int32Array.from([3, 0, 3])), [{ data: rand(4 * 3, 40), shape: [2, 2, 3] }]);
 });
 
 test("splitHeads/mergeHeads are inverse permutations; split cuts the last dim", () => {
-  const B = 2, T = 3, H = 2, D = 2;
+  const B = 2,
+    T = 3,
+    H = 2,
+    D = 2;
   const x = { data: rand(B * T * H * D, 41), shape: [B, T, H * D] };
   const g = new Graph({ grad: false });
   const xt = g.input(x.data, x.shape);

@@ -9,17 +9,29 @@ test("default inverse frequencies are theta^(-2i/D)", () => {
 });
 
 test("llama3 rope_scaling: long wavelengths divided by factor, short kept, middle band blended", () => {
-  const scaling = { rope_type: "llama3" as const, factor: 8, low_freq_factor: 1, high_freq_factor: 4, original_max_position_embeddings: 64 };
+  const scaling = {
+    rope_type: "llama3" as const,
+    factor: 8,
+    low_freq_factor: 1,
+    high_freq_factor: 4,
+    original_max_position_embeddings: 64,
+  };
   const D = 16;
   const base = ropeInvFreq({ headDim: D, theta: 10000 });
   const scaled = ropeInvFreq({ headDim: D, theta: 10000, scaling });
   // Band edges: wavelength < 64/4 = 16 kept; > 64/1 = 64 divided by 8; in between blended.
-  let kept = 0, divided = 0, blended = 0;
+  let kept = 0,
+    divided = 0,
+    blended = 0;
   for (let i = 0; i < D / 2; i++) {
     const wl = (2 * Math.PI) / base[i];
-    if (wl < 16) { kept++; assertClose([scaled[i]], [base[i]], 0, 1e-6); }
-    else if (wl > 64) { divided++; assertClose([scaled[i]], [base[i] / 8], 0, 1e-6); }
-    else {
+    if (wl < 16) {
+      kept++;
+      assertClose([scaled[i]], [base[i]], 0, 1e-6);
+    } else if (wl > 64) {
+      divided++;
+      assertClose([scaled[i]], [base[i] / 8], 0, 1e-6);
+    } else {
       blended++;
       const smooth = (64 / wl - 1) / (4 - 1);
       assertClose([scaled[i]], [(1 - smooth) * (base[i] / 8) + smooth * base[i]], 0, 1e-6);
@@ -46,7 +58,12 @@ test("rope rotates pairs (i, i + D/2) and preserves norms; position 0 is the ide
 });
 
 test("rope: q.k depends only on the relative position; explicit positions equal the past offset", () => {
-  const table = createRopeTable({ headDim: 6, theta: 500000, maxPositions: 32, scaling: { rope_type: "llama3", factor: 8, low_freq_factor: 1, high_freq_factor: 4, original_max_position_embeddings: 16 } });
+  const table = createRopeTable({
+    headDim: 6,
+    theta: 500000,
+    maxPositions: 32,
+    scaling: { rope_type: "llama3", factor: 8, low_freq_factor: 1, high_freq_factor: 4, original_max_position_embeddings: 16 },
+  });
   const g = new Graph({ grad: false });
   const q = g.input(rand(6, 90), [1, 1, 1, 6]);
   const k = g.input(rand(6, 91), [1, 1, 1, 6]);

@@ -68,7 +68,22 @@ test("--chat-template with a tokenizer that has no chat_template exits 1 naming 
   assert.equal(l.code, 1);
   assert.equal(l.stderr, expected);
   const out = tempDir();
-  const t = runRrhf(["train", "--model", MODEL, "--data", TRAIN_DATA, "--out", out, "--backend", "ref", "--max-steps", "1", "--model-max-length", "64", "--chat-template"]);
+  const t = runRrhf([
+    "train",
+    "--model",
+    MODEL,
+    "--data",
+    TRAIN_DATA,
+    "--out",
+    out,
+    "--backend",
+    "ref",
+    "--max-steps",
+    "1",
+    "--model-max-length",
+    "64",
+    "--chat-template",
+  ]);
   assert.equal(t.code, 1);
   assert.ok(t.stderr.endsWith(expected), t.stderr);
   // Without a tokenizer, validate has nothing to render with: a usage error.
@@ -77,7 +92,11 @@ test("--chat-template with a tokenizer that has no chat_template exits 1 naming 
 
 test("loss --chat-template runs and changes the policy scores", () => {
   const model = templatedModel();
-  const parse = (stdout: string) => stdout.trim().split("\n").map((l) => JSON.parse(l) as { scores: number[]; loss: number });
+  const parse = (stdout: string) =>
+    stdout
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l) as { scores: number[]; loss: number });
   const plain = runRrhf(["loss", "--model", model, "--data", LOSS_DATA, "--json", "--backend", "ref"]);
   const chat = runRrhf(["loss", "--model", model, "--data", LOSS_DATA, "--json", "--backend", "ref", "--chat-template"]);
   assert.equal(plain.code, 0, plain.stderr);
@@ -96,8 +115,26 @@ test("loss --chat-template runs and changes the policy scores", () => {
 test("train --chat-template trains on the rendered queries and records the setting", () => {
   const model = templatedModel();
   const run = (out: string, ...more: string[]) =>
-    runRrhf(["train", "--model", model, "--data", TRAIN_DATA, "--out", out, "--backend", "ref", "--model-max-length", "64",
-      "--max-steps", "1", "--logging-steps", "1", "--save-steps", "1", ...more]);
+    runRrhf([
+      "train",
+      "--model",
+      model,
+      "--data",
+      TRAIN_DATA,
+      "--out",
+      out,
+      "--backend",
+      "ref",
+      "--model-max-length",
+      "64",
+      "--max-steps",
+      "1",
+      "--logging-steps",
+      "1",
+      "--save-steps",
+      "1",
+      ...more,
+    ]);
   const plainOut = tempDir();
   const chatOut = tempDir();
   const plain = run(plainOut);
@@ -105,11 +142,13 @@ test("train --chat-template trains on the rendered queries and records the setti
   assert.equal(plain.code, 0, plain.stderr);
   assert.equal(chat.code, 0, chat.stderr);
   assert.match(chat.stdout, /^ {2}train data {2}.*tiny-train\.jsonl: 8 queries, 21 responses$/m);
-  const firstLoss = (out: string): number => (JSON.parse(readFileSync(join(out, "metrics.jsonl"), "utf8").split("\n")[0]) as { loss: number }).loss;
+  const firstLoss = (out: string): number =>
+    (JSON.parse(readFileSync(join(out, "metrics.jsonl"), "utf8").split("\n")[0]) as { loss: number }).loss;
   // Same seed, weights and data order: only the query tokens differ, so the first step's loss does too.
   assert.ok(Number.isFinite(firstLoss(chatOut)));
   assert.notEqual(firstLoss(chatOut), firstLoss(plainOut));
-  const args = (out: string) => JSON.parse(readFileSync(join(out, "checkpoint-1", "training_args.json"), "utf8")) as Record<string, unknown>;
+  const args = (out: string) =>
+    JSON.parse(readFileSync(join(out, "checkpoint-1", "training_args.json"), "utf8")) as Record<string, unknown>;
   assert.equal(args(chatOut).chat_template, true);
   assert.equal(args(plainOut).chat_template, false);
 });
@@ -118,8 +157,12 @@ test("train takes chat_template from a YAML config file, and --no-chat-template 
   const model = templatedModel();
   const dir = tempDir();
   const file = join(dir, "run.yaml");
-  writeFileSync(file, `model: ${model}\ndata: ${TRAIN_DATA}\nbackend: ref\nmax_steps: 1\nsave_steps: 1\nmodel_max_length: 64\nchat_template: true\n`);
-  const args = (out: string) => JSON.parse(readFileSync(join(out, "checkpoint-1", "training_args.json"), "utf8")) as Record<string, unknown>;
+  writeFileSync(
+    file,
+    `model: ${model}\ndata: ${TRAIN_DATA}\nbackend: ref\nmax_steps: 1\nsave_steps: 1\nmodel_max_length: 64\nchat_template: true\n`,
+  );
+  const args = (out: string) =>
+    JSON.parse(readFileSync(join(out, "checkpoint-1", "training_args.json"), "utf8")) as Record<string, unknown>;
   const on = join(dir, "on");
   assert.equal(runRrhf(["train", "--config", file, "--out", on]).code, 0);
   assert.equal(args(on).chat_template, true);

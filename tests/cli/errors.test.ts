@@ -79,7 +79,9 @@ test("train refuses --out equal to --model (also through a symlink or another sp
   symlinkSync("model", join(cwd, "link"));
   const before = snapshot(join(cwd, "model"));
   for (const out of ["model", "./model/", "link", join(cwd, "model")]) {
-    const r = runRrhf(["train", "--model", "model", "--data", TRAIN_DATA, "--out", out, "--max-steps", "1", "--overwrite-output-dir"], { cwd });
+    const r = runRrhf(["train", "--model", "model", "--data", TRAIN_DATA, "--out", out, "--max-steps", "1", "--overwrite-output-dir"], {
+      cwd,
+    });
     assert.equal(r.code, EXIT_USER_ERROR, out);
     assert.equal(
       r.stderr,
@@ -114,10 +116,16 @@ test("validate on a raw HH-RLHF or pairs file suggests the matching rrhf convert
   writeFileSync(join(cwd, "pairs.jsonl"), `${JSON.stringify({ prompt: "p", chosen: "a", rejected: "b" })}\n`);
   const h = runRrhf(["validate", "hh.jsonl"], { cwd });
   assert.equal(h.code, EXIT_USER_ERROR);
-  assert.match(h.stderr, /^hh\.jsonl:1: -: an HH-RLHF \{chosen, rejected\} record, not an RRHF record .*rrhf convert --from hh hh\.jsonl --out OUT\.jsonl$/m);
+  assert.match(
+    h.stderr,
+    /^hh\.jsonl:1: -: an HH-RLHF \{chosen, rejected\} record, not an RRHF record .*rrhf convert --from hh hh\.jsonl --out OUT\.jsonl$/m,
+  );
   const p = runRrhf(["validate", "pairs.jsonl"], { cwd });
   assert.equal(p.code, EXIT_USER_ERROR);
-  assert.match(p.stderr, /^pairs\.jsonl:1: -: a \{prompt, chosen, rejected\} pair, .*rrhf convert --from pairs pairs\.jsonl --out OUT\.jsonl$/m);
+  assert.match(
+    p.stderr,
+    /^pairs\.jsonl:1: -: a \{prompt, chosen, rejected\} pair, .*rrhf convert --from pairs pairs\.jsonl --out OUT\.jsonl$/m,
+  );
   // The suggested command works, and its output validates.
   assert.equal(runRrhf(["convert", "--from", "hh", "hh.jsonl", "--out", "hh-rrhf.jsonl"], { cwd }).code, 0);
   assert.equal(runRrhf(["validate", "hh-rrhf.jsonl"], { cwd }).code, 0);
@@ -139,11 +147,19 @@ test("a user error, or a file-system error on a path, is one line and exit 1, ne
   assert.equal(err(), "rrhf: error: data.jsonl: no such file\n");
   const cases: [string, string, RegExp][] = [
     ["ENOENT", "mkdir", /^rrhf: error: out\/x: cannot create folder: no such file or folder; check the path \(ENOENT\)\n$/],
-    ["ENOTDIR", "scandir", /^rrhf: error: out\/x: cannot list folder: a part of the path is a file, not a folder; check the path \(ENOTDIR\)\n$/],
+    [
+      "ENOTDIR",
+      "scandir",
+      /^rrhf: error: out\/x: cannot list folder: a part of the path is a file, not a folder; check the path \(ENOTDIR\)\n$/,
+    ],
     ["EACCES", "open", /^rrhf: error: out\/x: cannot open: permission denied; check its permissions or choose another path \(EACCES\)\n$/],
     ["EEXIST", "mkdir", /^rrhf: error: out\/x: cannot create folder: already exists; remove it or choose another path \(EEXIST\)\n$/],
     ["EISDIR", "open", /^rrhf: error: out\/x: cannot open: is a folder, not a file; name a file \(EISDIR\)\n$/],
-    ["ENOSPC", "write", /^rrhf: error: out\/x: cannot write: no space left on the device; free some space or choose another location \(ENOSPC\)\n$/],
+    [
+      "ENOSPC",
+      "write",
+      /^rrhf: error: out\/x: cannot write: no space left on the device; free some space or choose another location \(ENOSPC\)\n$/,
+    ],
   ];
   for (const [code, syscall, expected] of cases) {
     const e = Object.assign(new Error(`${code}: ${syscall} 'out/x'`), { code, syscall, path: "out/x" });

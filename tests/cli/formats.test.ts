@@ -28,7 +28,21 @@ function templatedModel(): string {
 
 function trainOneStep(model: string, data: string): void {
   const out = tempDir();
-  const r = runRrhf(["train", "--model", model, "--data", data, "--out", out, "--backend", "ref", "--max-steps", "1", "--model-max-length", "64"]);
+  const r = runRrhf([
+    "train",
+    "--model",
+    model,
+    "--data",
+    data,
+    "--out",
+    out,
+    "--backend",
+    "ref",
+    "--max-steps",
+    "1",
+    "--model-max-length",
+    "64",
+  ]);
   assert.equal(r.code, 0, `${data}: ${r.stderr}`);
   assert.match(r.stdout, /done: 1 steps, loss \d/, data);
   assert.ok(existsSync(join(out, "model.safetensors")), data);
@@ -72,9 +86,24 @@ test("train and validate read .jsonl.gz and Parquet by extension", () => {
 });
 
 test("a messages record without a chat template: train stops with a clear error", () => {
-  const r = runRrhf(["train", "--model", MODEL, "--data", sample("records-chat.jsonl"), "--out", tempDir(), "--backend", "ref", "--max-steps", "1"]);
+  const r = runRrhf([
+    "train",
+    "--model",
+    MODEL,
+    "--data",
+    sample("records-chat.jsonl"),
+    "--out",
+    tempDir(),
+    "--backend",
+    "ref",
+    "--max-steps",
+    "1",
+  ]);
   assert.equal(r.code, 1);
-  assert.match(r.stderr, /records-chat\.jsonl:1: messages: a conversation is rendered by the tokenizer's chat template, but tokenizer_config\.json has no chat_template/);
+  assert.match(
+    r.stderr,
+    /records-chat\.jsonl:1: messages: a conversation is rendered by the tokenizer's chat template, but tokenizer_config\.json has no chat_template/,
+  );
 });
 
 test("--format overrides the extension on validate and convert; an unknown one is a usage error", () => {

@@ -42,7 +42,10 @@ const golden = ((): CliGolden => {
 })();
 
 function parseLines(stdout: string): QueryOut[] {
-  return stdout.trim().split("\n").map((l) => JSON.parse(l) as QueryOut);
+  return stdout
+    .trim()
+    .split("\n")
+    .map((l) => JSON.parse(l) as QueryOut);
 }
 
 /** Scores and the three losses of one query as one vector (tolerance scaled by its largest entry). */
@@ -131,13 +134,30 @@ test("user errors exit 1 with a message; bad flags exit 2", async () => {
 
 test("--strict: a response emptied by truncation is an error naming the record; without it, a warning", async () => {
   // The Llama tokenizer's BOS alone fills a budget of 1: every response keeps zero tokens.
-  const args = ["loss", "--model", fixture("models", "llama-tiny"), "--tokenizer", fixture("tokenizers", "llama"), "--data", DATA, "--json", "--model-max-length", "1"];
+  const args = [
+    "loss",
+    "--model",
+    fixture("models", "llama-tiny"),
+    "--tokenizer",
+    fixture("tokenizers", "llama"),
+    "--data",
+    DATA,
+    "--json",
+    "--model-max-length",
+    "1",
+  ];
   const strict = await rrhf([...args, "--strict"]);
   assert.equal(strict.code, 1);
   assert.match(strict.stderr, /loss-data\.jsonl:1: responses\[0\] keeps no tokens after truncation to 1 tokens \(query 1 tokens\)/);
   assert.equal(strict.stdout, "");
   const lenient = await rrhf(args);
   assert.equal(lenient.code, 0, lenient.stderr);
-  assert.match(lenient.stderr, /warning: truncation to 1 tokens: .* 5 responses emptied and dropped; emptied in: .*loss-data\.jsonl:1, .*loss-data\.jsonl:2/);
-  assert.deepEqual(parseLines(lenient.stdout).map((q) => q.loss), [null, null]);
+  assert.match(
+    lenient.stderr,
+    /warning: truncation to 1 tokens: .* 5 responses emptied and dropped; emptied in: .*loss-data\.jsonl:1, .*loss-data\.jsonl:2/,
+  );
+  assert.deepEqual(
+    parseLines(lenient.stdout).map((q) => q.loss),
+    [null, null],
+  );
 });

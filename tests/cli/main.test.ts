@@ -38,7 +38,10 @@ test("a user error exits 1 with one message on stderr and no stack trace", () =>
 });
 
 test("--debug adds the stack trace, before or after the command", () => {
-  for (const args of [["--debug", "validate", "no-such-file.jsonl"], ["validate", "no-such-file.jsonl", "--debug"]]) {
+  for (const args of [
+    ["--debug", "validate", "no-such-file.jsonl"],
+    ["validate", "no-such-file.jsonl", "--debug"],
+  ]) {
     const r = runRrhf(args);
     assert.equal(r.code, 1);
     assert.match(r.stderr, /rrhf: error: no-such-file\.jsonl: no such file/);

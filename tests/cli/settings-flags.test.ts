@@ -43,7 +43,10 @@ test("length_penalty's help is written once in the source and shown by both loss
   const phrase = "above 1 favours longer answers";
   assert.ok(help.includes(phrase));
   const holders = sourceFiles(join(repoRoot, "src")).filter((f) => readFileSync(f, "utf8").includes(phrase));
-  assert.deepEqual(holders.map((f) => f.slice(repoRoot.length + 1)), [join("src", "rrhf", "settings.ts")]);
+  assert.deepEqual(
+    holders.map((f) => f.slice(repoRoot.length + 1)),
+    [join("src", "rrhf", "settings.ts")],
+  );
   for (const command of ["loss", "train"]) {
     const r = await cli([command, "--help"]);
     assert.equal(r.code, 0);
@@ -81,7 +84,10 @@ const BAD_VALUES: [string[], string][] = [
 /** Which of the bad values each command takes. */
 const COMMANDS: Record<string, { argv: string[]; flags: string[] }> = {
   train: { argv: ["train", "--model", MODEL, "--data", DATA, "--out", "never-written"], flags: BAD_VALUES.map(([a]) => a[0]) },
-  loss: { argv: ["loss", "--model", MODEL, "--data", DATA], flags: ["--length-penalty", "--compat", "--max-query-share", "--model-max-length"] },
+  loss: {
+    argv: ["loss", "--model", MODEL, "--data", DATA],
+    flags: ["--length-penalty", "--compat", "--max-query-share", "--model-max-length"],
+  },
   validate: { argv: ["validate", "--tokenizer", MODEL, DATA], flags: ["--compat", "--max-query-share", "--model-max-length"] },
 };
 
@@ -114,7 +120,10 @@ test("validate: --max-errors follows the same rule style", async () => {
 test("a config file value that breaks a rule is a user error (exit 1) naming the file and the key, with the flag's rule text", async () => {
   const dir = tempDir();
   const file = join(dir, "run.yaml");
-  writeFileSync(file, `model: ${MODEL}\ndata: ${DATA}\noutput_dir: ${join(dir, "out")}\nlearning_rate: 0\nmax_query_share: 2\ncompat: none\n`);
+  writeFileSync(
+    file,
+    `model: ${MODEL}\ndata: ${DATA}\noutput_dir: ${join(dir, "out")}\nlearning_rate: 0\nmax_query_share: 2\ncompat: none\n`,
+  );
   const r = await cli(["train", "--config", file]);
   assert.equal(r.code, 1);
   assert.equal(
@@ -130,7 +139,23 @@ test("a config file value that breaks a rule is a user error (exit 1) naming the
 
 test("train's banner prints the max length actually used: model_max_length clamped to the model's positions, with a note", async () => {
   const out = join(tempDir(), "run");
-  const r = await cli(["train", "--model", MODEL, "--data", DATA, "--out", out, "--backend", "ref", "--max-steps", "1", "--save-steps", "0", "--model-max-length", "1000"]);
+  const r = await cli([
+    "train",
+    "--model",
+    MODEL,
+    "--data",
+    DATA,
+    "--out",
+    out,
+    "--backend",
+    "ref",
+    "--max-steps",
+    "1",
+    "--save-steps",
+    "0",
+    "--model-max-length",
+    "1000",
+  ]);
   assert.equal(r.code, 0, r.stderr);
   assert.match(r.stderr, /^rrhf: note: model_max_length 1000 exceeds the model's 64 positions \(max_position_embeddings\); using 64$/m);
   assert.match(r.stdout, /^ {2}tokens {6}model_max_length 64, /m);

@@ -19,12 +19,30 @@ const MODEL = fixture("models", "gpt2-tiny");
 const DATA = fixture("train", "tiny-train.jsonl");
 
 function base(out: string, ...more: string[]): string[] {
-  return ["train", "--model", MODEL, "--data", DATA, "--out", out, "--backend", "ref", "--learning-rate", "3e-3", "--model-max-length", "64", ...more];
+  return [
+    "train",
+    "--model",
+    MODEL,
+    "--data",
+    DATA,
+    "--out",
+    out,
+    "--backend",
+    "ref",
+    "--learning-rate",
+    "3e-3",
+    "--model-max-length",
+    "64",
+    ...more,
+  ];
 }
 
 const weights = (dir: string): Buffer => readFileSync(join(dir, "model.safetensors"));
 const loggedSteps = (dir: string): number[] =>
-  readFileSync(join(dir, "metrics.jsonl"), "utf8").trim().split("\n").map((l) => (JSON.parse(l) as { step: number }).step);
+  readFileSync(join(dir, "metrics.jsonl"), "utf8")
+    .trim()
+    .split("\n")
+    .map((l) => (JSON.parse(l) as { step: number }).step);
 
 interface Running {
   output: () => { stdout: string; stderr: string };
@@ -38,7 +56,9 @@ function start(args: string[]): Running {
   let stderr = "";
   child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
   child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((res) => child.on("close", (code, signal) => res({ code, signal })));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((res) =>
+    child.on("close", (code, signal) => res({ code, signal })),
+  );
   return { output: () => ({ stdout, stderr }), exited, kill: (s) => void child.kill(s) };
 }
 
@@ -79,7 +99,16 @@ test("Ctrl-C: the step finishes, a checkpoint is written, the resume command is 
 test("a second Ctrl-C ends the process at once, even in the middle of the checkpoint save", async () => {
   const out = tempDir();
   const pause = join(tempDir(), "paused");
-  const settings = { model: MODEL, data: DATA, output_dir: out, backend: "ref", model_max_length: 64, max_steps: 100000, logging_steps: 1, save_steps: 0 };
+  const settings = {
+    model: MODEL,
+    data: DATA,
+    output_dir: out,
+    backend: "ref",
+    model_max_length: 64,
+    max_steps: 100000,
+    logging_steps: 1,
+    save_steps: 0,
+  };
   const run = start([CHILD, JSON.stringify(settings), "--sigint", "--pause-file", pause]);
   await until(() => /^step=1 /m.test(run.output().stdout), "the first step");
   run.kill("SIGINT");
@@ -90,15 +119,27 @@ test("a second Ctrl-C ends the process at once, even in the middle of the checkp
   assert.ok(signal === "SIGINT" || code === 130, `exit ${code}, signal ${signal}`);
   assert.equal(run.output().stderr.match(/first SIGINT/g)?.length, 1);
   assert.doesNotMatch(run.output().stdout, /interrupted/);
-  assert.deepEqual(readdirSync(out).filter((n) => n.startsWith("checkpoint-")), [], "a half-written checkpoint looks complete");
+  assert.deepEqual(
+    readdirSync(out).filter((n) => n.startsWith("checkpoint-")),
+    [],
+    "a half-written checkpoint looks complete",
+  );
 });
 
 test("metrics are logged exactly every --logging-steps (and at the last step); checkpoints add no lines", () => {
   const out = tempDir();
   const r = runRrhf(base(out, "--max-steps", "7", "--logging-steps", "3", "--save-steps", "2"));
   assert.equal(r.code, 0, r.stderr);
-  assert.deepEqual([...r.stdout.matchAll(/^step=(\d+) /gm)].map((x) => Number(x[1])), [3, 6, 7]);
+  assert.deepEqual(
+    [...r.stdout.matchAll(/^step=(\d+) /gm)].map((x) => Number(x[1])),
+    [3, 6, 7],
+  );
   assert.deepEqual(loggedSteps(out), [3, 6, 7]);
-  assert.deepEqual(readdirSync(out).filter((n) => n.startsWith("checkpoint-")).sort(), ["checkpoint-2", "checkpoint-4", "checkpoint-6", "checkpoint-7"]);
+  assert.deepEqual(
+    readdirSync(out)
+      .filter((n) => n.startsWith("checkpoint-"))
+      .sort(),
+    ["checkpoint-2", "checkpoint-4", "checkpoint-6", "checkpoint-7"],
+  );
   assert.match(r.stdout, /^done: 7 steps, loss \S+, ranking_accuracy \S+, 0 skipped, model saved to /m);
 });

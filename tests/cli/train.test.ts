@@ -28,23 +28,45 @@ const CHILD = join(repoRoot, "dist", "tests", "train", "train-child.js");
 const BASE_SETTINGS = { model: MODEL, data: DATA, backend: "ref", learning_rate: 3e-3, model_max_length: 64 };
 
 function base(out: string, ...more: string[]): string[] {
-  return ["train", "--model", MODEL, "--data", DATA, "--out", out, "--backend", "ref", "--learning-rate", "3e-3", "--model-max-length", "64", ...more];
+  return [
+    "train",
+    "--model",
+    MODEL,
+    "--data",
+    DATA,
+    "--out",
+    out,
+    "--backend",
+    "ref",
+    "--learning-rate",
+    "3e-3",
+    "--model-max-length",
+    "64",
+    ...more,
+  ];
 }
 
 /** The library run of `base(out, ...)`'s settings in tests/train/train-child.ts, with test hooks given as `extra` arguments. */
 function runChild(settings: Record<string, unknown>, ...extra: string[]): CliResult {
-  const r = spawnSync(process.execPath, [CHILD, JSON.stringify({ ...BASE_SETTINGS, ...settings }), ...extra], { cwd: repoRoot, encoding: "utf8" });
+  const r = spawnSync(process.execPath, [CHILD, JSON.stringify({ ...BASE_SETTINGS, ...settings }), ...extra], {
+    cwd: repoRoot,
+    encoding: "utf8",
+  });
   return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
 }
 
 const weights = (dir: string): Buffer => readFileSync(join(dir, "model.safetensors"));
 const metrics = (dir: string): Record<string, number | null>[] =>
-  readFileSync(join(dir, "metrics.jsonl"), "utf8").trim().split("\n").map((l) => JSON.parse(l) as Record<string, number | null>);
+  readFileSync(join(dir, "metrics.jsonl"), "utf8")
+    .trim()
+    .split("\n")
+    .map((l) => JSON.parse(l) as Record<string, number | null>);
 
 test("rrhf train --help lists every setting's flag and --config", () => {
   const r = runRrhf(["train", "--help"]);
   assert.equal(r.code, 0);
-  for (const [name, spec] of Object.entries(TRAIN_SETTINGS)) assert.ok(r.stdout.includes(flagOf(name, spec)), `--help lacks ${flagOf(name, spec)}`);
+  for (const [name, spec] of Object.entries(TRAIN_SETTINGS))
+    assert.ok(r.stdout.includes(flagOf(name, spec)), `--help lacks ${flagOf(name, spec)}`);
   assert.match(r.stdout, /--config <file>/);
 });
 
@@ -58,22 +80,47 @@ test("bad flags exit 2, a missing required setting exits 1 with its name", () =>
 
 test("a run prints header, metric lines and summary, writes metrics.jsonl and an HF-loadable model into --out", () => {
   const out = tempDir();
-  const r = runRrhf([...base(out, "--max-steps", "6", "--logging-steps", "3", "--save-steps", "3", "--save-total-limit", "1", "--eval-data", EVAL)]);
+  const r = runRrhf([
+    ...base(out, "--max-steps", "6", "--logging-steps", "3", "--save-steps", "3", "--save-total-limit", "1", "--eval-data", EVAL),
+  ]);
   assert.equal(r.code, 0, r.stderr);
   assert.match(r.stdout, /^rrhf train: .*gpt2-tiny \(gpt2, 29\.6k parameters\), backend ref/);
   assert.match(r.stdout, /steps {7}6 /);
-  assert.match(r.stdout, /^step=3 epoch=0\.375 loss=\S+ rank_loss=\S+ sft_loss=\S+ margin=\S+ grad_norm=\S+ ranking_accuracy=\S+ learning_rate=\S+ tokens_per_second=\S+ skipped_nonfinite_steps=0$/m);
-  assert.match(r.stdout, /^step=6 epoch=0\.75 eval_loss=\S+ eval_rank_loss=\S+ eval_sft_loss=\S+ eval_ranking_accuracy=\S+ eval_margin=\S+ eval_queries=3$/m);
-  assert.match(r.stdout, /^done: 6 steps, loss \S+, ranking_accuracy \S+, eval_loss \S+, eval_ranking_accuracy \S+, 0 skipped, model saved to /m);
+  assert.match(
+    r.stdout,
+    /^step=3 epoch=0\.375 loss=\S+ rank_loss=\S+ sft_loss=\S+ margin=\S+ grad_norm=\S+ ranking_accuracy=\S+ learning_rate=\S+ tokens_per_second=\S+ skipped_nonfinite_steps=0$/m,
+  );
+  assert.match(
+    r.stdout,
+    /^step=6 epoch=0\.75 eval_loss=\S+ eval_rank_loss=\S+ eval_sft_loss=\S+ eval_ranking_accuracy=\S+ eval_margin=\S+ eval_queries=3$/m,
+  );
+  assert.match(
+    r.stdout,
+    /^done: 6 steps, loss \S+, ranking_accuracy \S+, eval_loss \S+, eval_ranking_accuracy \S+, 0 skipped, model saved to /m,
+  );
   const logged = metrics(out);
-  assert.deepEqual(logged.map((e) => [e.step, "loss" in e ? "train" : "eval"]), [[3, "train"], [3, "eval"], [6, "train"], [6, "eval"]]);
+  assert.deepEqual(
+    logged.map((e) => [e.step, "loss" in e ? "train" : "eval"]),
+    [
+      [3, "train"],
+      [3, "eval"],
+      [6, "train"],
+      [6, "eval"],
+    ],
+  );
   // save_total_limit 1 pruned checkpoint-3.
-  assert.deepEqual(readdirSync(out).filter((n) => n.startsWith("checkpoint-")), ["checkpoint-6"]);
+  assert.deepEqual(
+    readdirSync(out).filter((n) => n.startsWith("checkpoint-")),
+    ["checkpoint-6"],
+  );
   const trained = loadModelFolder(out);
   const start = loadModelFolder(MODEL);
   assert.ok(existsSync(join(out, "tokenizer.json")));
   assert.ok(trained.params.sameLayout(start.params));
-  assert.ok(trained.params.data.some((v, i) => v !== start.params.data[i]), "the saved model equals the starting one");
+  assert.ok(
+    trained.params.data.some((v, i) => v !== start.params.data[i]),
+    "the saved model equals the starting one",
+  );
   assert.ok(weights(out).equals(weights(join(out, "checkpoint-6"))));
 });
 
@@ -81,11 +128,17 @@ test("settings can come from a YAML config file; flags override it", () => {
   const dir = tempDir();
   const out = join(dir, "run");
   const file = join(dir, "run.yaml");
-  writeFileSync(file, `model: ${MODEL}\ndata: ${DATA}\noutput_dir: ${out}\nbackend: ref\nmax_steps: 2\nlogging_steps: 1\nsave_steps: 0\nlearning_rate: 1.0e-3\n`);
+  writeFileSync(
+    file,
+    `model: ${MODEL}\ndata: ${DATA}\noutput_dir: ${out}\nbackend: ref\nmax_steps: 2\nlogging_steps: 1\nsave_steps: 0\nlearning_rate: 1.0e-3\n`,
+  );
   const r = runRrhf(["train", "--config", file, "--max-steps", "3"]);
   assert.equal(r.code, 0, r.stderr);
   assert.match(r.stdout, /lr 0\.001 linear/);
-  assert.deepEqual(metrics(out).map((e) => e.step), [1, 2, 3]);
+  assert.deepEqual(
+    metrics(out).map((e) => e.step),
+    [1, 2, 3],
+  );
   // A bad flag is a usage error at parse time (exit 2); the same value in the file is a user error (exit 1).
   const bad = runRrhf(["train", "--config", file, "--max-steps", "3", "--learning-rate", "-1"]);
   assert.equal(bad.code, 2);
@@ -101,14 +154,25 @@ test("a NaN step is skipped and counted; several in a row stop the run with exit
   const ok = runChild({ output_dir: out, max_steps: 4, logging_steps: 2, save_steps: 0 }, "--nan-steps", "2");
   assert.equal(ok.code, 0, ok.stderr);
   assert.match(ok.stdout, /warning: step 2: non-finite loss=NaN, grad_norm=NaN; step skipped \(1 in a row, 1 in total\)/);
-  assert.deepEqual(metrics(out).map((e) => [e.step, e.skipped_nonfinite_steps]), [[2, 1], [4, 1]]);
+  assert.deepEqual(
+    metrics(out).map((e) => [e.step, e.skipped_nonfinite_steps]),
+    [
+      [2, 1],
+      [4, 1],
+    ],
+  );
   assert.match(ok.stdout, /done: 4 steps, .*1 skipped/);
 
   const stop = tempDir();
   const r = runChild({ output_dir: stop, max_steps: 8, save_steps: 2, max_consecutive_nonfinite_steps: 3 }, "--nan-steps", "3,4,5");
   assert.equal(r.code, 1);
   assert.match(r.stderr, /error: training stopped: 3 steps in a row had a non-finite loss or gradient \(last: step 5/);
-  assert.deepEqual(readdirSync(stop).filter((n) => n.startsWith("checkpoint-")).sort(), ["checkpoint-2", "checkpoint-4"]);
+  assert.deepEqual(
+    readdirSync(stop)
+      .filter((n) => n.startsWith("checkpoint-"))
+      .sort(),
+    ["checkpoint-2", "checkpoint-4"],
+  );
   assert.ok(!existsSync(join(stop, "config.json")), "a stopped run must not write a final model");
 });
 
@@ -118,9 +182,25 @@ test("a model whose weights hold a NaN: its steps are skipped, it is never saved
   const wpe = tensors.get("transformer.wpe.weight");
   assert.ok(wpe);
   wpe.data[5] = Number.NaN;
-  writeSafetensors(join(model, "model.safetensors"), [...tensors].map(([name, t]) => ({ name, shape: t.shape, data: t.data })));
+  writeSafetensors(
+    join(model, "model.safetensors"),
+    [...tensors].map(([name, t]) => ({ name, shape: t.shape, data: t.data })),
+  );
   for (const f of ["config.json", "tokenizer.json", "tokenizer_config.json"]) copyFileSync(join(MODEL, f), join(model, f));
-  const args = (out: string, ...more: string[]) => ["train", "--model", model, "--data", DATA, "--out", out, "--backend", "ref", "--max-steps", "5", ...more];
+  const args = (out: string, ...more: string[]) => [
+    "train",
+    "--model",
+    model,
+    "--data",
+    DATA,
+    "--out",
+    out,
+    "--backend",
+    "ref",
+    "--max-steps",
+    "5",
+    ...more,
+  ];
   const stopped = tempDir();
   const r = runRrhf(args(stopped, "--save-steps", "0", "--max-consecutive-nonfinite-steps", "2"));
   assert.equal(r.code, 1);
@@ -130,7 +210,12 @@ test("a model whose weights hold a NaN: its steps are skipped, it is never saved
   const s = runRrhf(args(saving, "--save-steps", "1", "--max-consecutive-nonfinite-steps", "5"));
   assert.equal(s.code, 1);
   assert.match(s.stderr, /rrhf: error: refusing to save checkpoint-1: parameter \d+ is NaN \(NaN\/inf weights are never saved\)/);
-  for (const out of [stopped, saving]) assert.deepEqual(readdirSync(out).filter((n) => n !== "metrics.jsonl"), [], `${out} holds saved files`);
+  for (const out of [stopped, saving])
+    assert.deepEqual(
+      readdirSync(out).filter((n) => n !== "metrics.jsonl"),
+      [],
+      `${out} holds saved files`,
+    );
 });
 
 test("responses emptied by truncation are reported before training: nothing trains on them", () => {
@@ -154,10 +239,14 @@ test("SIGKILL in the middle of a checkpoint save, then --resume-from-checkpoint 
   cpSync(join(straight, "checkpoint-2"), join(crashed, "checkpoint-2"), { recursive: true });
   const pauseFile = join(tempDir(), "paused");
   const settings = { ...BASE_SETTINGS, output_dir: crashed, max_steps: 6, save_steps: 2, logging_steps: 2, per_device_train_batch_size: 2 };
-  const child = spawn(process.execPath, [CHILD, JSON.stringify({ ...settings, resume_from_checkpoint: "latest" }), "--pause-file", pauseFile], {
-    cwd: repoRoot,
-    stdio: "ignore",
-  });
+  const child = spawn(
+    process.execPath,
+    [CHILD, JSON.stringify({ ...settings, resume_from_checkpoint: "latest" }), "--pause-file", pauseFile],
+    {
+      cwd: repoRoot,
+      stdio: "ignore",
+    },
+  );
   const exited = new Promise<NodeJS.Signals | null>((resolve) => child.on("exit", (_code, signal) => resolve(signal)));
   // The save of checkpoint-4 writes the pause file half-way and blocks; wait for it (or for an early exit).
   for (let i = 0; i < 600 && !existsSync(pauseFile) && child.exitCode === null; i++) await new Promise((r) => setTimeout(r, 100));
@@ -175,14 +264,28 @@ test("SIGKILL in the middle of a checkpoint save, then --resume-from-checkpoint 
   assert.ok(!readdirSync(crashed).some((n) => n.startsWith(".checkpoint-")), "the crashed save's temp folder was left behind");
   assert.ok(weights(crashed).equals(weights(straight)), "weights after crash + resume differ from the uninterrupted run");
   // The copied checkpoint brought no metrics.jsonl; the killed run's line of step 4 was dropped and re-logged once.
-  assert.deepEqual(metrics(crashed).map((e) => e.step), [4, 6]);
+  assert.deepEqual(
+    metrics(crashed).map((e) => e.step),
+    [4, 6],
+  );
 });
 
 test("--strict: truncation that empties a response stops the run naming the record, before any step", () => {
   const model = tempDir();
   for (const f of ["config.json", "model.safetensors"]) copyFileSync(fixture("models", "llama-tiny", f), join(model, f));
   for (const f of ["tokenizer.json", "tokenizer_config.json"]) copyFileSync(fixture("tokenizers", "llama", f), join(model, f));
-  const args = (out: string, ...more: string[]) => ["train", "--model", model, "--data", DATA, "--out", out, "--model-max-length", "1", ...more];
+  const args = (out: string, ...more: string[]) => [
+    "train",
+    "--model",
+    model,
+    "--data",
+    DATA,
+    "--out",
+    out,
+    "--model-max-length",
+    "1",
+    ...more,
+  ];
   const out = tempDir();
   const strict = runRrhf(args(out, "--strict"));
   assert.equal(strict.code, 1);

@@ -16,5 +16,7 @@ for (const c of BAD_INPUT_CASES) {
   mkdirSync(root);
   const r = runRrhf(c.make(root, checkpointOut));
   const line = errorLine(r.stderr);
-  console.log(`${c.name}\t${r.code === 1 && line !== null ? line.split(root).join("{root}") : `!! exit ${r.code}: ${r.stderr.trim().split("\n").slice(0, 3).join(" | ")}`}`);
+  console.log(
+    `${c.name}\t${r.code === 1 && line !== null ? line.split(root).join("{root}") : `!! exit ${r.code}: ${r.stderr.trim().split("\n").slice(0, 3).join(" | ")}`}`,
+  );
 }

@@ -10,8 +10,14 @@ export async function makeFinishedRun(): Promise<string> {
   await train(
     resolveTrainConfig({
       overrides: {
-        model: fixture("models", "gpt2-tiny"), data: fixture("train", "tiny-train.jsonl"), output_dir: out, backend: "ref",
-        per_device_train_batch_size: 4, max_steps: 2, save_steps: 1, logging_steps: 1,
+        model: fixture("models", "gpt2-tiny"),
+        data: fixture("train", "tiny-train.jsonl"),
+        output_dir: out,
+        backend: "ref",
+        per_device_train_batch_size: 4,
+        max_steps: 2,
+        save_steps: 1,
+        logging_steps: 1,
       },
     }),
   );

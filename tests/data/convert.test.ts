@@ -93,5 +93,8 @@ test("writeStreamAtomic flushes large outputs in pieces and removes its temp fil
     /boom/,
   );
   assert.deepEqual(readdirSync(dir), ["big.txt"]);
-  await assert.rejects(writeStreamAtomic(join(dir, "missing", "x.txt"), async () => undefined), /does not exist/);
+  await assert.rejects(
+    writeStreamAtomic(join(dir, "missing", "x.txt"), async () => undefined),
+    /does not exist/,
+  );
 });

@@ -33,7 +33,10 @@ function problemsOf(value: Record<string, unknown>): string[] {
 test("a record may carry messages instead of query; roles and order are checked", () => {
   const ok = checkRecord({ messages: [s("Be brief."), u("Hi"), a("Hello"), u("Bye")], responses: ["a", "b"], scores: [1, 0] }, "f", 1);
   assert.deepEqual(ok.problems, []);
-  assert.deepEqual(ok.record?.messages?.map((m) => m.role), ["system", "user", "assistant", "user"]);
+  assert.deepEqual(
+    ok.record?.messages?.map((m) => m.role),
+    ["system", "user", "assistant", "user"],
+  );
   const base = { responses: ["a", "b"], scores: [1, 0] };
   assert.deepEqual(problemsOf({ ...base, messages: [u("Hi"), a("Hello"), s("late")] }), [
     'f.jsonl:3: messages[2].role: a system message may only come first, got "system" (turns alternate user, assistant, ...)',
@@ -49,9 +52,13 @@ test("a record may carry messages instead of query; roles and order are checked"
     "f.jsonl:3: messages[1].content: required field is missing",
   ]);
   assert.deepEqual(problemsOf({ ...base, messages: [u("")] }), ["f.jsonl:3: messages[0].content: must not be empty"]);
-  assert.deepEqual(problemsOf({ ...base, messages: "Hi" }), ['f.jsonl:3: messages: expected an array of {role, content} messages, got string "Hi"']);
+  assert.deepEqual(problemsOf({ ...base, messages: "Hi" }), [
+    'f.jsonl:3: messages: expected an array of {role, content} messages, got string "Hi"',
+  ]);
   assert.deepEqual(problemsOf({ ...base, messages: [] }), ["f.jsonl:3: messages: must not be empty"]);
-  assert.deepEqual(problemsOf({ ...base, query: "Hi", messages: [u("Hi")] }), ["f.jsonl:3: messages: a record has query or messages, not both"]);
+  assert.deepEqual(problemsOf({ ...base, query: "Hi", messages: [u("Hi")] }), [
+    "f.jsonl:3: messages: a record has query or messages, not both",
+  ]);
   assert.deepEqual(problemsOf(base), ["f.jsonl:3: query: required field is missing (give query or messages)"]);
 });
 
@@ -90,13 +97,25 @@ test("ultrafeedback: every completion with its overall_score, or the rating --sc
 test("ultrafeedback: the binarized form becomes a messages record scored with score_chosen and score_rejected", () => {
   const row = { prompt: "Q", chosen: [u("Q"), a("good")], rejected: [u("Q"), a("bad")], score_chosen: 8, score_rejected: 4.5 };
   assert.deepEqual(ultrafeedbackToRecord(row, at), { messages: [u("Q")], responses: ["good", "bad"], scores: [8, 4.5] });
-  throwsData(() => ultrafeedbackToRecord({ ...row, score_rejected: undefined }, at), "f.jsonl:3: score_rejected: required score is missing");
+  throwsData(
+    () => ultrafeedbackToRecord({ ...row, score_rejected: undefined }, at),
+    "f.jsonl:3: score_rejected: required score is missing",
+  );
 });
 
 test("chat-pairs: the shared turns before the last assistant turn become messages; answers scored 1 and 0", () => {
   const row = { chosen: [s("S"), u("Hi"), a("Hello")], rejected: [s("S"), u("Hi"), a("Go away")] };
   assert.deepEqual(chatPairToRecord(row, at), { messages: [s("S"), u("Hi")], responses: ["Hello", "Go away"], scores: [1, 0] });
-  const shareGpt = { chosen: [{ from: "human", value: "Hi" }, { from: "gpt", value: "A" }], rejected: [{ from: "human", value: "Hi" }, { from: "gpt", value: "B" }] };
+  const shareGpt = {
+    chosen: [
+      { from: "human", value: "Hi" },
+      { from: "gpt", value: "A" },
+    ],
+    rejected: [
+      { from: "human", value: "Hi" },
+      { from: "gpt", value: "B" },
+    ],
+  };
   assert.deepEqual(chatPairToRecord(shareGpt, at), { messages: [u("Hi")], responses: ["A", "B"], scores: [1, 0] });
   throwsData(
     () => chatPairToRecord({ chosen: [u("Hi"), a("A")], rejected: [u("Hey"), a("B")] }, at),
@@ -116,10 +135,20 @@ test("chat-pairs: the shared turns before the last assistant turn become message
 test("ranked: score = k - rank (1 = best gets k-1), ties equal; ranks outside 1..k are errors", () => {
   assert.deepEqual(scoresFromRanks([3, 1, 2]), [0, 2, 1]);
   assert.deepEqual(scoresFromRanks([1, 1, 3]), [2, 2, 0]);
-  assert.deepEqual(rankedToRecord({ prompt: "Q", responses: ["a", "b"], ranks: [2, 1] }, at), { query: "Q", responses: ["a", "b"], scores: [0, 1] });
+  assert.deepEqual(rankedToRecord({ prompt: "Q", responses: ["a", "b"], ranks: [2, 1] }, at), {
+    query: "Q",
+    responses: ["a", "b"],
+    scores: [0, 1],
+  });
   assert.deepEqual(rankedToRecord({ prompt: [u("Q")], responses: ["a", "b"], ranks: [1, 2] }, at).messages, [u("Q")]);
-  throwsData(() => rankedToRecord({ prompt: "Q", responses: ["a", "b"], ranks: [1, 3] }, at), "f.jsonl:3: ranks[1]: expected an integer rank from 1 (best) to 2, got number 3");
-  throwsData(() => rankedToRecord({ prompt: "Q", responses: ["a", "b"], ranks: [1] }, at), "f.jsonl:3: ranks: has 1 entries but responses has 2");
+  throwsData(
+    () => rankedToRecord({ prompt: "Q", responses: ["a", "b"], ranks: [1, 3] }, at),
+    "f.jsonl:3: ranks[1]: expected an integer rank from 1 (best) to 2, got number 3",
+  );
+  throwsData(
+    () => rankedToRecord({ prompt: "Q", responses: ["a", "b"], ranks: [1] }, at),
+    "f.jsonl:3: ranks: has 1 entries but responses has 2",
+  );
   throwsData(() => rankedToRecord({ prompt: "Q", responses: ["a", ""], ranks: [1, 2] }, at), "f.jsonl:3: responses[1]: must not be empty");
 });
 
@@ -130,12 +159,22 @@ test("convert --skip-invalid: bad rows counted and the first few reported with t
   const result = await convertFile("pairs", input, out, { skipInvalid: true });
   assert.equal(result.records, 3);
   assert.equal(result.skipped, 3);
-  assert.deepEqual(result.skippedErrors.map((e) => [e.line, e.field]), [[2, "rejected"], [4, "prompt"], [6, "-"]]);
+  assert.deepEqual(
+    result.skippedErrors.map((e) => [e.line, e.field]),
+    [
+      [2, "rejected"],
+      [4, "prompt"],
+      [6, "-"],
+    ],
+  );
   assert.equal(readFileSync(out, "utf8").split("\n").length, 4);
   // A file with no good row at all is still an error, even when skipping.
   await assert.rejects(convertFile("hh", input, join(tempDir(), "h.jsonl"), { skipInvalid: true }), (e: unknown) => {
     assert.ok(e instanceof UserError);
-    assert.match(e.message, /pairs-some-invalid\.jsonl: no valid rows \(6 skipped; the first: .*:1: chosen: no "\\n\\nAssistant:" in the transcript\)$/);
+    assert.match(
+      e.message,
+      /pairs-some-invalid\.jsonl: no valid rows \(6 skipped; the first: .*:1: chosen: no "\\n\\nAssistant:" in the transcript\)$/,
+    );
     return true;
   });
 });

@@ -35,11 +35,17 @@ test("records.parquet (4 row groups) and records.jsonl.gz read as the same recor
   const fromParquet = [];
   for await (const r of readRecords(formats("records.parquet"))) fromParquet.push(r);
   assert.equal(fromParquet.length, 40);
-  assert.deepEqual(fromParquet.map((r) => r.line), Array.from({ length: 40 }, (_, i) => i + 1));
+  assert.deepEqual(
+    fromParquet.map((r) => r.line),
+    Array.from({ length: 40 }, (_, i) => i + 1),
+  );
   assert.deepEqual(fromParquet[0].unknownKeys, ["id"]);
   assert.deepEqual(fromParquet[39].record, { query: "Q39: say 39.", responses: [" 39.", " not 39.", " no."], scores: [1, 0, -1] });
   const fromGz = await readAllRecords(formats("records.jsonl.gz"));
-  assert.deepEqual(fromGz, fromParquet.slice(0, 8).map((r) => r.record));
+  assert.deepEqual(
+    fromGz,
+    fromParquet.slice(0, 8).map((r) => r.record),
+  );
 });
 
 test("--format overrides the extension; the wrong one is a clear user error naming the file", async () => {
@@ -83,8 +89,7 @@ test("Parquet is read one row group at a time: a group's bytes are fetched only 
     events.push(`row ${row.line}`);
   }
   assert.deepEqual(held, [10, 10, 10, 10], "at most one row group's rows are materialised at once");
-  const groupOf = (start: number, end: number): number[] =>
-    groupRanges.flatMap((g, i) => (start < g.end && end > g.start ? [i] : []));
+  const groupOf = (start: number, end: number): number[] => groupRanges.flatMap((g, i) => (start < g.end && end > g.start ? [i] : []));
   let rowsOut = 0;
   let slicesSeen = 0;
   for (const e of events) {
@@ -118,7 +123,12 @@ test("a bad Parquet row is located by its row number (a pairs row, which names t
   await assert.rejects(readAllRecords(formats("pairs.parquet")), (e: unknown) => {
     assert.ok(e instanceof DataError);
     assert.equal(e.unit, "row");
-    assert.match(e.message, new RegExp(`^${formats("pairs.parquet").replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}:row 1: -: a \\{prompt, chosen, rejected\\} pair, .*rrhf convert --from pairs`));
+    assert.match(
+      e.message,
+      new RegExp(
+        `^${formats("pairs.parquet").replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}:row 1: -: a \\{prompt, chosen, rejected\\} pair, .*rrhf convert --from pairs`,
+      ),
+    );
     return true;
   });
 });
@@ -133,7 +143,9 @@ test("the committed samples are exactly what scripts/make-format-samples.mjs wri
   const out = tempDir();
   const r = spawnSync(process.execPath, [join(repoRoot, "scripts", "make-format-samples.mjs"), out], { cwd: repoRoot, encoding: "utf8" });
   assert.equal(r.status, 0, r.stderr);
-  const committed = readdirSync(fixture("formats")).filter((f) => f !== "README.md").sort();
+  const committed = readdirSync(fixture("formats"))
+    .filter((f) => f !== "README.md")
+    .sort();
   assert.deepEqual(readdirSync(out).sort(), committed);
   for (const name of committed) {
     const made = readFileSync(join(out, name));

@@ -54,6 +54,20 @@ test("shown output lines match real ones whose numbers and backend differ, and n
 });
 
 test("indented code blocks are found outside fences, list continuations are not", () => {
-  const md = ["text", "", "    rrhf validate x", "", "- item", "  continued", "", "```text", "", "    inside a fence", "```", "", "\tcode"].join("\n");
+  const md = [
+    "text",
+    "",
+    "    rrhf validate x",
+    "",
+    "- item",
+    "  continued",
+    "",
+    "```text",
+    "",
+    "    inside a fence",
+    "```",
+    "",
+    "\tcode",
+  ].join("\n");
   assert.deepEqual(indentedCodeLines(md), [3, 13]);
 });

@@ -114,7 +114,10 @@ const BACKEND = /\b(?:native|wasm|ref)\b/g;
 export function outputLinePattern(shown: string): RegExp {
   const placeholders: string[] = [];
   const hold = (re: string) => `\u0000${placeholders.push(re) - 1}\u0000`;
-  const held = shown.trim().replace(NUMBER, () => hold("-?\\d+(?:\\.\\d+)?(?:e[-+]?\\d+)?")).replace(BACKEND, () => hold("(?:native|wasm|ref)"));
+  const held = shown
+    .trim()
+    .replace(NUMBER, () => hold("-?\\d+(?:\\.\\d+)?(?:e[-+]?\\d+)?"))
+    .replace(BACKEND, () => hold("(?:native|wasm|ref)"));
   const escaped = held.replace(/[.*+?^${}()|[\]\\]/g, "\\$&").replace(/\s+/g, "\\s+");
   return new RegExp(`^${escaped.replace(/\u0000(\d+)\u0000/g, (_, k: string) => placeholders[Number(k)])}$`);
 }

@@ -23,7 +23,15 @@ import ts from "typescript";
 import YAML from "yaml";
 import { resolveTrainConfig } from "../../src/train/config.js";
 import { repoRoot, tempDir } from "../helpers.js";
-import { consoleSteps, indentedCodeLines, markdownBlocks, missingOutputLine, RUNNABLE_LANGUAGES, TEXT_LANGUAGES, type MarkdownBlock } from "./readme-blocks.js";
+import {
+  consoleSteps,
+  indentedCodeLines,
+  markdownBlocks,
+  missingOutputLine,
+  RUNNABLE_LANGUAGES,
+  TEXT_LANGUAGES,
+  type MarkdownBlock,
+} from "./readme-blocks.js";
 
 const README = join(repoRoot, "README.md");
 const BIN = join(repoRoot, "dist", "src", "cli", "bin.js");
@@ -145,7 +153,11 @@ test("README.md has code blocks, each with a language this test knows and a well
     assert.ok(known.has(block.lang), `${where(block)}: language "${block.lang}" is not one of ${[...known].join(", ")}`);
     assert.equal(block.badMarker, null, `${where(block)}: write the marker as <!-- readme-test: skip: REASON -->`);
   }
-  assert.deepEqual(indentedCodeLines(readFileSync(README, "utf8")), [], "indented code blocks (lines listed) must be fenced, with a language");
+  assert.deepEqual(
+    indentedCodeLines(readFileSync(README, "utf8")),
+    [],
+    "indented code blocks (lines listed) must be fenced, with a language",
+  );
   const skipped = blocks.filter((b) => b.skip !== null);
   assert.ok(skipped.length <= 3, `only a few blocks may be skipped, found ${skipped.length}`);
 });

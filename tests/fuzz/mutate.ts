@@ -8,8 +8,24 @@ import fc from "fast-check";
 
 /** Numbers a file may hold to trip an unchecked size or count. */
 export const HUGE_NUMBERS = [
-  "0", "-1", "-0", "1e308", "1e309", "-1e309", "4294967295", "4294967296", "2147483648", "9007199254740992",
-  "9007199254740993", "1152921504606846976", "18446744073709551615", "1e21", "0.5", "NaN", "null", "\"12\"",
+  "0",
+  "-1",
+  "-0",
+  "1e308",
+  "1e309",
+  "-1e309",
+  "4294967295",
+  "4294967296",
+  "2147483648",
+  "9007199254740992",
+  "9007199254740993",
+  "1152921504606846976",
+  "18446744073709551615",
+  "1e21",
+  "0.5",
+  "NaN",
+  "null",
+  '"12"',
 ];
 
 type ByteOp =
@@ -28,10 +44,19 @@ const position = fc.oneof(fc.nat(), fc.nat({ max: 4095 }));
 const byteOp: fc.Arbitrary<ByteOp> = fc.oneof(
   { weight: 4, arbitrary: fc.record({ kind: fc.constant("flip" as const), at: position, bit: fc.nat({ max: 7 }) }) },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant("truncate" as const), at: position }) },
-  { weight: 2, arbitrary: fc.record({ kind: fc.constant("overwrite" as const), at: position, bytes: fc.uint8Array({ minLength: 1, maxLength: 8 }) }) },
-  { weight: 1, arbitrary: fc.record({ kind: fc.constant("insert" as const), at: position, bytes: fc.uint8Array({ minLength: 1, maxLength: 16 }) }) },
+  {
+    weight: 2,
+    arbitrary: fc.record({ kind: fc.constant("overwrite" as const), at: position, bytes: fc.uint8Array({ minLength: 1, maxLength: 8 }) }),
+  },
+  {
+    weight: 1,
+    arbitrary: fc.record({ kind: fc.constant("insert" as const), at: position, bytes: fc.uint8Array({ minLength: 1, maxLength: 16 }) }),
+  },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant("delete" as const), at: position, length: fc.integer({ min: 1, max: 64 }) }) },
-  { weight: 1, arbitrary: fc.record({ kind: fc.constant("duplicate" as const), at: position, length: fc.integer({ min: 1, max: 256 }), to: position }) },
+  {
+    weight: 1,
+    arbitrary: fc.record({ kind: fc.constant("duplicate" as const), at: position, length: fc.integer({ min: 1, max: 256 }), to: position }),
+  },
   { weight: 3, arbitrary: fc.record({ kind: fc.constant("number" as const), which: fc.nat(), value: fc.constantFrom(...HUGE_NUMBERS) }) },
   {
     weight: 1,

@@ -65,7 +65,8 @@ function jsonlTarget(): FuzzTarget {
             if (parsed.error !== undefined) throw parsed.error;
             const result = checkRecord(parsed.value, "data.jsonl", 7);
             for (const p of result.problems) {
-              if (!(p instanceof DataError) || !p.message.startsWith("data.jsonl:7: ")) throw new Error(`badly located problem: ${String(p)}`);
+              if (!(p instanceof DataError) || !p.message.startsWith("data.jsonl:7: "))
+                throw new Error(`badly located problem: ${String(p)}`);
             }
             if (result.problems.length > 0) throw result.problems[0];
           }, ["data.jsonl:7: "]);
@@ -174,15 +175,17 @@ function modelFolderTarget(): FuzzTarget {
         cpSync(fixture("models", m), dir, { recursive: true });
         return { dir, config: readJson(join(dir, "config.json")), weights: readFileSync(join(dir, "model.safetensors")) };
       });
-      const arbitrary = fc.record({
-        model: fc.nat({ max: dirs.length - 1 }),
-        file: chooseFile(["config.json", "model.safetensors"] as const),
-        seed: fc.nat(),
-      }).chain(({ model, file }) => {
-        const d = dirs[model];
-        const bytes = file === "config.json" ? jsonFileBytes(d.config) : mutatedBytes(d.weights);
-        return bytes.map((b) => ({ model, file, bytes: b }));
-      });
+      const arbitrary = fc
+        .record({
+          model: fc.nat({ max: dirs.length - 1 }),
+          file: chooseFile(["config.json", "model.safetensors"] as const),
+          seed: fc.nat(),
+        })
+        .chain(({ model, file }) => {
+          const d = dirs[model];
+          const bytes = file === "config.json" ? jsonFileBytes(d.config) : mutatedBytes(d.weights);
+          return bytes.map((b) => ({ model, file, bytes: b }));
+        });
       return {
         arbitrary,
         check: async ({ model, file, bytes }: { model: number; file: string; bytes: Uint8Array }) => {
@@ -203,7 +206,8 @@ function modelFolderTarget(): FuzzTarget {
 function tokenizerTarget(): FuzzTarget {
   return {
     name: "tokenizer-folder",
-    covers: "loadTokenizer (src/tokenize/tokenizer.ts) on mutated tokenizer.json / tokenizer_config.json / special_tokens_map.json, then encode+decode",
+    covers:
+      "loadTokenizer (src/tokenize/tokenizer.ts) on mutated tokenizer.json / tokenizer_config.json / special_tokens_map.json, then encode+decode",
     ciRuns: 100,
     prepare: async () => {
       const dir = join(tempDir("rrhf-fuzz-"), "tok");
@@ -238,7 +242,13 @@ function tokenizerTarget(): FuzzTarget {
 }
 
 const CHECKPOINT_FILES = [
-  "trainer_state.json", "optimizer.safetensors", "scheduler.json", "rng_state.json", "training_args.json", "config.json", "model.safetensors",
+  "trainer_state.json",
+  "optimizer.safetensors",
+  "scheduler.json",
+  "rng_state.json",
+  "training_args.json",
+  "config.json",
+  "model.safetensors",
 ] as const;
 
 /** One training step of gpt2-tiny with a checkpoint, made once per process. */
@@ -305,11 +315,21 @@ function trainConfigTarget(): FuzzTarget {
       const root = tempDir("rrhf-fuzz-");
       mkdirSync(root, { recursive: true });
       const base = {
-        model: fixture("models", "gpt2-tiny"), data: fixture("train", "tiny-train.jsonl"), output_dir: join(root, "out"),
-        learning_rate: 1e-3, per_device_train_batch_size: 2, max_steps: 3, lr_scheduler_type: "cosine", warmup_ratio: 0.1,
-        rrhf_weight: 1, length_penalty: 1, seed: 3,
+        model: fixture("models", "gpt2-tiny"),
+        data: fixture("train", "tiny-train.jsonl"),
+        output_dir: join(root, "out"),
+        learning_rate: 1e-3,
+        per_device_train_batch_size: 2,
+        max_steps: 3,
+        lr_scheduler_type: "cosine",
+        warmup_ratio: 0.1,
+        rrhf_weight: 1,
+        length_penalty: 1,
+        seed: 3,
       };
-      const yamlText = Object.entries(base).map(([k, v]) => `${k}: ${String(v)}`).join("\n");
+      const yamlText = Object.entries(base)
+        .map(([k, v]) => `${k}: ${String(v)}`)
+        .join("\n");
       const arbitrary = fc.oneof(
         jsonFileBytes(base).map((bytes) => ({ ext: "json", bytes })),
         mutatedBytes(Buffer.from(yamlText)).map((bytes) => ({ ext: "yaml", bytes })),
@@ -329,6 +349,13 @@ function trainConfigTarget(): FuzzTarget {
 
 /** Every target, in the order the runners use. */
 export const FUZZ_TARGETS: readonly FuzzTarget[] = [
-  jsonlTarget(), jsonlFileTarget(), safetensorsHeaderTarget(), safetensorsLoadTarget(), configTarget(), modelFolderTarget(),
-  tokenizerTarget(), checkpointTarget(), trainConfigTarget(),
+  jsonlTarget(),
+  jsonlFileTarget(),
+  safetensorsHeaderTarget(),
+  safetensorsLoadTarget(),
+  configTarget(),
+  modelFolderTarget(),
+  tokenizerTarget(),
+  checkpointTarget(),
+  trainConfigTarget(),
 ];

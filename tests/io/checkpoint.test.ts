@@ -58,7 +58,10 @@ test("index and shards must agree: unlisted tensors and tensors missing from the
   const dir1 = shardedDir({ a: S1 }, { [S1]: { a: [1], extra: [2] } });
   rejects(() => openShardedSafetensors(join(dir1, INDEX)), /tensor "extra" in model-00001-of-00002\.safetensors is not in weight_map/);
   const dir2 = shardedDir({ a: S1, gone: S1 }, { [S1]: { a: [1] } });
-  rejects(() => openShardedSafetensors(join(dir2, INDEX)), /weight_map puts tensor "gone" in model-00001-of-00002\.safetensors, which does not contain it/);
+  rejects(
+    () => openShardedSafetensors(join(dir2, INDEX)),
+    /weight_map puts tensor "gone" in model-00001-of-00002\.safetensors, which does not contain it/,
+  );
 });
 
 test("a shard path outside the folder and a broken index are rejected", () => {

@@ -62,7 +62,11 @@ test("offsets beyond the data region (truncated data)", () => {
 });
 
 test("overlapping tensors", () => {
-  const file = writeRawSafetensors(join(dir, "overlap.safetensors"), { a: t("F32", [2], 0, 8), b: t("F32", [2], 4, 12) }, f32Bytes([1, 2, 3]));
+  const file = writeRawSafetensors(
+    join(dir, "overlap.safetensors"),
+    { a: t("F32", [2], 0, 8), b: t("F32", [2], 4, 12) },
+    f32Bytes([1, 2, 3]),
+  );
   rejects(file, /"b": data_offsets \[4, 12\] overlap the previous tensor/);
 });
 
@@ -87,16 +91,32 @@ test("unknown dtype, named with the tensor", () => {
 });
 
 test("malformed entries: bad shape, bad offsets, end before begin, non-string metadata", () => {
-  rejects(writeRawSafetensors(join(dir, "e1.safetensors"), { w: t("F32", [-1], 0, 4) }, f32Bytes([1])), /"w": shape must be an array of non-negative integers/);
-  rejects(writeRawSafetensors(join(dir, "e2.safetensors"), { w: { dtype: "F32", shape: [1], data_offsets: [0] } }, f32Bytes([1])), /"w": data_offsets must be \[begin, end\]/);
-  rejects(writeRawSafetensors(join(dir, "e3.safetensors"), { w: t("F32", [0], 4, 0) }, f32Bytes([1])), /"w": data_offsets \[4, 0\] end before begin/);
+  rejects(
+    writeRawSafetensors(join(dir, "e1.safetensors"), { w: t("F32", [-1], 0, 4) }, f32Bytes([1])),
+    /"w": shape must be an array of non-negative integers/,
+  );
+  rejects(
+    writeRawSafetensors(join(dir, "e2.safetensors"), { w: { dtype: "F32", shape: [1], data_offsets: [0] } }, f32Bytes([1])),
+    /"w": data_offsets must be \[begin, end\]/,
+  );
+  rejects(
+    writeRawSafetensors(join(dir, "e3.safetensors"), { w: t("F32", [0], 4, 0) }, f32Bytes([1])),
+    /"w": data_offsets \[4, 0\] end before begin/,
+  );
   rejects(writeRawSafetensors(join(dir, "e4.safetensors"), { __metadata__: { format: 1 } }), /__metadata__\.format is not a string/);
 });
 
 test("the header alone can be read without touching the data, and a missing file is a UserError", () => {
-  const file = writeRawSafetensors(join(dir, "meta.safetensors"), { __metadata__: { format: "pt" }, x: t("I64", [2], 0, 16) }, new Uint8Array(16));
+  const file = writeRawSafetensors(
+    join(dir, "meta.safetensors"),
+    { __metadata__: { format: "pt" }, x: t("I64", [2], 0, 16) },
+    new Uint8Array(16),
+  );
   const h = readSafetensorsHeader(file);
   assert.deepEqual(h.metadata, { format: "pt" });
   assert.equal(h.byName.get("x")!.dtype, "I64");
-  assert.throws(() => readSafetensorsHeader(join(dir, "nope.safetensors")), (e: unknown) => e instanceof UserError && /cannot open/.test(e.message));
+  assert.throws(
+    () => readSafetensorsHeader(join(dir, "nope.safetensors")),
+    (e: unknown) => e instanceof UserError && /cannot open/.test(e.message),
+  );
 });

@@ -40,7 +40,10 @@ test("a file written by the independent Python writer reads correctly (F32, F16,
     assert.deepEqual([...new Uint32Array(got.get(name)!.buffer)], expected.tensors[name].f32_bits, name);
   }
   // Reading everything as float32 names the integer tensor it cannot convert.
-  assert.throws(() => readSafetensors(file), (e: unknown) => e instanceof UserError && /"model\.i64" has dtype I64/.test(e.message));
+  assert.throws(
+    () => readSafetensors(file),
+    (e: unknown) => e instanceof UserError && /"model\.i64" has dtype I64/.test(e.message),
+  );
 });
 
 test("write then read round-trips names, shapes, bit patterns and order", () => {
@@ -88,7 +91,11 @@ test("a failing write leaves an existing file untouched and no temporary file", 
     (e: unknown) => e instanceof UserError && /"w" has shape \[2, 2\] but 3 values/.test(e.message),
   );
   assert.throws(
-    () => writeSafetensors(file, [{ name: "w", shape: [1], data: new Float32Array(1) }, { name: "w", shape: [1], data: new Float32Array(1) }]),
+    () =>
+      writeSafetensors(file, [
+        { name: "w", shape: [1], data: new Float32Array(1) },
+        { name: "w", shape: [1], data: new Float32Array(1) },
+      ]),
     /given twice/,
   );
   assert.equal(readFileSync(file, "utf8"), "old");

@@ -25,8 +25,11 @@ describe("native (OpenBLAS) backend sgemm", () => {
     const wasm = createWasmBackend({ threads: 1 });
     try {
       checkOffsetViews(native, (n) => wasm.alloc(n), "native on wasm memory");
-      const A = wasm.alloc(6), B = wasm.alloc(6), C = wasm.alloc(4);
-      A.set(seeded(6, 1)); B.set(seeded(6, 2));
+      const A = wasm.alloc(6),
+        B = wasm.alloc(6),
+        C = wasm.alloc(4);
+      A.set(seeded(6, 1));
+      B.set(seeded(6, 2));
       native.sgemm(false, false, 2, 2, 3, 1, A, B, 0, C);
       const viaWasm = new Float32Array(4);
       wasm.sgemm(false, false, 2, 2, 3, 1, A, B, 0, viaWasm);
@@ -48,6 +51,9 @@ describe("native (OpenBLAS) backend sgemm", () => {
 
   it("explains why when it is unavailable", (t) => {
     if (load.ok) return t.skip("native addon is built here");
-    assert.throws(() => createNativeBackend(), (e: unknown) => e instanceof UserError && /native backend unavailable: /.test(e.message));
+    assert.throws(
+      () => createNativeBackend(),
+      (e: unknown) => e instanceof UserError && /native backend unavailable: /.test(e.message),
+    );
   });
 });

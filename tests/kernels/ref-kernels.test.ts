@@ -6,7 +6,9 @@ import { logSoftmaxForward, softmaxForward } from "../../src/kernels/ref/softmax
 import { assertClose, rand } from "../autodiff/gradcheck.js";
 
 test("ref sgemm: all four transpose forms and beta accumulation against float64 loops (odd shapes)", () => {
-  const M = 3, N = 5, K = 7;
+  const M = 3,
+    N = 5,
+    K = 7;
   const A = rand(M * K, 1);
   const B = rand(K * N, 2);
   for (const tA of [false, true]) {
@@ -34,8 +36,18 @@ test("ref softmax/logSoftmax kernels against float64", () => {
   for (let n = 0; n < 2; n++) {
     const row = Array.from(x.subarray(n * 9, n * 9 + 9));
     const lse = Math.log(row.reduce((s, v) => s + Math.exp(v), 0));
-    assertClose(p.subarray(n * 9, n * 9 + 9), row.map((v) => Math.exp(v - lse)), 1e-7, 1e-5);
-    assertClose(lp.subarray(n * 9, n * 9 + 9), row.map((v) => v - lse), 1e-6, 1e-6);
+    assertClose(
+      p.subarray(n * 9, n * 9 + 9),
+      row.map((v) => Math.exp(v - lse)),
+      1e-7,
+      1e-5,
+    );
+    assertClose(
+      lp.subarray(n * 9, n * 9 + 9),
+      row.map((v) => v - lse),
+      1e-6,
+      1e-6,
+    );
   }
 });
 
@@ -47,7 +59,16 @@ test("ref embedding backward scatter-adds and attention with one key copies v", 
   const out = new Float32Array(2);
   const lse = new Float32Array(1);
   attentionForward(out, lse, Float32Array.from([1, 2]), Float32Array.from([3, 4, 9, 9]), Float32Array.from([5, 6, 7, 7]), {
-    B: 1, Hq: 1, Hkv: 1, T: 1, S: 2, D: 2, past: 0, scale: 0.5, keyLengths: null, keyMask: null,
+    B: 1,
+    Hq: 1,
+    Hkv: 1,
+    T: 1,
+    S: 2,
+    D: 2,
+    past: 0,
+    scale: 0.5,
+    keyLengths: null,
+    keyMask: null,
   });
   assertClose(out, [5, 6]);
   assertClose(lse, [5.5]);

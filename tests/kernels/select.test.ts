@@ -30,17 +30,26 @@ describe("backend selection", () => {
   });
 
   it("rejects unknown names and unavailable backends with a UserError", () => {
-    assert.throws(() => getBackend("cuda"), (e: unknown) => e instanceof UserError && /unknown backend 'cuda'/.test(e.message));
+    assert.throws(
+      () => getBackend("cuda"),
+      (e: unknown) => e instanceof UserError && /unknown backend 'cuda'/.test(e.message),
+    );
     const native = loadNativeAddon();
     if (!native.ok) {
-      assert.throws(() => getBackend("native"), (e: unknown) => e instanceof UserError && e.message.includes(native.reason));
+      assert.throws(
+        () => getBackend("native"),
+        (e: unknown) => e instanceof UserError && e.message.includes(native.reason),
+      );
     }
     assert.throws(() => getBackend("wasm", { threads: 0 }), UserError);
   });
 
   it("describes every backend, with a reason for each unavailable one", () => {
     const info = describeBackends();
-    assert.deepEqual(info.map((b) => b.name), ["native", "wasm", "ref"]);
+    assert.deepEqual(
+      info.map((b) => b.name),
+      ["native", "wasm", "ref"],
+    );
     for (const b of info) {
       if (b.available) assert.ok(b.detail && b.detail.length > 0);
       else assert.ok(b.reason && b.reason.length > 0);

@@ -20,13 +20,27 @@ export function seeded(n: number, seed: number): Float32Array {
  * 2048-column block, K not of the 256-deep block; plus 1x1, long-K and M < 4 cases.
  */
 export const ODD_SHAPES: Array<[number, number, number]> = [
-  [1, 1, 1], [1, 7, 3], [5, 13, 7], [4, 8, 256], [3, 9, 257], [67, 33, 300],
-  [131, 17, 5], [5, 2057, 9], [2, 1, 600], [33, 65, 129],
+  [1, 1, 1],
+  [1, 7, 3],
+  [5, 13, 7],
+  [4, 8, 256],
+  [3, 9, 257],
+  [67, 33, 300],
+  [131, 17, 5],
+  [5, 2057, 9],
+  [2, 1, 600],
+  [33, 65, 129],
   // M < 4 takes the WASM row-at-a-time path (generation): SIMD bodies plus tails.
-  [1, 37, 40], [2, 1030, 21], [3, 5, 17],
+  [1, 37, 40],
+  [2, 1030, 21],
+  [3, 5, 17],
 ];
 
-export const SCALINGS: Array<[number, number]> = [[1, 0], [0.5, 1], [-1.25, 0.75]];
+export const SCALINGS: Array<[number, number]> = [
+  [1, 0],
+  [0.5, 1],
+  [-1.25, 0.75],
+];
 
 /** Asserts C equals the reference within float32 accumulation error for depth K. */
 export function assertClose(actual: Float32Array, expected: Float32Array, K: number, what: string): void {
@@ -50,7 +64,9 @@ export function checkAgainstRef(backend: Backend, make: (n: number) => Float32Ar
     for (const transA of [false, true]) {
       for (const transB of [false, true]) {
         for (const [alpha, beta] of SCALINGS) {
-          const A = make(M * K), B = make(K * N), C = make(M * N);
+          const A = make(M * K),
+            B = make(K * N),
+            C = make(M * N);
           A.set(seeded(M * K, seed++));
           B.set(seeded(K * N, seed++));
           C.set(seeded(M * N, seed++));
@@ -67,8 +83,12 @@ export function checkAgainstRef(backend: Backend, make: (n: number) => Float32Ar
 /** Edge semantics every backend shares with the reference. */
 export function checkEdgeCases(backend: Backend, make: (n: number) => Float32Array, label: string): void {
   // beta = 0 overwrites: NaN already in C must not leak through.
-  const A = make(6), B = make(6), C = make(4);
-  A.set(seeded(6, 7)); B.set(seeded(6, 8)); C.fill(Number.NaN);
+  const A = make(6),
+    B = make(6),
+    C = make(4);
+  A.set(seeded(6, 7));
+  B.set(seeded(6, 8));
+  C.fill(Number.NaN);
   const expected = new Float32Array(4);
   sgemmRef(false, false, 2, 2, 3, 1, A, B, 0, expected);
   backend.sgemm(false, false, 2, 2, 3, 1, A, B, 0, C);
@@ -95,7 +115,9 @@ export function checkEdgeCases(backend: Backend, make: (n: number) => Float32Arr
 
 /** Views that start inside a larger buffer (non-zero byteOffset) must work too. */
 export function checkOffsetViews(backend: Backend, make: (n: number) => Float32Array, label: string): void {
-  const M = 9, N = 11, K = 13;
+  const M = 9,
+    N = 11,
+    K = 13;
   const pool = make(3 + M * K + 5 + K * N + 7 + M * N + 2);
   pool.set(seeded(pool.length, 99));
   const A = pool.subarray(3, 3 + M * K);

@@ -65,7 +65,10 @@ describe("wasm arena allocator", { skip: available.ok ? false : available.reason
     const before = a.byteLength;
     const big = a.alloc(8 << 20); // more than the whole initial memory
     assert.ok(a.byteLength > before, "memory grew");
-    assert.ok(first.every((v) => v === 3), "old view still reads its data");
+    assert.ok(
+      first.every((v) => v === 3),
+      "old view still reads its data",
+    );
     first[999] = 5;
     big[big.length - 1] = 9;
     assert.equal(first[999], 5);
@@ -77,6 +80,9 @@ describe("wasm arena allocator", { skip: available.ok ? false : available.reason
 
   it("reports exhaustion as a UserError naming the limit", () => {
     const a = arena({ initialBytes: 1 << 20, maximumBytes: 2 << 20 });
-    assert.throws(() => a.alloc(4 << 20), (e: unknown) => e instanceof UserError && /out of memory/.test(e.message));
+    assert.throws(
+      () => a.alloc(4 << 20),
+      (e: unknown) => e instanceof UserError && /out of memory/.test(e.message),
+    );
   });
 });

@@ -26,7 +26,12 @@ function packed(starts: number[], context: Array<[number, number]> | null, D: nu
   const segmentOf = new Int32Array(T);
   for (let i = 0; i + 1 < starts.length; i++) segmentOf.fill(i, starts[i], starts[i + 1]);
   return dims({
-    B: 1, Hq, Hkv, T, S: T, D,
+    B: 1,
+    Hq,
+    Hkv,
+    T,
+    S: T,
+    D,
     segments: {
       starts: Int32Array.from(starts),
       segmentOf,
@@ -43,7 +48,20 @@ const CASES: Array<[string, AttentionDims]> = [
   ["key mask, D 9", dims({ B: 2, Hq: 3, Hkv: 3, T: 5, S: 5, D: 9, keyMask: Uint8Array.of(0, 1, 1, 0, 1, 1, 1, 0, 1, 1) })],
   ["D 1, T 1, decode over a cache", dims({ B: 1, Hq: 1, Hkv: 1, T: 1, S: 5, D: 1, past: 3 })],
   ["packed segments", packed([0, 3, 4, 7], null, 7)],
-  ["packed with shared context", packed([0, 4, 6, 9], [[0, 0], [0, 4], [0, 3]], 16, 4, 2)],
+  [
+    "packed with shared context",
+    packed(
+      [0, 4, 6, 9],
+      [
+        [0, 0],
+        [0, 4],
+        [0, 3],
+      ],
+      16,
+      4,
+      2,
+    ),
+  ],
   ["empty: T 0", dims({ B: 2, Hq: 2, Hkv: 1, T: 0, S: 3, D: 4, past: 3 })],
 ];
 
@@ -117,8 +135,19 @@ describe("wasm fused attention", { skip: available.ok ? false : available.reason
   it("refuses short buffers before touching memory", () => {
     const d = dims({ B: 1, Hq: 2, Hkv: 1, T: 3, S: 3, D: 4 });
     const n = 2 * 3 * 4;
-    assert.throws(() => be().attentionForward(new Float32Array(n), new Float32Array(6), new Float32Array(n), new Float32Array(5), new Float32Array(12), d), RangeError);
-    assert.throws(() => be().attentionForward(new Float32Array(n), new Float32Array(6), new Float32Array(n), new Float32Array(12), new Float32Array(12), { ...d, keyMask: new Uint8Array(2) }), RangeError);
+    assert.throws(
+      () =>
+        be().attentionForward(new Float32Array(n), new Float32Array(6), new Float32Array(n), new Float32Array(5), new Float32Array(12), d),
+      RangeError,
+    );
+    assert.throws(
+      () =>
+        be().attentionForward(new Float32Array(n), new Float32Array(6), new Float32Array(n), new Float32Array(12), new Float32Array(12), {
+          ...d,
+          keyMask: new Uint8Array(2),
+        }),
+      RangeError,
+    );
   });
 
   it("returns its temporaries: repeating a call does not grow the memory", () => {

@@ -17,9 +17,22 @@ describe("wasm attention: no arena blocks left behind on a rejected call", { ski
     await be?.close();
   });
 
-  const B = 2, Hq = 2, Hkv = 1, T = 3, S = 3, D = 4;
+  const B = 2,
+    Hq = 2,
+    Hkv = 1,
+    T = 3,
+    S = 3,
+    D = 4;
   const dims = (): AttentionDims => ({
-    B, Hq, Hkv, T, S, D, past: 0, scale: 0.5, keyLengths: null,
+    B,
+    Hq,
+    Hkv,
+    T,
+    S,
+    D,
+    past: 0,
+    scale: 0.5,
+    keyLengths: null,
     keyMask: new Uint8Array(B * S - 1), // one entry short: rejected
   });
 

@@ -68,7 +68,17 @@ describe("wasm pointwise kernels", { skip: available.ok ? false : available.reas
   });
 });
 
-const ROW_SHAPES: Array<[number, number]> = [[0, 5], [1, 0], [1, 1], [2, 3], [3, 4], [3, 5], [2, 257], [4, 1031], [1, 50257]];
+const ROW_SHAPES: Array<[number, number]> = [
+  [0, 5],
+  [1, 0],
+  [1, 1],
+  [2, 3],
+  [3, 4],
+  [3, 5],
+  [2, 257],
+  [4, 1031],
+  [1, 50257],
+];
 
 describe("wasm LM-head row kernels", { skip: available.ok ? false : available.reason }, () => {
   it("logSumExpRows matches the reference (large, small and shifted rows)", () => {

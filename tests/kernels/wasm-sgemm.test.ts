@@ -45,9 +45,14 @@ describe("wasm backend sgemm", { skip: available.ok ? false : available.reason }
   it("really hands tasks to the worker threads", async () => {
     const be = make({ threads: 2, minParallelWork: 0 });
     await be.ready();
-    const M = 256, N = 256, K = 256;
-    const A = be.alloc(M * K), B = be.alloc(K * N), C = be.alloc(M * N);
-    A.set(seeded(M * K, 1)); B.set(seeded(K * N, 2));
+    const M = 256,
+      N = 256,
+      K = 256;
+    const A = be.alloc(M * K),
+      B = be.alloc(K * N),
+      C = be.alloc(M * N);
+    A.set(seeded(M * K, 1));
+    B.set(seeded(K * N, 2));
     // The calling thread may win the race for both tasks now and then; over many
     // calls the woken worker must take some.
     for (let i = 0; i < 200 && be.tasksRun()[1] === 0; i++) be.sgemm(false, false, M, N, K, 1, A, B, 0, C);
@@ -72,7 +77,9 @@ describe("wasm backend sgemm", { skip: available.ok ? false : available.reason }
     const script = `const { resolveThreadCount } = await import(${JSON.stringify(mod)}); console.log(resolveThreadCount());`;
     const run = (v: string) =>
       spawnSync(process.execPath, ["--input-type=module", "-e", script], {
-        encoding: "utf8", env: { ...process.env, RRHF_THREADS: v }, timeout: 30_000,
+        encoding: "utf8",
+        env: { ...process.env, RRHF_THREADS: v },
+        timeout: 30_000,
       });
     assert.equal(run("3").stdout.trim(), "3");
     const bad = run("two");

@@ -8,7 +8,11 @@ import { Graph } from "../../src/autodiff/index.js";
 import { concatRows, prependPrefix } from "../../src/models/causal-lm-ops.js";
 import { gradCheck, rand } from "../autodiff/gradcheck.js";
 
-const B = 3, H = 2, P = 2, T = 3, D = 2;
+const B = 3,
+  H = 2,
+  P = 2,
+  T = 3,
+  D = 2;
 
 test("prependPrefix: a shared [1, H, P, D] cache before each row, values and gradients", () => {
   const cache = { data: rand(H * P * D, 201), shape: [1, H, P, D] };
@@ -19,7 +23,10 @@ test("prependPrefix: a shared [1, H, P, D] cache before each row, values and gra
   // Row 2, head 1: the cache's head 1 then x's row 2 head 1.
   const o = (2 * H + 1) * (P + T) * D;
   assert.deepEqual(Array.from(out.data.subarray(o, o + P * D)), Array.from(cache.data.subarray(P * D, 2 * P * D)));
-  assert.deepEqual(Array.from(out.data.subarray(o + P * D, o + (P + T) * D)), Array.from(x.data.subarray((2 * H + 1) * T * D, (2 * H + 2) * T * D)));
+  assert.deepEqual(
+    Array.from(out.data.subarray(o + P * D, o + (P + T) * D)),
+    Array.from(x.data.subarray((2 * H + 1) * T * D, (2 * H + 2) * T * D)),
+  );
   g.release();
   gradCheck((gg, [c, xx]) => prependPrefix(gg, c, xx), [cache, x]);
 });

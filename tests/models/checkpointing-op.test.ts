@@ -39,17 +39,31 @@ function run(useCheckpoint: boolean, reach: { y: boolean; z: boolean }) {
     const top = parts.length === 2 ? add(g, parts[0], parts[1]) : parts[0];
     g.backward(top, new Float32Array(6).fill(1));
     const grad = (t: Tensor) => Float32Array.from(t.grad ?? new Float32Array(t.size));
-    return { y: Float32Array.from(y.data), z: Float32Array.from(z.data), dx: grad(x), du: grad(u), dw: Float32Array.from(w.grad ?? []), nodes: g.nodeCount };
+    return {
+      y: Float32Array.from(y.data),
+      z: Float32Array.from(z.data),
+      dx: grad(x),
+      du: grad(u),
+      dw: Float32Array.from(w.grad ?? []),
+      nodes: g.nodeCount,
+    };
   } finally {
     g.release();
   }
 }
 
-for (const reach of [{ y: true, z: true }, { y: true, z: false }, { y: false, z: true }]) {
+for (const reach of [
+  { y: true, z: true },
+  { y: true, z: false },
+  { y: false, z: true },
+]) {
   test(`checkpoint == direct, bit for bit (reached: y ${reach.y}, z ${reach.z})`, () => {
     const direct = run(false, reach);
     const ckpt = run(true, reach);
-    assert.ok(direct.dw.some((v) => v !== 0), "no gradient: the test could not fail");
+    assert.ok(
+      direct.dw.some((v) => v !== 0),
+      "no gradient: the test could not fail",
+    );
     for (const key of ["y", "z", "dx", "du", "dw"] as const) assert.deepEqual(ckpt[key], direct[key], key);
     // The checkpointed tape holds the packed node and two output copies, not the function's ops.
     assert.ok(ckpt.nodes < direct.nodes, `${ckpt.nodes} nodes checkpointed, ${direct.nodes} direct`);

@@ -36,7 +36,14 @@ for (const name of MODELS) {
     const model = loadCausalLM(fixture("models", name), { backend: refBackend, trainable: true });
     const V = model.config.vocabSize;
     // A long query with k=3, a one-token query (nothing to share), k=4 with unequal lengths.
-    const batch = unequalBatch([[7, [3, 5, 1]], [1, [4, 2]], [5, [2, 6, 3, 4]]], V);
+    const batch = unequalBatch(
+      [
+        [7, [3, 5, 1]],
+        [1, [4, 2]],
+        [5, [2, 6, 3, 4]],
+      ],
+      V,
+    );
 
     for (const layout of LAYOUTS) {
       test(`${layout}: identical log-probs and gradients`, () => {
@@ -131,7 +138,13 @@ describe("memory: a 6-layer model keeps fewer activations alive", () => {
           const opts = { backend, grads };
           return arch === "gpt2" ? new Gpt2Model(n, params, opts) : new LlamaModel(n, params, opts);
         };
-        const batch = unequalBatch([[12, [6, 9, 4]], [8, [10, 5]]], n.vocabSize);
+        const batch = unequalBatch(
+          [
+            [12, [6, 9, 4]],
+            [8, [10, 5]],
+          ],
+          n.vocabSize,
+        );
         const off = measurePeaks(make, batch, { layout });
         const on = measurePeaks(make, batch, { layout, gradientCheckpointing: true });
         assert.ok(on.forward * 2 <= off.forward, `forward peak: ${on.forward} floats with checkpointing, ${off.forward} without`);

@@ -73,9 +73,14 @@ test("inputs the model cannot take are user errors", () => {
   const badId = { ...batch, responseIds: Int32Array.from(batch.responseIds, (v, i) => (i === 5 ? 64 : v)) };
   assert.throws(() => model.forward(badId, { grad: false }), /responseIds\[5\] = 64 is outside the vocabulary/);
   // n_positions is 64: a 60-token query and a 5-token response make a row of 65.
-  const long = buildQueryBatch([{ queryIds: new Array<number>(60).fill(1), responses: [{ ids: [1, 2, 3, 4, 5], score: 0 }] }], { padTokenId: 0 });
+  const long = buildQueryBatch([{ queryIds: new Array<number>(60).fill(1), responses: [{ ids: [1, 2, 3, 4, 5], score: 0 }] }], {
+    padTokenId: 0,
+  });
   assert.throws(() => model.forward(long, { grad: false }), /exceed n_positions 64/);
-  assert.throws(() => model.logits({ ...padded, input_ids: Int32Array.from(padded.input_ids, (v, i) => (i === 5 ? 64 : v)) }), /input_ids\[5\] = 64/);
+  assert.throws(
+    () => model.logits({ ...padded, input_ids: Int32Array.from(padded.input_ids, (v, i) => (i === 5 ? 64 : v)) }),
+    /input_ids\[5\] = 64/,
+  );
 });
 
 test("an unsupported activation is refused when the model is built", () => {

@@ -11,7 +11,8 @@ import { untiedCopy, variantFolder } from "./parity-variants.js";
 import { refBackend } from "../../src/kernels/ref/index.js";
 
 test("the registry maps LlamaForCausalLM and Qwen2ForCausalLM to LlamaModel", () => {
-  for (const name of ["llama-tiny", "qwen2-tiny"]) assert.ok(loadCausalLM(fixture("models", name), { backend: refBackend }) instanceof LlamaModel, name);
+  for (const name of ["llama-tiny", "qwen2-tiny"])
+    assert.ok(loadCausalLM(fixture("models", name), { backend: refBackend }) instanceof LlamaModel, name);
 });
 
 test("Qwen2 with an untied head equal to its embedding gives the same logits", () => {
@@ -22,7 +23,15 @@ test("Qwen2 with an untied head equal to its embedding gives the same logits", (
 });
 
 test("linear rope scaling: position 2p with factor 2 has the angles of position p", () => {
-  const base = { model_type: "llama", hidden_size: 32, num_attention_heads: 4, intermediate_size: 64, num_hidden_layers: 1, vocab_size: 16, max_position_embeddings: 32 };
+  const base = {
+    model_type: "llama",
+    hidden_size: 32,
+    num_attention_heads: 4,
+    intermediate_size: 64,
+    num_hidden_layers: 1,
+    vocab_size: 16,
+    max_position_embeddings: 32,
+  };
   const plain = llamaRopeTable(normalizeConfig(base, "config.json"));
   const linear = llamaRopeTable(normalizeConfig({ ...base, rope_scaling: { rope_type: "linear", factor: 2 } }, "config.json"));
   const half = 4;
@@ -56,5 +65,8 @@ test("Mistral's sliding window is accepted until a sequence is longer than it", 
 test("positions beyond max_position_embeddings are a user error", () => {
   const model = loadCausalLM(fixture("models", "llama-tiny"), { backend: refBackend });
   const T = 129;
-  assert.throws(() => model.logits({ rows: 1, seqLen: T, input_ids: new Int32Array(T), attention_mask: new Uint8Array(T).fill(1) }), /exceed max_position_embeddings 128/);
+  assert.throws(
+    () => model.logits({ rows: 1, seqLen: T, input_ids: new Int32Array(T), attention_mask: new Uint8Array(T).fill(1) }),
+    /exceed max_position_embeddings 128/,
+  );
 });

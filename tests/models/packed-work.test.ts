@@ -45,7 +45,14 @@ for (const name of ["gpt2-tiny", "llama-tiny"] as const) {
     const be = countingBackend();
     const model = loadCausalLM(fixture("models", name), { backend: be, trainable: true });
     const { vocabSize: V, numLayers } = model.config;
-    const batch = unequalBatch([[14, [2, 9, 1]], [1, [5, 2]], [6, [1, 3, 8, 2]]], V);
+    const batch = unequalBatch(
+      [
+        [14, [2, 9, 1]],
+        [1, [5, 2]],
+        [6, [1, 3, 8, 2]],
+      ],
+      V,
+    );
     const ntot = realTokens(batch);
     const padded = batch.rows * batch.paddedLength;
     const scored = batch.responseIds.length;

@@ -24,7 +24,15 @@ for (const name of MODELS) {
     const V = model.config.vocabSize;
     // Long queries (14, 20 tokens) with short answers, a one-token query, k = 3, 2, 4, 2;
     // answers of 1..9 tokens; two padding positions past the longest row.
-    const batch = unequalBatch([[14, [2, 9, 1]], [1, [5, 2]], [6, [1, 3, 8, 2]], [20, [3, 1]]], V);
+    const batch = unequalBatch(
+      [
+        [14, [2, 9, 1]],
+        [1, [5, 2]],
+        [6, [1, 3, 8, 2]],
+        [20, [3, 1]],
+      ],
+      V,
+    );
     const plain = runLayout(model, batch, {});
 
     for (const layout of PACKED) {
@@ -41,7 +49,10 @@ for (const name of MODELS) {
         assertSameNumbers(b.logps, a.logps, "logps");
         assertSameNumbers(b.grads, a.grads, "grads");
         // The holes must matter, or this test would prove nothing.
-        assert.ok(a.logps.some((v, i) => Math.abs(v - plain.logps[i]) > 1e-4), "holes changed nothing");
+        assert.ok(
+          a.logps.some((v, i) => Math.abs(v - plain.logps[i]) > 1e-4),
+          "holes changed nothing",
+        );
       });
 
       test(`${layout}: LM head chunking and grad: false change nothing`, () => {
@@ -74,7 +85,14 @@ test("packed: rows whose total length exceeds the position table still work (pos
   const model = loadCausalLM(fixture("models", "gpt2-tiny"), { backend: refBackend, trainable: true });
   assert.equal(model.config.maxPositions, 64);
   // 6 rows of 30 real tokens: 180 packed tokens, each row within n_positions = 64.
-  const batch = unequalBatch([[20, [10, 10, 10]], [25, [5, 5, 5]]], model.config.vocabSize, { extraPad: 0 });
+  const batch = unequalBatch(
+    [
+      [20, [10, 10, 10]],
+      [25, [5, 5, 5]],
+    ],
+    model.config.vocabSize,
+    { extraPad: 0 },
+  );
   const plain = runLayout(model, batch, {});
   const packed = runLayout(model, batch, { layout: "packed" });
   assertSameNumbers(packed.logps, plain.logps, "logps");

@@ -77,12 +77,7 @@ export const RTOL = 1e-4;
 export const ATOL_SCALE = 1e-4;
 
 /** Asserts `actual` ≈ `expected` elementwise (see RTOL / ATOL_SCALE); `mask` selects the entries compared. */
-export function assertClose(
-  actual: ArrayLike<number>,
-  expected: ArrayLike<number>,
-  what: string,
-  mask?: (i: number) => boolean,
-): void {
+export function assertClose(actual: ArrayLike<number>, expected: ArrayLike<number>, what: string, mask?: (i: number) => boolean): void {
   assert.equal(actual.length, expected.length, `${what}: ${actual.length} values, expected ${expected.length}`);
   let scale = 0;
   for (let i = 0; i < expected.length; i++) if (!mask || mask(i)) scale = Math.max(scale, Math.abs(expected[i]));
@@ -103,7 +98,9 @@ export function assertClose(
   }
   assert.ok(compared > 0, `${what}: nothing compared`);
   if (worst >= 0) {
-    assert.fail(`${what}: entry ${worst} is ${actual[worst]}, expected ${expected[worst]} (tolerance ${RTOL} rel + ${atol.toExponential(2)} abs)`);
+    assert.fail(
+      `${what}: entry ${worst} is ${actual[worst]}, expected ${expected[worst]} (tolerance ${RTOL} rel + ${atol.toExponential(2)} abs)`,
+    );
   }
 }
 
@@ -157,7 +154,8 @@ export function paddedLogps(batch: QueryBatch, ragged: ArrayLike<number>, rows =
   for (let i = 0; i < batch.rows; i++) {
     const q = batch.rowQuery[i];
     const qLen = batch.queryIdStart[q + 1] - batch.queryIdStart[q];
-    for (let k = batch.responseTokenStart[i]; k < batch.responseTokenStart[i + 1]; k++) out[i * T + qLen + k - batch.responseTokenStart[i]] = ragged[k];
+    for (let k = batch.responseTokenStart[i]; k < batch.responseTokenStart[i + 1]; k++)
+      out[i * T + qLen + k - batch.responseTokenStart[i]] = ragged[k];
   }
   return out;
 }

@@ -61,7 +61,14 @@ for (const name of MODELS) {
     const model = loadCausalLM(fixture("models", name), { backend: refBackend, trainable: true });
     const V = model.config.vocabSize;
     // Three queries: long query with k=3, a one-token query (nothing to share), and k=4.
-    const batch = makeBatch([[7, [3, 5, 1]], [1, [4, 2]], [5, [2, 6, 3, 4]]], V);
+    const batch = makeBatch(
+      [
+        [7, [3, 5, 1]],
+        [1, [4, 2]],
+        [5, [2, 6, 3, 4]],
+      ],
+      V,
+    );
     const plain = run(model, batch, {});
 
     test("shared-prefix layout: same log-probs and gradients", () => {

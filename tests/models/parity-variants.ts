@@ -20,7 +20,10 @@ export function variantFolder(
   writeFileSync(join(dir, "config.json"), JSON.stringify(config, null, 2));
   const tensors = readSafetensors(join(src, "model.safetensors"));
   editTensors(tensors);
-  writeSafetensors(join(dir, "model.safetensors"), [...tensors].map(([n, t]) => ({ name: n, ...t })));
+  writeSafetensors(
+    join(dir, "model.safetensors"),
+    [...tensors].map(([n, t]) => ({ name: n, ...t })),
+  );
   for (const f of ["tokenizer.json", "tokenizer_config.json"]) {
     if (existsSync(join(src, f))) copyFileSync(join(src, f), join(dir, f));
   }

@@ -30,11 +30,19 @@ import {
 
 const MODELS = ["gpt2-tiny", "llama-tiny", "qwen2-tiny"] as const;
 
-function checkScalars(actual: { rankLoss: number; sftLoss: number; loss: number; queryLoss: Float64Array }, expected: GoldenScalars, what: string): void {
+function checkScalars(
+  actual: { rankLoss: number; sftLoss: number; loss: number; queryLoss: Float64Array },
+  expected: GoldenScalars,
+  what: string,
+): void {
   assertCloseScalar(actual.rankLoss, expected.rrhf_loss, `${what} rrhf_loss`);
   assertCloseScalar(actual.sftLoss, expected.sft_loss, `${what} sft_loss`);
   assertCloseScalar(actual.loss, expected.loss, `${what} loss`);
-  assertClose(actual.queryLoss, expected.per_query.map((q) => q.loss), `${what} per-query loss`);
+  assertClose(
+    actual.queryLoss,
+    expected.per_query.map((q) => q.loss),
+    `${what} per-query loss`,
+  );
 }
 
 /** Runs forward + RRHF loss + backward and compares everything with the golden. */

@@ -54,14 +54,25 @@ function install(project: string, tarball: string): { skip: string | null } {
 
 test("npm pack ships the built JS and the native sources, and none of the sources or build output", () => {
   const { paths } = pack();
-  for (const p of ["package.json", "dist/src/cli/bin.js", "dist/src/index.js", "dist/src/index.d.ts", "native/build.cjs", "native/index.cjs", "native/src/rrhf_native.c", "scripts/install.cjs"]) {
+  for (const p of [
+    "package.json",
+    "dist/src/cli/bin.js",
+    "dist/src/index.js",
+    "dist/src/index.d.ts",
+    "native/build.cjs",
+    "native/index.cjs",
+    "native/src/rrhf_native.c",
+    "scripts/install.cjs",
+  ]) {
     assert.ok(paths.includes(p), `${p} is in the tarball`);
   }
   const unwanted = paths.filter((p) => /^(src|tests|dist\/tests|native\/build)\//.test(p) || p === "tsconfig.json");
   assert.deepEqual(unwanted, []);
 });
 
-test("the tarball installed into an empty project runs rrhf loss on wasm, and on native where OpenBLAS is", { timeout: 300_000 }, async (t) => {
+test("the tarball installed into an empty project runs rrhf loss on wasm, and on native where OpenBLAS is", {
+  timeout: 300_000,
+}, async (t) => {
   const { tarball } = pack();
   const project = tempDir("rrhf-project-");
   writeFileSync(join(project, "package.json"), `${JSON.stringify({ name: "scratch", version: "1.0.0", private: true }, null, 2)}\n`);

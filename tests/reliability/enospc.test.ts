@@ -67,7 +67,10 @@ for (const budget of [0, 100, 400, 700]) {
     const before = snapshot(out);
     // A new step, and a re-save of an existing step (which replaces a folder): neither may harm what is there.
     for (const step of [4, 3]) {
-      await assert.rejects(failingToySave(out, step, diskFullAfter(budget)), enospcMessage(new RegExp(`checkpoint-${step} \\(not saved\\)`)));
+      await assert.rejects(
+        failingToySave(out, step, diskFullAfter(budget)),
+        enospcMessage(new RegExp(`checkpoint-${step} \\(not saved\\)`)),
+      );
       assert.deepEqual(snapshot(out), before, "the output folder changed");
     }
     assert.deepEqual(readdirSync(out).sort(), ["checkpoint-2", "checkpoint-3"]);

@@ -15,8 +15,12 @@ describe("a wasm worker that dies mid-task", { skip: available.ok ? false : avai
     const be = createWasmBackend({ threads: 2, minParallelWork: 0 });
     backends.push(be);
     await be.ready();
-    const M = 256, N = 256, K = 64;
-    const A = be.alloc(M * K), B = be.alloc(K * N), C = be.alloc(M * N);
+    const M = 256,
+      N = 256,
+      K = 64;
+    const A = be.alloc(M * K),
+      B = be.alloc(K * N),
+      C = be.alloc(M * N);
     be.killWorkerMidTaskForTests(1);
     const started = Date.now();
     let caught: unknown;
@@ -47,8 +51,10 @@ describe("allocations that cannot be met say how much was asked", () => {
     const api = wasmApi();
     assert.ok(api);
     const arena = new WasmArena(api, { initialBytes: 1 << 20, maximumBytes: 4 << 20 });
-    assert.throws(() => arena.alloc(2 << 20), (err: unknown) =>
-      err instanceof UserError && /out of memory \(8\.\d MiB needed, maximum 4\.0 MiB\)/.test(err.message));
+    assert.throws(
+      () => arena.alloc(2 << 20),
+      (err: unknown) => err instanceof UserError && /out of memory \(8\.\d MiB needed, maximum 4\.0 MiB\)/.test(err.message),
+    );
   });
 
   it("buffer pool: a backend that cannot allocate gives a UserError with the size", () => {
@@ -61,7 +67,10 @@ describe("allocations that cannot be met say how much was asked", () => {
       sgemm: () => {},
     } as unknown as Backend;
     const pool = new BufferPool(failing);
-    assert.throws(() => pool.acquire(3_000_000), (err: unknown) =>
-      err instanceof UserError && /cannot allocate a buffer of 3145728 floats \(12\.0 MiB\) for 3000000 values/.test(err.message));
+    assert.throws(
+      () => pool.acquire(3_000_000),
+      (err: unknown) =>
+        err instanceof UserError && /cannot allocate a buffer of 3145728 floats \(12\.0 MiB\) for 3000000 values/.test(err.message),
+    );
   });
 });

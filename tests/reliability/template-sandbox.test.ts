@@ -30,7 +30,7 @@ const HOSTILE_TEMPLATES: Record<string, string> = {
   "range constructor": `{{ range.constructor(${js(SET_SENTINEL)})() }}`,
   "bare process": "{{ process.exit(3) }}",
   "bare require": "{{ require('fs').writeFileSync('x', 'y') }}",
-  "globalThis": `{{ globalThis.process.getBuiltinModule('fs').writeFileSync(${js(marker)}, 'x') }}`,
+  globalThis: `{{ globalThis.process.getBuiltinModule('fs').writeFileSync(${js(marker)}, 'x') }}`,
   "python globals escape": "{{ cycler.__init__.__globals__.os.popen('id').read() }}",
   "python subclasses escape": "{{ ''.__class__.__mro__[1].__subclasses__() }}",
   "self reference": "{{ self.__init__.__globals__ }}",

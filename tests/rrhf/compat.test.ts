@@ -83,7 +83,8 @@ function officialLoss(batch: TestBatch, lengthPenalty: number, rrhfWeight: numbe
   // Row i over its T padded positions: its response tokens' log-probs, zeros elsewhere (where they sit does not change a sum).
   const logitLabel = Array.from({ length: k }, (_, i) => {
     const row = new Array<number>(T).fill(0);
-    for (let k2 = batch.responseTokenStart[i]; k2 < batch.responseTokenStart[i + 1]; k2++) row[k2 - batch.responseTokenStart[i]] = batch.tokenLogps[k2];
+    for (let k2 = batch.responseTokenStart[i]; k2 < batch.responseTokenStart[i + 1]; k2++)
+      row[k2 - batch.responseTokenStart[i]] = batch.tokenLogps[k2];
     return row;
   });
   const s = logitLabel.map((row) => row.reduce((a, b) => a + b, 0) / Math.pow(T, lengthPenalty));

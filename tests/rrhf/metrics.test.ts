@@ -33,7 +33,10 @@ test("no ordered pair: accuracy and margin are null, not NaN", () => {
 test("metrics from a loss result: the spec example's policy agrees on 5 of 15 pairs", () => {
   const p = [-1.834, -1.5368, -2.0713, -1.2388, -2.1106, -0.4438];
   const r = [-0.6064, -0.5854, -0.5791, -0.728, -2.1777, -2.543];
-  const batch = makeBatch(p.map((v, i) => ({ query: 0, score: r[i], logps: [v] })), { precision: "f64" });
+  const batch = makeBatch(
+    p.map((v, i) => ({ query: 0, score: r[i], logps: [v] })),
+    { precision: "f64" },
+  );
   const out = lossOf(batch);
   const m = rankingMetrics(out.policyScores, batch.scores, out.queryRowStart);
   // 15 pairs, 10 are active in the loss (p in the wrong order) → 5 right.

@@ -38,7 +38,10 @@ test("the loss reads only the ragged entries its offsets name: padding never rea
 test("a non-finite reward is a user error naming the row", () => {
   const batch = good();
   batch.scores[1] = Number.NaN;
-  assert.throws(() => lossOf(batch), (e: unknown) => e instanceof UserError && /reward of row 1 \(query 0\) is NaN/.test(e.message));
+  assert.throws(
+    () => lossOf(batch),
+    (e: unknown) => e instanceof UserError && /reward of row 1 \(query 0\) is NaN/.test(e.message),
+  );
 });
 
 test("an empty batch and bad options are user errors", () => {
@@ -49,7 +52,10 @@ test("an empty batch and bad options are user errors", () => {
     scores: new Float64Array(0),
     paddedLength: 0,
   };
-  assert.throws(() => lossOf(empty), (e: unknown) => e instanceof UserError && /no rows/.test(e.message));
+  assert.throws(
+    () => lossOf(empty),
+    (e: unknown) => e instanceof UserError && /no rows/.test(e.message),
+  );
   assert.throws(() => lossOf(good(), { length_penalty: Number.NaN }), /RRHF loss: length_penalty must be a finite number, got NaN/);
   assert.throws(() => lossOf(good(), { rrhf_weight: -1 }), /RRHF loss: rrhf_weight must be >= 0, got -1/);
   // "none" was the paper mode's old name; one vocabulary now.
@@ -75,7 +81,10 @@ test("offsets that disagree with the arrays are programming errors (RangeError)"
   const b = good();
   assert.throws(() => lossOf({ ...b, scores: new Float64Array(3) }), RangeError);
   assert.throws(() => lossOf({ ...b, tokenLogps: new Float32Array(7) }), RangeError);
-  assert.throws(() => lossOf({ ...b, responseTokenStart: Int32Array.from([0, 2, 1]), tokenLogps: new Float32Array(1) }), /decreases at row 1/);
+  assert.throws(
+    () => lossOf({ ...b, responseTokenStart: Int32Array.from([0, 2, 1]), tokenLogps: new Float32Array(1) }),
+    /decreases at row 1/,
+  );
   assert.throws(() => lossOf({ ...b, queryRowStart: Int32Array.from([0, 1]) }), /queryRowStart must run from 0 to 2/);
   const out = lossOf(b);
   assert.throws(() => rrhfLossBackward(new Float32Array(5), b, out), RangeError);

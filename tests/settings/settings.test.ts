@@ -59,13 +59,29 @@ test("flags, defaults and picking", () => {
   assert.equal(formatDefault(TABLE.learning_rate), "2e-5");
   assert.equal(formatDefault(TABLE.model), "required");
   assert.equal(formatDefault(TABLE.strict), "");
-  assert.deepEqual(defaultsOf(TABLE), { learning_rate: 2e-5, warmup_ratio: 0, max_steps: -1, save_total_limit: null, compat: "paper", strict: false });
+  assert.deepEqual(defaultsOf(TABLE), {
+    learning_rate: 2e-5,
+    warmup_ratio: 0,
+    max_steps: -1,
+    save_total_limit: null,
+    compat: "paper",
+    strict: false,
+  });
   assert.deepEqual(Object.keys(pickSettings(TABLE, ["compat", "strict"])), ["compat", "strict"]);
 });
 
 test("resolution: defaults < input; unknown keys with a did-you-mean, broken rules and missing settings reported together", () => {
   const ok = resolveSettings(TABLE, { model: "m", output_dir: "o", compat: "official" }, "flags");
-  assert.deepEqual(ok, { learning_rate: 2e-5, warmup_ratio: 0, max_steps: -1, save_total_limit: null, compat: "official", strict: false, model: "m", output_dir: "o" });
+  assert.deepEqual(ok, {
+    learning_rate: 2e-5,
+    warmup_ratio: 0,
+    max_steps: -1,
+    save_total_limit: null,
+    compat: "official",
+    strict: false,
+    model: "m",
+    output_dir: "o",
+  });
   assert.throws(
     () => resolveSettings(TABLE, { lerning_rate: 1, warmup_ratio: 2 }, "run.yaml", "give it as a flag"),
     (e: unknown) =>
@@ -79,6 +95,9 @@ test("resolution: defaults < input; unknown keys with a did-you-mean, broken rul
         ].join("\n"),
   );
   assert.deepEqual(checkSettingsInput(TABLE, { strict: true, compat: undefined }, "f"), { strict: true });
-  assert.throws(() => checkSettingsInput(TABLE, { zzzzzzzz: 1 }, "f"), (e: unknown) => e instanceof UserError && e.message === "f: zzzzzzzz: unknown setting");
+  assert.throws(
+    () => checkSettingsInput(TABLE, { zzzzzzzz: 1 }, "f"),
+    (e: unknown) => e instanceof UserError && e.message === "f: zzzzzzzz: unknown setting",
+  );
   assert.equal(closestName("learning-rate", Object.keys(TABLE)), "learning_rate");
 });

@@ -37,18 +37,30 @@ test("renderChatQuery renders the messages with the generation prompt", async ()
 });
 
 test("the tokenizer_config.json chat_template is used with chatTemplate: true; missing → UserError", async () => {
-  const config = { ...readJson(join(GPT2_DIR, "tokenizer_config.json")), chat_template: "{% for m in messages %}[{{ m.content }}]{% endfor %}" };
+  const config = {
+    ...readJson(join(GPT2_DIR, "tokenizer_config.json")),
+    chat_template: "{% for m in messages %}[{{ m.content }}]{% endfor %}",
+  };
   const tok = withConfig(GPT2_DIR, config);
   const e = encodeRecord(tok, { query: "Hello", responses: [" world"], scores: [0] }, { chatTemplate: true });
   assert.deepEqual(e.query_ids, tok.encode("[Hello]"));
   assert.equal(tok.decode(e.query_ids), "[Hello]");
   const plain = await gpt2();
-  assert.throws(() => encodeRecord(plain, { query: "Hello", responses: [" world"], scores: [0] }, { chatTemplate: true }), /has no chat_template/);
+  assert.throws(
+    () => encodeRecord(plain, { query: "Hello", responses: [" world"], scores: [0] }, { chatTemplate: true }),
+    /has no chat_template/,
+  );
   assert.throws(() => renderChatQuery(tok, "Hello", "{% if %}"), /chat_template: cannot parse/);
 });
 
 test("named chat templates: the 'default' one is picked", () => {
-  const config = { eos_token: "<|endoftext|>", chat_template: [{ name: "tool_use", template: "T" }, { name: "default", template: "D" }] };
+  const config = {
+    eos_token: "<|endoftext|>",
+    chat_template: [
+      { name: "tool_use", template: "T" },
+      { name: "default", template: "D" },
+    ],
+  };
   assert.equal(withConfig(GPT2_DIR, config).chatTemplate, "D");
 });
 

@@ -108,10 +108,16 @@ test("a query whose responses were all emptied has no rows but keeps its place",
 test("official mode takes one query per batch and the same k for every query", async () => {
   const tok = await gpt2();
   const e = encodeRecord(tok, REC_A, { compat: "official" });
-  assert.throws(() => collate([e, e], { padTokenId: G.eot }), (err: unknown) => err instanceof UserError && /one query per batch/.test(err.message));
+  assert.throws(
+    () => collate([e, e], { padTokenId: G.eot }),
+    (err: unknown) => err instanceof UserError && /one query per batch/.test(err.message),
+  );
   assert.throws(() => collate([e, encodeRecord(tok, REC_A)], { padTokenId: G.eot }), /different compat modes/);
   checkSameK([REC_A, REC_A]);
-  assert.throws(() => checkSameK([REC_A, REC_B], (i) => `d.jsonl:${i + 1}`), /^UserError: d\.jsonl:2: has 1 responses but d\.jsonl:1 has 2/);
+  assert.throws(
+    () => checkSameK([REC_A, REC_B], (i) => `d.jsonl:${i + 1}`),
+    /^UserError: d\.jsonl:2: has 1 responses but d\.jsonl:1 has 2/,
+  );
 });
 
 test("selectResponses: only_use_provide keeps the last two, only_use_sample the rest", () => {
@@ -120,7 +126,10 @@ test("selectResponses: only_use_provide keeps the last two, only_use_sample the 
   assert.deepEqual(selectResponses(rec, "only_use_sample"), { query: "q", responses: ["s1", "s2"], scores: [0.1, 0.2] });
   assert.deepEqual(selectResponses(rec, "all"), rec);
   assert.equal(rec.responses.length, 4); // input untouched
-  assert.throws(() => selectResponses({ query: "q", responses: ["a", "b"], scores: [1, 0] }, "only_use_sample", "x:1"), /^UserError: x:1: only_use_sample/);
+  assert.throws(
+    () => selectResponses({ query: "q", responses: ["a", "b"], scores: [1, 0] }, "only_use_sample", "x:1"),
+    /^UserError: x:1: only_use_sample/,
+  );
 });
 
 test("selectBatchRows keeps the padded length of the full batch, as the official code does", async () => {
@@ -155,7 +164,10 @@ test("buildQueryBatch: offsets once, empty continuations (generation), padded le
   assert.deepEqual([...b.responseIndex], [0, 1, 4]);
   assert.ok(Number.isNaN(b.scores[0]) && b.scores[2] === 2); // a continuation not scored yet has no reward
   assert.deepEqual([...paddedRows(b).input_ids], [5, 6, 7, 0, 0, 0, 5, 6, 7, 0, 0, 0, 8, 9, 0, 0, 0, 0]);
-  assert.throws(() => buildQueryBatch([{ queryIds: [1, 2], responses: [{ ids: [3] }] }], { padTokenId: 0, paddedLength: 2 }), /shorter than the longest row \(3\)/);
+  assert.throws(
+    () => buildQueryBatch([{ queryIds: [1, 2], responses: [{ ids: [3] }] }], { padTokenId: 0, paddedLength: 2 }),
+    /shorter than the longest row \(3\)/,
+  );
   checkQueryBatch(b, 10);
   assert.throws(() => checkQueryBatch(b, 9), /responseIds\[0\] = 9 is outside the vocabulary/);
   assert.throws(() => checkQueryBatch({ ...b, responseTokenStart: Int32Array.of(0, 0, 0, 3) }, 10), /does not end at responseIds.length/);

@@ -91,11 +91,14 @@ test("emptied responses are dropped and counted; strict mode makes them a UserEr
   assert.equal(e.report.responsesEmptied, 2);
   assert.deepEqual(e.report.emptiedIn, ["train.jsonl:7"]);
   assert.match(formatTruncationReport(e.report, 6) ?? "", /2 responses emptied and dropped; emptied in: train\.jsonl:7/);
-  assert.throws(() => encodeRecord(tok, rec, { ...opts, strict: true }), (err: unknown) => {
-    assert.ok(err instanceof UserError);
-    assert.match(err.message, /^train\.jsonl:7: responses\[0\] keeps no tokens after truncation to 6 tokens/);
-    return true;
-  });
+  assert.throws(
+    () => encodeRecord(tok, rec, { ...opts, strict: true }),
+    (err: unknown) => {
+      assert.ok(err instanceof UserError);
+      assert.match(err.message, /^train\.jsonl:7: responses\[0\] keeps no tokens after truncation to 6 tokens/);
+      return true;
+    },
+  );
   // Strict mode does not object to cuts that keep tokens.
   const cut = encodeRecord(tok, rec, { maxLength: 4, strict: true });
   assert.equal(cut.report.queriesCut, 1);
@@ -103,7 +106,10 @@ test("emptied responses are dropped and counted; strict mode makes them a UserEr
 
 test("a record whose responses and scores differ in length is a UserError", async () => {
   const tok = await gpt2();
-  assert.throws(() => encodeRecord(tok, { query: "q", responses: ["a", "b"], scores: [1] }, { name: "x:3" }), /^UserError: x:3: 2 responses but 1 scores$/);
+  assert.throws(
+    () => encodeRecord(tok, { query: "q", responses: ["a", "b"], scores: [1] }, { name: "x:3" }),
+    /^UserError: x:3: 2 responses but 1 scores$/,
+  );
 });
 
 test("encodeRecords sums the reports and names records", async () => {

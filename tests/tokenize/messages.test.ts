@@ -35,7 +35,10 @@ test("a messages record is rendered turn by turn through the tokenizer's chat te
   }
   // A template source given as a string is used for messages too.
   const plain = await gpt2();
-  assert.deepEqual(encodeRecord(plain, CHAT, { chatTemplate: "{% for m in messages %}[{{ m.content }}]{% endfor %}" }).query_ids, plain.encode("[Be brief.][Hi][Hello][Bye]"));
+  assert.deepEqual(
+    encodeRecord(plain, CHAT, { chatTemplate: "{% for m in messages %}[{{ m.content }}]{% endfor %}" }).query_ids,
+    plain.encode("[Be brief.][Hi][Hello][Bye]"),
+  );
 });
 
 test("a messages record with a tokenizer without chat template is a clear error naming the record", async () => {
@@ -44,7 +47,9 @@ test("a messages record with a tokenizer without chat template is a clear error 
     () => encodeRecord(plain, CHAT, { name: "train.jsonl:4" }),
     (e: unknown) =>
       e instanceof UserError &&
-      e.message.startsWith("train.jsonl:4: messages: a conversation is rendered by the tokenizer's chat template, but tokenizer_config.json has no chat_template"),
+      e.message.startsWith(
+        "train.jsonl:4: messages: a conversation is rendered by the tokenizer's chat template, but tokenizer_config.json has no chat_template",
+      ),
   );
 });
 

@@ -11,17 +11,26 @@ test("official mode, GPT-2: response text + EOS text, encoded with special token
   const e = encodeRecord(tok, { query: "Hello", responses: [" world!", " there"], scores: [1, 0] }, { compat: "official" });
   assert.equal(e.compat, "official");
   assert.deepEqual(e.query_ids, [G.Hello]);
-  assert.deepEqual(e.responses.map((r) => r.response_ids), [[G._world, G.bang, G.eot], [G._there, G.eot]]);
+  assert.deepEqual(
+    e.responses.map((r) => r.response_ids),
+    [
+      [G._world, G.bang, G.eot],
+      [G._there, G.eot],
+    ],
+  );
 });
 
 test("official mode, Llama-family: the BOS appears again at the start of every response", async () => {
   const tok = await llama();
   const e = encodeRecord(tok, { query: "Hello", responses: ["world", "Hello world"], scores: [1, 0] }, { compat: "official" });
   assert.deepEqual(e.query_ids, [L.bos, L._Hello]);
-  assert.deepEqual(e.responses.map((r) => r.response_ids), [
-    [L.bos, L._world, L.eos],
-    [L.bos, L._Hello, L._world, L.eos],
-  ]);
+  assert.deepEqual(
+    e.responses.map((r) => r.response_ids),
+    [
+      [L.bos, L._world, L.eos],
+      [L.bos, L._Hello, L._world, L.eos],
+    ],
+  );
 });
 
 test("official truncation: the query is cut from the right, then the response to what is left (EOS lost)", async () => {

@@ -13,7 +13,10 @@ test("GPT-2: plain words encode to their vocab ids, no special tokens added", as
   assert.deepEqual(tok.encode("The cat sat on the mat"), [G.The, G._cat, G._sat, G._on, G._the, G._mat]);
   // The ids above are also what the vocab says for each token string.
   const vocab = (readJson(join(GPT2_DIR, "tokenizer.json")).model as { vocab: Record<string, number> }).vocab;
-  assert.deepEqual(["Hello", "\u0120world", "<|endoftext|>"].map((t) => vocab[t] ?? tok.tokenToId(t)), [15496, 995, 50256]);
+  assert.deepEqual(
+    ["Hello", "\u0120world", "<|endoftext|>"].map((t) => vocab[t] ?? tok.tokenToId(t)),
+    [15496, 995, 50256],
+  );
   assert.equal(tok.decode([15496, 995]), "Hello world");
   assert.equal(tok.decode([]), "");
 });
@@ -62,11 +65,14 @@ test("tokenizer_config.json wins over special_tokens_map.json", () => {
 });
 
 test("no EOS anywhere is a UserError naming tokenizer_config.json", () => {
-  assert.throws(() => withConfig(GPT2_DIR, { bos_token: "<|endoftext|>" }), (e: unknown) => {
-    assert.ok(e instanceof UserError);
-    assert.match(e.message, /tokenizer_config\.json: no eos_token/);
-    return true;
-  });
+  assert.throws(
+    () => withConfig(GPT2_DIR, { bos_token: "<|endoftext|>" }),
+    (e: unknown) => {
+      assert.ok(e instanceof UserError);
+      assert.match(e.message, /tokenizer_config\.json: no eos_token/);
+      return true;
+    },
+  );
 });
 
 test("an EOS that is not in the vocabulary is a UserError", () => {

@@ -50,10 +50,6 @@ export function readJson(path: string): Record<string, unknown> {
 }
 
 /** A tokenizer from a fixture's tokenizer.json with a replaced tokenizer_config.json (and optional special_tokens_map.json). */
-export function withConfig(
-  dir: string,
-  config: Record<string, unknown>,
-  specialMap: Record<string, unknown> | null = null,
-): RrhfTokenizer {
+export function withConfig(dir: string, config: Record<string, unknown>, specialMap: Record<string, unknown> | null = null): RrhfTokenizer {
   return createTokenizer(readJson(join(dir, "tokenizer.json")), config, specialMap, dir);
 }

@@ -25,7 +25,13 @@ test("a saved checkpoint loads back exactly, and no temp folder remains", async 
   assert.equal(dir, join(out, "checkpoint-3"));
   assert.deepEqual(readdirSync(out), ["checkpoint-3"]);
   assert.deepEqual(readdirSync(dir).sort(), [
-    "config.json", "model.safetensors", "optimizer.safetensors", "rng_state.json", "scheduler.json", "trainer_state.json", "training_args.json",
+    "config.json",
+    "model.safetensors",
+    "optimizer.safetensors",
+    "rng_state.json",
+    "scheduler.json",
+    "trainer_state.json",
+    "training_args.json",
   ]);
   const ck = loadCheckpoint(dir);
   const { opt, rng } = toyRun(3);
@@ -63,8 +69,14 @@ test("NaN weights are never saved; nothing is left behind", async () => {
   const params = new Float32Array([1, Number.NaN, 0, 0, 0, 0, 0, 0, 0]);
   await assert.rejects(
     saveCheckpoint({
-      outputDir: out, writeModel: () => undefined, params, optimizerName: opt.name, optimizerState: opt.state(),
-      schedule: toySchedule.state(1), rng: {}, trainerState: toyTrainerState(1),
+      outputDir: out,
+      writeModel: () => undefined,
+      params,
+      optimizerName: opt.name,
+      optimizerState: opt.state(),
+      schedule: toySchedule.state(1),
+      rng: {},
+      trainerState: toyTrainerState(1),
     }),
     (err: unknown) => err instanceof UserError && /parameter 1 is NaN/.test(err.message),
   );
@@ -76,8 +88,16 @@ test("a failing model writer leaves no checkpoint and no temp folder", async () 
   const { opt, params } = toyRun(1);
   await assert.rejects(
     saveCheckpoint({
-      outputDir: out, writeModel: () => { throw new Error("disk full"); }, params, optimizerName: opt.name,
-      optimizerState: opt.state(), schedule: toySchedule.state(1), rng: {}, trainerState: toyTrainerState(1),
+      outputDir: out,
+      writeModel: () => {
+        throw new Error("disk full");
+      },
+      params,
+      optimizerName: opt.name,
+      optimizerState: opt.state(),
+      schedule: toySchedule.state(1),
+      rng: {},
+      trainerState: toyTrainerState(1),
     }),
     /disk full/,
   );
@@ -113,7 +133,10 @@ test("pruneCheckpoints keeps the newest save_total_limit, oldest go first, the r
   assert.deepEqual(pruneCheckpoints(out, null), []);
   const removed = pruneCheckpoints(out, 2, [join(out, "checkpoint-1")]);
   assert.deepEqual(removed, [join(out, "checkpoint-2"), join(out, "checkpoint-3")]);
-  assert.deepEqual(listCheckpoints(out).map((c) => c.step), [1, 10]);
+  assert.deepEqual(
+    listCheckpoints(out).map((c) => c.step),
+    [1, 10],
+  );
   assert.deepEqual(readdirSync(out).sort(), ["checkpoint-1", "checkpoint-10"]);
 });
 
@@ -152,7 +175,10 @@ test("SIGKILL in the middle of a save leaves no checkpoint-N; resume uses the pr
   const ck = loadCheckpoint(resolveResumeCheckpoint(out, "latest"));
   assert.equal(ck.trainerState.global_step, 2);
   await saveToyCheckpoint(out, 4); // the resumed run saves step 4 normally
-  assert.deepEqual(listCheckpoints(out).map((c) => c.step), [2, 4]);
+  assert.deepEqual(
+    listCheckpoints(out).map((c) => c.step),
+    [2, 4],
+  );
   assert.deepEqual(JSON.parse(readFileSync(signal, "utf8")), { pid });
 });
 

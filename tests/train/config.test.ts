@@ -9,7 +9,13 @@ import { BACKEND_NAMES } from "../../src/kernels/select.js";
 import { FORWARD_LAYOUTS } from "../../src/models/causal-lm.js";
 import { resolveLossOptions } from "../../src/rrhf/options.js";
 import { flagOf, isRequired, settingProblem, type SettingSpec } from "../../src/settings/index.js";
-import { effectiveEvalSteps, loadTrainConfigFile, resolveTrainConfig, TRAIN_SETTINGS, validateTrainConfig } from "../../src/train/config.js";
+import {
+  effectiveEvalSteps,
+  loadTrainConfigFile,
+  resolveTrainConfig,
+  TRAIN_SETTINGS,
+  validateTrainConfig,
+} from "../../src/train/config.js";
 import { tempDir } from "../helpers.js";
 
 const required = { model: "m", data: "d.jsonl", output_dir: "out" };
@@ -51,7 +57,10 @@ test("every setting has help, and its default passes its own rule", () => {
 });
 
 test("missing required fields and bad values are reported together, by field", () => {
-  assert.throws(() => validateTrainConfig({ data: "d" }), (e: unknown) => e instanceof UserError && /model: required/.test(e.message) && /output_dir: required/.test(e.message));
+  assert.throws(
+    () => validateTrainConfig({ data: "d" }),
+    (e: unknown) => e instanceof UserError && /model: required/.test(e.message) && /output_dir: required/.test(e.message),
+  );
   assert.throws(
     () => validateTrainConfig({ ...required, learning_rate: -1, max_steps: 0, optim: "lamb", warmup_ratio: 2 }),
     (e: unknown) =>
@@ -65,7 +74,10 @@ test("missing required fields and bad values are reported together, by field", (
 
 test("cross-field checks: exclusive subsets, compat batch size, eval_steps without eval_data", () => {
   assert.throws(() => validateTrainConfig({ ...required, only_use_provide: true, only_use_sample: true }), /exclude each other/);
-  assert.throws(() => validateTrainConfig({ ...required, compat: "official", per_device_train_batch_size: 2 }), /one query per device batch/);
+  assert.throws(
+    () => validateTrainConfig({ ...required, compat: "official", per_device_train_batch_size: 2 }),
+    /one query per device batch/,
+  );
   assert.equal(validateTrainConfig({ ...required, compat: "official" }).compat, "official");
   assert.throws(() => validateTrainConfig({ ...required, eval_steps: 10 }), /eval_steps: is set but there is no eval_data/);
   assert.equal(effectiveEvalSteps(validateTrainConfig({ ...required, eval_data: "e.jsonl", eval_steps: 10 })), 10);
@@ -75,7 +87,13 @@ test("YAML and JSON config files load; unknown keys are named with a suggestion"
   const dir = tempDir();
   const yaml = join(dir, "train.yaml");
   writeFileSync(yaml, "model: gpt2\nlearning_rate: 1.0e-5\nlr_scheduler_type: cosine\nwarmup_ratio: 0.03\nsave_total_limit: 2\n");
-  assert.deepEqual(loadTrainConfigFile(yaml), { model: "gpt2", learning_rate: 1e-5, lr_scheduler_type: "cosine", warmup_ratio: 0.03, save_total_limit: 2 });
+  assert.deepEqual(loadTrainConfigFile(yaml), {
+    model: "gpt2",
+    learning_rate: 1e-5,
+    lr_scheduler_type: "cosine",
+    warmup_ratio: 0.03,
+    save_total_limit: 2,
+  });
   const json = join(dir, "train.json");
   writeFileSync(json, JSON.stringify({ optim: "adafactor", seed: 7 }));
   assert.deepEqual(loadTrainConfigFile(json), { optim: "adafactor", seed: 7 });
@@ -128,8 +146,22 @@ test("flags override the config file, which overrides the defaults", () => {
   const file = join(dir, "train.yaml");
   writeFileSync(file, "model: from-file\ndata: d.jsonl\nlearning_rate: 1.0e-5\nseed: 7\nonly_use_sample: true\n");
   const opts = parseFlags([
-    "--config", file, "--model", "from-flag", "--out", "o", "--learning-rate", "3e-5", "--lr-scheduler-type", "cosine",
-    "--no-only-use-sample", "--gradient-checkpointing", "--save-total-limit", "3", "--max-query-share", "0.25",
+    "--config",
+    file,
+    "--model",
+    "from-flag",
+    "--out",
+    "o",
+    "--learning-rate",
+    "3e-5",
+    "--lr-scheduler-type",
+    "cosine",
+    "--no-only-use-sample",
+    "--gradient-checkpointing",
+    "--save-total-limit",
+    "3",
+    "--max-query-share",
+    "0.25",
   ]);
   const c = resolveFlags(opts);
   assert.equal(c.model, "from-flag");

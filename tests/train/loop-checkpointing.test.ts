@@ -41,7 +41,10 @@ for (const layout of ["packed-shared-prefix", "plain"] as const) {
     const io = { stdout: () => {}, stderr: (s: string) => void stderr.push(s), progress: "none" as const };
     const result = await train(config(ckptOut, { layout, gradient_checkpointing: true }), io);
     assert.equal(result.globalStep, 3);
-    assert.ok(!weights(plainOut).equals(readFileSync(fixture("models", "gpt2-tiny", "model.safetensors"))), "training changed nothing: the test could not fail");
+    assert.ok(
+      !weights(plainOut).equals(readFileSync(fixture("models", "gpt2-tiny", "model.safetensors"))),
+      "training changed nothing: the test could not fail",
+    );
     assert.ok(weights(ckptOut).equals(weights(plainOut)), "final weights differ with gradient checkpointing");
     assert.ok(!stderr.join("").includes("gradient_checkpointing"), `unexpected warning: ${stderr.join("")}`);
   });

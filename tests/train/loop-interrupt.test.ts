@@ -32,10 +32,13 @@ function config(out: string, extra: TrainConfigInput = {}) {
 }
 
 const lines = (dir: string) =>
-  readFileSync(join(dir, "metrics.jsonl"), "utf8").trim().split("\n").map((l) => {
-    const { tokens_per_second: _t, ...rest } = JSON.parse(l) as Record<string, unknown>;
-    return rest;
-  });
+  readFileSync(join(dir, "metrics.jsonl"), "utf8")
+    .trim()
+    .split("\n")
+    .map((l) => {
+      const { tokens_per_second: _t, ...rest } = JSON.parse(l) as Record<string, unknown>;
+      return rest;
+    });
 
 test("an aborted signal stops after the step in progress, with a checkpoint; the resumed run logs as an uninterrupted one", async () => {
   const straight = tempDir();
@@ -53,7 +56,11 @@ test("an aborted signal stops after the step in progress, with a checkpoint; the
   assert.deepEqual(stopped.interrupted, { step: 3, checkpoint: join(out, "checkpoint-3") });
   assert.equal(stopped.globalStep, 3);
   assert.ok(!existsSync(join(out, "config.json")), "an interrupted run wrote a final model");
-  assert.equal(existsSync(join(out, "metrics.jsonl")) ? readFileSync(join(out, "metrics.jsonl"), "utf8") : "", "", "steps 1-3 were logged before step 4");
+  assert.equal(
+    existsSync(join(out, "metrics.jsonl")) ? readFileSync(join(out, "metrics.jsonl"), "utf8") : "",
+    "",
+    "steps 1-3 were logged before step 4",
+  );
   const state = JSON.parse(readFileSync(join(out, "checkpoint-3", "trainer_state.json"), "utf8")) as { unlogged_steps: unknown[] };
   assert.equal(state.unlogged_steps.length, 3);
 

@@ -35,19 +35,43 @@ function writeModel(dir: string, seed: number): void {
   const tokDir = tempDir();
   const vocab: Record<string, number> = { "<eos>": 0, "<unk>": 1 };
   SYMBOLS.forEach((s, i) => (vocab[s] = i + 2));
-  const special = (id: number, content: string) => ({ id, content, single_word: false, lstrip: false, rstrip: false, normalized: false, special: true });
+  const special = (id: number, content: string) => ({
+    id,
+    content,
+    single_word: false,
+    lstrip: false,
+    rstrip: false,
+    normalized: false,
+    special: true,
+  });
   const tokenizer = {
-    version: "1.0", truncation: null, padding: null,
+    version: "1.0",
+    truncation: null,
+    padding: null,
     added_tokens: [special(0, "<eos>"), special(1, "<unk>")],
-    normalizer: null, pre_tokenizer: { type: "WhitespaceSplit" }, post_processor: null, decoder: null,
+    normalizer: null,
+    pre_tokenizer: { type: "WhitespaceSplit" },
+    post_processor: null,
+    decoder: null,
     model: { type: "WordLevel", vocab, unk_token: "<unk>" },
   };
   writeFileSync(join(tokDir, "tokenizer.json"), JSON.stringify(tokenizer));
   writeFileSync(join(tokDir, "tokenizer_config.json"), JSON.stringify({ eos_token: "<eos>", unk_token: "<unk>", model_max_length: 16 }));
   const config = {
-    architectures: ["GPT2LMHeadModel"], model_type: "gpt2", vocab_size: 12, n_embd: 32, n_head: 2, n_layer: 1,
-    n_positions: 16, n_inner: null, activation_function: "gelu_new", layer_norm_epsilon: 1e-5,
-    bos_token_id: 0, eos_token_id: 0, tie_word_embeddings: true, initializer_range: 0.02,
+    architectures: ["GPT2LMHeadModel"],
+    model_type: "gpt2",
+    vocab_size: 12,
+    n_embd: 32,
+    n_head: 2,
+    n_layer: 1,
+    n_positions: 16,
+    n_inner: null,
+    activation_function: "gelu_new",
+    layer_norm_epsilon: 1e-5,
+    bos_token_id: 0,
+    eos_token_id: 0,
+    tie_word_embeddings: true,
+    initializer_range: 0.02,
   };
   const normalized = normalizeConfig(config, "synthetic config");
   const params = ParamStore.create(weightLayout(normalized).specs);
@@ -93,9 +117,20 @@ test("ranking accuracy on held-out queries rises from about chance to well above
   const out = join(root, "run");
   const config = resolveTrainConfig({
     overrides: {
-      model: modelDir, data: trainFile, eval_data: evalFile, output_dir: out, backend: "ref",
-      max_steps: STEPS, per_device_train_batch_size: 4, learning_rate: 1e-2, lr_scheduler_type: "constant",
-      logging_steps: 10, eval_steps: STEPS, save_steps: 0, per_device_eval_batch_size: 8, seed: 5,
+      model: modelDir,
+      data: trainFile,
+      eval_data: evalFile,
+      output_dir: out,
+      backend: "ref",
+      max_steps: STEPS,
+      per_device_train_batch_size: 4,
+      learning_rate: 1e-2,
+      lr_scheduler_type: "constant",
+      logging_steps: 10,
+      eval_steps: STEPS,
+      save_steps: 0,
+      per_device_eval_batch_size: 8,
+      seed: 5,
     },
   });
   const result = await train(config);

@@ -71,7 +71,8 @@ function assertUpdateClose(actual: Float32Array, expected: Float32Array, floor: 
   const atol = Math.max(1e-4 * scale, floor);
   actual.forEach((a, i) => {
     const e = expected[i];
-    if (!(Math.abs(a - e) <= 1e-4 * Math.abs(e) + atol)) assert.fail(`${what}: entry ${i} is ${a}, expected ${e} (tolerance 1e-4 rel + ${atol.toExponential(2)} abs)`);
+    if (!(Math.abs(a - e) <= 1e-4 * Math.abs(e) + atol))
+      assert.fail(`${what}: entry ${i} is ${a}, expected ${e} (tolerance 1e-4 rel + ${atol.toExponential(2)} abs)`);
   });
 }
 
@@ -98,7 +99,11 @@ function runAndCompare(key: "sgd" | "adamw"): void {
     const out = trainStep(ctx, micro, step);
     assert.ok(out.applied, `${key} step ${step + 1} was skipped`);
     const want = s.log[step];
-    assertClose([out.metrics.loss, out.metrics.grad_norm, out.metrics.learning_rate], [want.loss, want.grad_norm, want.learning_rate], `${key} step ${step + 1} loss/grad_norm/lr`);
+    assertClose(
+      [out.metrics.loss, out.metrics.grad_norm, out.metrics.learning_rate],
+      [want.loss, want.grad_norm, want.learning_rate],
+      `${key} step ${step + 1} loss/grad_norm/lr`,
+    );
   }
   assert.equal(ctx.optimizer.stepCount, s.steps);
   for (const name of model.params.names()) {
@@ -109,7 +114,10 @@ function runAndCompare(key: "sgd" | "adamw"): void {
     const off = model.params.offset(name);
     const delta = Float32Array.from(got, (v, i) => v - before[off + i]);
     const wantDelta = Float32Array.from(expected.data, (v, i) => v - before[off + i]);
-    assert.ok(wantDelta.some((v) => v !== 0), `${key} ${name}: the golden update is zero`);
+    assert.ok(
+      wantDelta.some((v) => v !== 0),
+      `${key} ${name}: the golden update is zero`,
+    );
     assertUpdateClose(delta, wantDelta, key === "adamw" ? ADAM_NOISE * s.learning_rate : 0, `${key} ${name} update`);
   }
 }

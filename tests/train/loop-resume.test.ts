@@ -57,16 +57,21 @@ test("N steps straight == k steps + resume + N-k steps, bit for bit", async () =
   assert.equal(b.globalStep, 6);
   assert.ok(weights(resumed).equals(weights(straight)), "final weights differ from the uninterrupted run");
   assert.ok(weights(join(resumed, "checkpoint-6")).equals(weights(join(straight, "checkpoint-6"))));
-  const state = (dir: string) => JSON.parse(readFileSync(join(dir, "checkpoint-6", "trainer_state.json"), "utf8")) as Record<string, unknown>;
+  const state = (dir: string) =>
+    JSON.parse(readFileSync(join(dir, "checkpoint-6", "trainer_state.json"), "utf8")) as Record<string, unknown>;
   for (const key of ["global_step", "epoch", "data_position", "num_input_tokens_seen"]) {
     assert.deepEqual(state(resumed)[key], state(straight)[key], `trainer_state ${key}`);
   }
   // The logged training metrics of steps 4-6 agree too (all but the timing).
   const lines = (dir: string) =>
-    readFileSync(join(dir, "metrics.jsonl"), "utf8").trim().split("\n").map((l) => {
-      const { tokens_per_second: _t, ...rest } = JSON.parse(l) as Record<string, unknown>;
-      return rest;
-    }).filter((e) => (e.step as number) > 3);
+    readFileSync(join(dir, "metrics.jsonl"), "utf8")
+      .trim()
+      .split("\n")
+      .map((l) => {
+        const { tokens_per_second: _t, ...rest } = JSON.parse(l) as Record<string, unknown>;
+        return rest;
+      })
+      .filter((e) => (e.step as number) > 3);
   assert.deepEqual(lines(resumed), lines(straight));
 });
 
@@ -88,16 +93,29 @@ test("a resume reuses the checkpoint's settings: defaults < checkpoint < config 
   // A new number of epochs is not hidden by the checkpoint's max_steps.
   const epochs = resolveTrainConfig({ overrides: { output_dir: out, resume_from_checkpoint: "latest", num_train_epochs: 4 } });
   assert.deepEqual([epochs.num_train_epochs, epochs.max_steps], [4, -1]);
-  assert.throws(() => resolveTrainConfig({ overrides: { resume_from_checkpoint: "latest" } }), /latest looks in the output folder: give --out/);
+  assert.throws(
+    () => resolveTrainConfig({ overrides: { resume_from_checkpoint: "latest" } }),
+    /latest looks in the output folder: give --out/,
+  );
 });
 
 test("a resume that changes a setting fixed for the run is refused, naming it; a new total is allowed", async () => {
   const out = tempDir();
   await train(config(out, { max_steps: 3 }));
-  const resume = (extra: TrainConfigInput) => train(resolveTrainConfig({ overrides: { output_dir: out, resume_from_checkpoint: "latest", ...extra } }));
-  await assert.rejects(resume({ seed: 7 }), (e: unknown) => e instanceof UserError && /seed: checkpoint 42, now 7 \(the data order/.test(e.message));
-  await assert.rejects(resume({ learning_rate: 1e-3, optim: "sgd" }), (e: unknown) =>
-    e instanceof UserError && /settings fixed for a run changed:\n {2}optim: checkpoint adamw, now sgd .*\n {2}learning_rate: checkpoint 0\.003, now 0\.001 /.test(e.message));
+  const resume = (extra: TrainConfigInput) =>
+    train(resolveTrainConfig({ overrides: { output_dir: out, resume_from_checkpoint: "latest", ...extra } }));
+  await assert.rejects(
+    resume({ seed: 7 }),
+    (e: unknown) => e instanceof UserError && /seed: checkpoint 42, now 7 \(the data order/.test(e.message),
+  );
+  await assert.rejects(
+    resume({ learning_rate: 1e-3, optim: "sgd" }),
+    (e: unknown) =>
+      e instanceof UserError &&
+      /settings fixed for a run changed:\n {2}optim: checkpoint adamw, now sgd .*\n {2}learning_rate: checkpoint 0\.003, now 0\.001 /.test(
+        e.message,
+      ),
+  );
   await assert.rejects(resume({ max_steps: 2 }), /it is at step 3, past the run's 2 steps/);
   await assert.rejects(train(config(out, { max_steps: 3 })), /already holds checkpoints/);
 });
@@ -111,7 +129,10 @@ test("constant schedule: 2 steps + resume to 4 gives the weights of 4 straight s
   assert.deepEqual(first.checkpoints, [join(resumed, "checkpoint-2")], "the last step writes a checkpoint");
   const stderr: string[] = [];
   const io = { stdout: () => {}, stderr: (s: string) => void stderr.push(s) };
-  const second = await train(resolveTrainConfig({ overrides: { output_dir: resumed, resume_from_checkpoint: "latest", max_steps: 4 } }), io);
+  const second = await train(
+    resolveTrainConfig({ overrides: { output_dir: resumed, resume_from_checkpoint: "latest", max_steps: 4 } }),
+    io,
+  );
   assert.equal(second.globalStep, 4);
   assert.doesNotMatch(stderr.join(""), /warning/, "a constant schedule does not depend on the total: nothing to warn about");
   assert.ok(!weights(join(resumed, "checkpoint-2")).equals(weights(resumed)), "steps 3-4 changed nothing: the test could not fail");
@@ -133,10 +154,23 @@ test("cosine schedule: extending the run recomputes the schedule for the new tot
     `rrhf: warning: the run now has 6 steps, the checkpoint's had 3: the cosine learning-rate schedule is recomputed for 6 steps; ` +
       `the learning rate of step 4 is ${formatMetric(expected.lrAt(3))} (${formatMetric(old.lrAt(3))} under the checkpoint's schedule)\n`,
   );
-  const lrs = (dir: string) => readFileSync(join(dir, "metrics.jsonl"), "utf8").trim().split("\n").map((l) => JSON.parse(l) as { step: number; learning_rate: number });
+  const lrs = (dir: string) =>
+    readFileSync(join(dir, "metrics.jsonl"), "utf8")
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l) as { step: number; learning_rate: number });
   const after = lrs(out).filter((e) => e.step > 3);
-  assert.deepEqual(after.map((e) => e.learning_rate), [3, 4, 5].map((s) => expected.lrAt(s)));
-  assert.deepEqual(after.map((e) => e.learning_rate), lrs(straight).filter((e) => e.step > 3).map((e) => e.learning_rate), "steps 4-6 use the 6-step schedule");
+  assert.deepEqual(
+    after.map((e) => e.learning_rate),
+    [3, 4, 5].map((s) => expected.lrAt(s)),
+  );
+  assert.deepEqual(
+    after.map((e) => e.learning_rate),
+    lrs(straight)
+      .filter((e) => e.step > 3)
+      .map((e) => e.learning_rate),
+    "steps 4-6 use the 6-step schedule",
+  );
 });
 
 test("--overwrite-output-dir starts a new run over old checkpoints, removing them first", async () => {
@@ -151,7 +185,9 @@ test("--overwrite-output-dir starts a new run over old checkpoints, removing the
 // The same equivalence on the other backends (the tiny fixture's products stay below the threading cut-off).
 for (const backend of ["wasm", "native"] as const) {
   const info = describeBackends().find((b) => b.name === backend);
-  test(`resume is bit for bit on the ${backend} backend too`, { skip: info?.available ? false : `${backend}: ${info?.reason ?? "unavailable"}` }, async () => {
+  test(`resume is bit for bit on the ${backend} backend too`, {
+    skip: info?.available ? false : `${backend}: ${info?.reason ?? "unavailable"}`,
+  }, async () => {
     const straight = tempDir();
     await train(config(straight, { backend }));
     const resumed = tempDir();

@@ -28,7 +28,12 @@ async function setup(maxConsecutive: number): Promise<{ ctx: StepContext; batch:
   const data = await loadEncodedData(fixture("train", "tiny-train.jsonl"), await loadTokenizer(dir), SETTINGS);
   const ctx: StepContext = {
     model,
-    optimizer: createOptimizer("adamw", segmentsFromSpecs(model.params.specs()), { weight_decay: 0, adam_beta1: 0.9, adam_beta2: 0.999, adam_epsilon: 1e-8 }),
+    optimizer: createOptimizer("adamw", segmentsFromSpecs(model.params.specs()), {
+      weight_decay: 0,
+      adam_beta1: 0.9,
+      adam_beta2: 0.999,
+      adam_epsilon: 1e-8,
+    }),
     schedule: new LrSchedule({ lr_scheduler_type: "constant", learning_rate: 1e-3, warmupSteps: 0, totalSteps: 10 }),
     guard: new NonFiniteGuard(maxConsecutive),
     lossOptions: {},
@@ -47,21 +52,33 @@ test("a NaN weight makes the step non-finite: skipped, counted, nothing updated;
   assert.equal(skipped.applied, false);
   if (!skipped.applied) assert.match(skipped.reason, /step 1: non-finite loss=NaN.*1 in a row, 1 in total/);
   assert.equal(ctx.optimizer.stepCount, 0);
-  assert.ok(ctx.model.params.data.every((v, i) => Object.is(v, before[i])), "parameters changed on a skipped step");
-  assert.ok(ctx.model.grads?.data.every((v) => v === 0), "gradients of a skipped step were left in the arena");
+  assert.ok(
+    ctx.model.params.data.every((v, i) => Object.is(v, before[i])),
+    "parameters changed on a skipped step",
+  );
+  assert.ok(
+    ctx.model.grads?.data.every((v) => v === 0),
+    "gradients of a skipped step were left in the arena",
+  );
   wpe[0] = saved;
   const applied = trainStep(ctx, [batch], 1);
   assert.equal(applied.applied, true);
   assert.equal(ctx.optimizer.stepCount, 1);
   assert.equal(ctx.guard.total, 1);
   assert.equal(ctx.guard.consecutive, 0);
-  assert.ok(ctx.model.params.data.some((v, i) => v !== before[i]), "a finite step left the parameters unchanged");
+  assert.ok(
+    ctx.model.params.data.some((v, i) => v !== before[i]),
+    "a finite step left the parameters unchanged",
+  );
 });
 
 test("forced non-finite steps in a row stop training with a UserError naming the count", async () => {
   const { ctx, batch } = await setup(2);
   assert.equal(trainStep(ctx, [batch], 0, true).applied, false);
-  assert.throws(() => trainStep(ctx, [batch], 1, true), (err: unknown) => err instanceof UserError && /training stopped: 2 steps in a row/.test(err.message));
+  assert.throws(
+    () => trainStep(ctx, [batch], 1, true),
+    (err: unknown) => err instanceof UserError && /training stopped: 2 steps in a row/.test(err.message),
+  );
   assert.equal(ctx.optimizer.stepCount, 0);
 });
 
@@ -70,7 +87,10 @@ test("responses emptied by truncation are counted and reported; a data set left 
   const file = join(tempDir(), "d.jsonl");
   writeFileSync(file, `${JSON.stringify({ query: "Hi", responses: ["a", "b"], scores: [1, 0] })}\n`);
   // Budget 1: the BOS alone fills it, so no response keeps a token.
-  await assert.rejects(loadEncodedData(file, tok, { ...SETTINGS, model_max_length: 1 }), /emptied every response.*2 responses emptied and dropped/);
+  await assert.rejects(
+    loadEncodedData(file, tok, { ...SETTINGS, model_max_length: 1 }),
+    /emptied every response.*2 responses emptied and dropped/,
+  );
   const kept = await loadEncodedData(file, tok, { ...SETTINGS, model_max_length: 3 });
   assert.equal(kept.droppedQueries, 0);
   assert.equal(kept.examples[0].responses.length, 2);

@@ -23,15 +23,33 @@ function captureStream(isTTY: boolean): Writable & { isTTY: boolean; text: () =>
 /** A clock the test moves by hand: no real time involved. */
 function fakeClock(): { now: () => number; advance: (ms: number) => void } {
   let t = 1000;
-  return { now: () => t, advance: (ms) => { t += ms; } };
+  return {
+    now: () => t,
+    advance: (ms) => {
+      t += ms;
+    },
+  };
 }
 
 function metrics(loss: number, extra: Partial<StepMetrics> = {}): StepMetrics {
-  return { loss, rank_loss: loss / 2, sft_loss: loss / 2, ranking_accuracy: 0.5, margin: 1, learning_rate: 1e-5, grad_norm: 2, num_tokens: 100, ...extra };
+  return {
+    loss,
+    rank_loss: loss / 2,
+    sft_loss: loss / 2,
+    ranking_accuracy: 0.5,
+    margin: 1,
+    learning_rate: 1e-5,
+    grad_norm: 2,
+    num_tokens: 100,
+    ...extra,
+  };
 }
 
 function readLines(dir: string): Record<string, number | null>[] {
-  return readFileSync(join(dir, METRICS_FILE), "utf8").trim().split("\n").map((l) => JSON.parse(l) as Record<string, number | null>);
+  return readFileSync(join(dir, METRICS_FILE), "utf8")
+    .trim()
+    .split("\n")
+    .map((l) => JSON.parse(l) as Record<string, number | null>);
 }
 
 test("averages each logging window and writes one JSON line per logging step", () => {
@@ -43,7 +61,13 @@ test("averages each logging window and writes one JSON line per logging step", (
   clock.advance(500);
   const e = log.logStep(2, 0.4, metrics(3, { ranking_accuracy: 1, learning_rate: 2e-5 }));
   assert.deepEqual(e, {
-    step: 2, epoch: 0.4, loss: 2, rank_loss: 1, sft_loss: 1, margin: 1, grad_norm: 2,
+    step: 2,
+    epoch: 0.4,
+    loss: 2,
+    rank_loss: 1,
+    sft_loss: 1,
+    margin: 1,
+    grad_norm: 2,
     ranking_accuracy: 1, // the step without ordered pairs does not count
     learning_rate: 2e-5, // the latest, not an average
     tokens_per_second: 400, // 200 tokens in 0.5 s
@@ -55,7 +79,10 @@ test("averages each logging window and writes one JSON line per logging step", (
   log.logStep(5, 1, metrics(6)); // the last step always logs
   log.close();
   const lines = readLines(dir);
-  assert.deepEqual(lines.map((l) => l.step), [2, 4, 5]);
+  assert.deepEqual(
+    lines.map((l) => l.step),
+    [2, 4, 5],
+  );
   assert.equal(lines[1].skipped_nonfinite_steps, 1);
   assert.equal(lines[2].loss, 6);
   assert.equal(lines[1].tokens_per_second, null); // no time passed in that window
@@ -97,10 +124,24 @@ test("a resumed run drops metrics.jsonl lines past its step and a torn last line
   const dir = tempDir();
   const file = join(dir, METRICS_FILE);
   writeFileSync(file, '{"step":2,"loss":1}\n{"step":4,"loss":2}\n{"step":6,"loss":3}\n{"step":8,"lo');
-  const resumed = new MetricsLogger({ outputDir: dir, totalSteps: 10, loggingSteps: 2, startStep: 4, progress: "none", clock: fakeClock().now });
+  const resumed = new MetricsLogger({
+    outputDir: dir,
+    totalSteps: 10,
+    loggingSteps: 2,
+    startStep: 4,
+    progress: "none",
+    clock: fakeClock().now,
+  });
   resumed.logStep(6, 0.6, metrics(9));
   resumed.close();
-  assert.deepEqual(readLines(dir).map((l) => [l.step, l.loss]), [[2, 1], [4, 2], [6, 9]]);
+  assert.deepEqual(
+    readLines(dir).map((l) => [l.step, l.loss]),
+    [
+      [2, 1],
+      [4, 2],
+      [6, 9],
+    ],
+  );
   const fresh = new MetricsLogger({ outputDir: dir, totalSteps: 10, loggingSteps: 2, progress: "none", clock: fakeClock().now });
   fresh.close();
   assert.equal(readFileSync(file, "utf8"), "");

@@ -194,8 +194,19 @@ test("createOptimizer rejects an unknown name with the choices", () => {
 });
 
 test("segmentsFromSpecs packs tensors back to back, as ParamStore does; empty tensors are harmless", () => {
-  const segs = segmentsFromSpecs([{ name: "a", shape: [2, 3] }, { name: "empty", shape: [0, 4] }, { name: "b", shape: [4] }]);
-  assert.deepEqual(segs.map((s) => [s.offset, s.length]), [[0, 6], [6, 0], [6, 4]]);
+  const segs = segmentsFromSpecs([
+    { name: "a", shape: [2, 3] },
+    { name: "empty", shape: [0, 4] },
+    { name: "b", shape: [4] },
+  ]);
+  assert.deepEqual(
+    segs.map((s) => [s.offset, s.length]),
+    [
+      [0, 6],
+      [6, 0],
+      [6, 4],
+    ],
+  );
   const params = new Float32Array(10).fill(1);
   const opt = new Adafactor(segs);
   opt.step(params, new Float32Array(10).fill(0.5), 0.1);

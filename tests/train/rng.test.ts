@@ -8,11 +8,20 @@ test("the same seed gives the same sequence; another seed or stream differs", ()
   const a = Rng.fromSeed(42);
   const b = Rng.fromSeed(42);
   const seqA = Array.from({ length: 8 }, () => a.nextUint32());
-  assert.deepEqual(Array.from({ length: 8 }, () => b.nextUint32()), seqA);
+  assert.deepEqual(
+    Array.from({ length: 8 }, () => b.nextUint32()),
+    seqA,
+  );
   const c = Rng.fromSeed(43);
-  assert.notDeepEqual(Array.from({ length: 8 }, () => c.nextUint32()), seqA);
+  assert.notDeepEqual(
+    Array.from({ length: 8 }, () => c.nextUint32()),
+    seqA,
+  );
   const d = Rng.fromSeed(42, 1);
-  assert.notDeepEqual(Array.from({ length: 8 }, () => d.nextUint32()), seqA);
+  assert.notDeepEqual(
+    Array.from({ length: 8 }, () => d.nextUint32()),
+    seqA,
+  );
 });
 
 test("a saved state continues the exact sequence, also through JSON", () => {
@@ -48,7 +57,10 @@ test("values stay in range and look uniform", () => {
 
 test("shuffle is a permutation and depends on the seed", () => {
   const a = Rng.fromSeed(3).shuffle(Array.from({ length: 50 }, (_, i) => i));
-  assert.deepEqual([...a].sort((x, y) => x - y), Array.from({ length: 50 }, (_, i) => i));
+  assert.deepEqual(
+    [...a].sort((x, y) => x - y),
+    Array.from({ length: 50 }, (_, i) => i),
+  );
   const b = Rng.fromSeed(4).shuffle(Array.from({ length: 50 }, (_, i) => i));
   assert.notDeepEqual(a, b);
 });
@@ -64,7 +76,11 @@ test("data order: every epoch visits every example once, in an epoch-specific or
     sizes.push(b.indices.length);
   }
   assert.deepEqual(sizes, [4, 4, 2, 4, 4, 2]); // the last batch of an epoch is short, never mixed
-  for (const e of epochs) assert.deepEqual([...e].sort((x, y) => x - y), [0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+  for (const e of epochs)
+    assert.deepEqual(
+      [...e].sort((x, y) => x - y),
+      [0, 1, 2, 3, 4, 5, 6, 7, 8, 9],
+    );
   assert.notDeepEqual(epochs[0], epochs[1]);
   assert.deepEqual(order.getPosition(), { epoch: 2, batch_in_epoch: 0 });
 });
@@ -78,7 +94,10 @@ test("data order resumes exactly from a saved position", () => {
   assert.deepEqual(pos, { epoch: 1, batch_in_epoch: 1 });
   const resumed = new DataOrder({ numExamples: 7, batchSize: 2, seed: 5, position: pos });
   assert.equal(resumed.epochProgress(), 1.25);
-  assert.deepEqual(Array.from({ length: 4 }, () => resumed.nextBatch()), all.slice(5));
+  assert.deepEqual(
+    Array.from({ length: 4 }, () => resumed.nextBatch()),
+    all.slice(5),
+  );
 });
 
 test("data order without shuffle keeps file order; positions are validated", () => {

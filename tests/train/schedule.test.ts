@@ -29,9 +29,15 @@ test("cosine with warmup: hand-computed values", () => {
 
 test("constant: no warmup is exactly constant; with warmup we warm up (HF's constant_with_warmup)", () => {
   const plain = new LrSchedule({ lr_scheduler_type: "constant", learning_rate: 3e-4, warmupSteps: 0, totalSteps: 4 });
-  assert.deepEqual([0, 1, 2, 3, 9].map((s) => plain.lrAt(s)), [3e-4, 3e-4, 3e-4, 3e-4, 3e-4]);
+  assert.deepEqual(
+    [0, 1, 2, 3, 9].map((s) => plain.lrAt(s)),
+    [3e-4, 3e-4, 3e-4, 3e-4, 3e-4],
+  );
   const warm = new LrSchedule({ lr_scheduler_type: "constant", learning_rate: 1, warmupSteps: 4, totalSteps: 10 });
-  assert.deepEqual([0, 1, 2, 3, 4, 9].map((s) => warm.lrAt(s)), [0, 0.25, 0.5, 0.75, 1, 1]);
+  assert.deepEqual(
+    [0, 1, 2, 3, 4, 9].map((s) => warm.lrAt(s)),
+    [0, 0.25, 0.5, 0.75, 1, 1],
+  );
 });
 
 test("warmup from ratio is ceil(ratio * total), like HF (rounds up, also float noise)", () => {
@@ -59,13 +65,21 @@ test("schedules equal the Python reference values (tests/reference/make_optim_go
   for (const g of golden.schedules) {
     const warmup = resolveWarmupSteps(g.total_steps, g.warmup_steps, g.warmup_ratio);
     assert.equal(warmup, g.resolved_warmup_steps);
-    const s = new LrSchedule({ lr_scheduler_type: g.lr_scheduler_type, learning_rate: g.learning_rate, warmupSteps: warmup, totalSteps: g.total_steps });
+    const s = new LrSchedule({
+      lr_scheduler_type: g.lr_scheduler_type,
+      learning_rate: g.learning_rate,
+      warmupSteps: warmup,
+      totalSteps: g.total_steps,
+    });
     g.lrs.forEach((lr, step) => assert.ok(close(s.lrAt(step), lr), `${g.lr_scheduler_type} step ${step}: ${s.lrAt(step)} vs ${lr}`));
   }
 });
 
 test("bad schedule settings are user errors; on resume a new total recomputes the schedule with a warning, a new type is refused", () => {
-  assert.throws(() => new LrSchedule({ lr_scheduler_type: "poly" as LrSchedulerType, learning_rate: 1, warmupSteps: 0, totalSteps: 1 }), /unknown lr_scheduler_type "poly"/);
+  assert.throws(
+    () => new LrSchedule({ lr_scheduler_type: "poly" as LrSchedulerType, learning_rate: 1, warmupSteps: 0, totalSteps: 1 }),
+    /unknown lr_scheduler_type "poly"/,
+  );
   assert.throws(() => new LrSchedule({ lr_scheduler_type: "linear", learning_rate: 1, warmupSteps: 0, totalSteps: 0 }), UserError);
   const s = new LrSchedule({ lr_scheduler_type: "linear", learning_rate: 1, warmupSteps: 0, totalSteps: 10 });
   assert.equal(scheduleChangeWarning("ck", s.state(3), s, 3), null);
@@ -76,14 +90,22 @@ test("bad schedule settings are user errors; on resume a new total recomputes th
   // A constant schedule does not depend on the total: nothing to warn about.
   const c = new LrSchedule({ lr_scheduler_type: "constant", learning_rate: 1, warmupSteps: 0, totalSteps: 10 });
   assert.equal(scheduleChangeWarning("ck", { ...c.state(3), totalSteps: 5 }, c, 5), null);
-  assert.throws(() => scheduleChangeWarning("ck", { ...c.state(3), lr_scheduler_type: "cosine" }, c, 3), /cannot resume from ck: its lr_scheduler_type was cosine, now constant/);
+  assert.throws(
+    () => scheduleChangeWarning("ck", { ...c.state(3), lr_scheduler_type: "cosine" }, c, 3),
+    /cannot resume from ck: its lr_scheduler_type was cosine, now constant/,
+  );
 });
 
 test("training plan counts updates like the HF Trainer", () => {
   const base = { per_device_train_batch_size: 4, gradient_accumulation_steps: 8, num_train_epochs: 3, max_steps: -1 };
   assert.deepEqual(trainingPlan({ ...base, numExamples: 100 }), { batchesPerEpoch: 25, stepsPerEpoch: 4, totalSteps: 12, numEpochs: 3 });
   assert.equal(trainingPlan({ ...base, numExamples: 100, num_train_epochs: 1.5 }).totalSteps, 6);
-  assert.deepEqual(trainingPlan({ ...base, numExamples: 100, max_steps: 10 }), { batchesPerEpoch: 25, stepsPerEpoch: 4, totalSteps: 10, numEpochs: 3 });
+  assert.deepEqual(trainingPlan({ ...base, numExamples: 100, max_steps: 10 }), {
+    batchesPerEpoch: 25,
+    stepsPerEpoch: 4,
+    totalSteps: 10,
+    numEpochs: 3,
+  });
   assert.equal(trainingPlan({ ...base, numExamples: 3 }).stepsPerEpoch, 1);
 });
 

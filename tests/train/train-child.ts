@@ -21,7 +21,12 @@ const flag = (name: string): string | undefined => {
   return i >= 0 ? rest[i + 1] : undefined;
 };
 const pauseFile = flag("--pause-file");
-const nanSteps = new Set((flag("--nan-steps") ?? "").split(",").filter((s) => s !== "").map(Number));
+const nanSteps = new Set(
+  (flag("--nan-steps") ?? "")
+    .split(",")
+    .filter((s) => s !== "")
+    .map(Number),
+);
 
 const hooks: TrainHooks = {
   forceNonFinite: (step) => nanSteps.has(step),

@@ -1,11 +1,6 @@
 /** Pointwise activations and the last-dim softmax family (activations use the backend's kernels when it has them). */
 import { geluBackward, geluForward, siluBackward, siluForward } from "../../kernels/ref/activations.js";
-import {
-  logSoftmaxBackward,
-  logSoftmaxForward,
-  softmaxBackward,
-  softmaxForward,
-} from "../../kernels/ref/softmax.js";
+import { logSoftmaxBackward, logSoftmaxForward, softmaxBackward, softmaxForward } from "../../kernels/ref/softmax.js";
 import { rowsCols } from "../../tensor/shape.js";
 import type { Tensor } from "../../tensor/tensor.js";
 import type { Graph } from "../graph.js";

@@ -106,11 +106,13 @@ export function causalAttention(g: Graph, q: Tensor, k: Tensor, v: Tensor, opts:
   }
   let keyLengths: Int32Array | null = null;
   if (opts.keyLengths) {
-    if (opts.keyLengths.length !== B) throw new UserError(`causalAttention: keyLengths has ${opts.keyLengths.length} entries, batch is ${B}`);
+    if (opts.keyLengths.length !== B)
+      throw new UserError(`causalAttention: keyLengths has ${opts.keyLengths.length} entries, batch is ${B}`);
     keyLengths = Int32Array.from(opts.keyLengths);
   }
   const keyMask = opts.keyMask ?? null;
-  if (keyMask && keyMask.length !== B * S) throw new UserError(`causalAttention: keyMask has ${keyMask.length} entries, needs B*S = ${B * S}`);
+  if (keyMask && keyMask.length !== B * S)
+    throw new UserError(`causalAttention: keyMask has ${keyMask.length} entries, needs B*S = ${B * S}`);
   const segments = opts.segments ? segmentDims(opts.segments, B, T, S, opts) : null;
   const dims: AttentionDims = { B, Hq, Hkv, T, S, D, past, scale: opts.scale ?? 1 / Math.sqrt(D), keyLengths, keyMask, segments };
   const out = g.output(q.shape, [q, k, v]);

@@ -44,7 +44,10 @@ export function checkpoint(g: Graph, inputs: readonly Tensor[], fn: CheckpointFn
   const child = new Graph({ backend: g.backend, pool: g.pool, grad: false });
   let outs: Tensor[];
   try {
-    const results = fn(child, inputs.map((t) => child.input(t.data, t.shape)));
+    const results = fn(
+      child,
+      inputs.map((t) => child.input(t.data, t.shape)),
+    );
     if (results.length === 0) throw new UserError("checkpoint: the function returned no tensors");
     if (results.length === 1) {
       outs = [g.output(results[0].shape, inputs)];
@@ -109,7 +112,8 @@ function recompute(g: Graph, inputs: readonly Tensor[], fn: CheckpointFn, douts:
   try {
     const wrapped = inputs.map((t) => child.input(t.data, t.shape, { requiresGrad: t.requiresGrad }));
     const outs = fn(child, wrapped);
-    if (outs.length !== douts.length) throw new Error(`checkpoint: the recompute returned ${outs.length} tensors, the forward ${douts.length}`);
+    if (outs.length !== douts.length)
+      throw new Error(`checkpoint: the recompute returned ${outs.length} tensors, the forward ${douts.length}`);
     // One output seeds the backward walk; the others' gradients are put in place before it starts.
     let seed = -1;
     for (let j = 0; j < outs.length; j++) {

@@ -102,7 +102,15 @@ function forwardChunks(g: Graph, h: Tensor, weight: Tensor, labels: Int32Array, 
 }
 
 /** Backward: recomputes each chunk's logits, forms dlogits and accumulates dh and dW. */
-function backwardChunks(g: Graph, h: Tensor, weight: Tensor, labels: Int32Array, p: LmHeadPlan, lse: Float32Array, dout: Float32Array): void {
+function backwardChunks(
+  g: Graph,
+  h: Tensor,
+  weight: Tensor,
+  labels: Int32Array,
+  p: LmHeadPlan,
+  lse: Float32Array,
+  dout: Float32Array,
+): void {
   const { C, V, rows, chunk, transW } = p;
   const dh = h.requiresGrad ? g.gradOf(h) : null;
   const dW = weight.requiresGrad ? g.gradOf(weight) : null;

@@ -55,8 +55,7 @@ export function matmul(g: Graph, a: Tensor, b: Tensor, opts: MatmulOptions = {})
   const aStep = M * K;
   const bStep = batched ? K * N : 0;
   const cStep = M * N;
-  const at = (buf: Float32Array, i: number, step: number, len: number) =>
-    calls === 1 ? buf : buf.subarray(i * step, i * step + len);
+  const at = (buf: Float32Array, i: number, step: number, len: number) => (calls === 1 ? buf : buf.subarray(i * step, i * step + len));
   for (let i = 0; i < calls; i++) {
     be.sgemm(transA, transB, m, N, K, 1, at(a.data, i, aStep, aStep), at(b.data, i, bStep, K * N), 0, at(out.data, i, cStep, cStep));
   }
@@ -93,13 +92,7 @@ export type LinearLayout = "out_in" | "in_out";
  *
  * Shapes: x [..., in]; weight as above; bias [out] or null. Out: [..., out].
  */
-export function linear(
-  g: Graph,
-  x: Tensor,
-  weight: Tensor,
-  bias: Tensor | null = null,
-  layout: LinearLayout = "out_in",
-): Tensor {
+export function linear(g: Graph, x: Tensor, weight: Tensor, bias: Tensor | null = null, layout: LinearLayout = "out_in"): Tensor {
   if (weight.rank !== 2) throw new UserError(`linear: weight must be 2-D, got ${weight.describe()}`);
   const outDim = layout === "out_in" ? weight.dim(0) : weight.dim(1);
   if (bias && (bias.rank !== 1 || bias.dim(0) !== outDim)) {

@@ -33,22 +33,26 @@ export function registerConvert(program: Command, io: CliIo): void {
     .addOption(new Option("--from <format>", FROM_HELP).choices(CONVERT_FORMATS).makeOptionMandatory())
     .requiredOption("--out <file>", "output JSONL file (written atomically; replaced if it exists)")
     .option("--skip-invalid", "skip bad rows (count and the first few are reported) instead of stopping at the first")
-    .option("--score-field <name>", "ultrafeedback: the rating used as score: overall_score (default), fine-grained_score, or an aspect such as helpfulness");
+    .option(
+      "--score-field <name>",
+      "ultrafeedback: the rating used as score: overall_score (default), fine-grained_score, or an aspect such as helpfulness",
+    );
   addSettingOptions(cmd, DATA_SETTINGS);
   cmd.action(async (input: string, flags: ConvertFlags & Record<string, unknown>) => {
-      if (flags.scoreField !== undefined && flags.from !== "ultrafeedback") cmd.error("error: --score-field is for --from ultrafeedback", { exitCode: 2 });
-      const result = await convertFile(flags.from, input, flags.out, {
-        format: resolveSettings(DATA_SETTINGS, settingsFromOptions(DATA_SETTINGS, flags), "flags").data_format ?? undefined,
-        skipInvalid: flags.skipInvalid === true,
-        scoreField: flags.scoreField,
-      });
-      const { records, skipped } = result;
-      if (skipped > 0) {
-        io.stderr(`skipped ${skipped} invalid row${skipped === 1 ? "" : "s"}:\n`);
-        for (const e of result.skippedErrors) io.stderr(`  ${e.message}\n`);
-        if (skipped > result.skippedErrors.length) io.stderr(`  ... and ${skipped - result.skippedErrors.length} more\n`);
-      }
-      const skippedNote = skipped > 0 ? ` (${skipped} invalid row${skipped === 1 ? "" : "s"} skipped)` : "";
-      io.stdout(`converted ${records} record${records === 1 ? "" : "s"} from ${input} (${flags.from}) to ${flags.out}${skippedNote}\n`);
+    if (flags.scoreField !== undefined && flags.from !== "ultrafeedback")
+      cmd.error("error: --score-field is for --from ultrafeedback", { exitCode: 2 });
+    const result = await convertFile(flags.from, input, flags.out, {
+      format: resolveSettings(DATA_SETTINGS, settingsFromOptions(DATA_SETTINGS, flags), "flags").data_format ?? undefined,
+      skipInvalid: flags.skipInvalid === true,
+      scoreField: flags.scoreField,
     });
+    const { records, skipped } = result;
+    if (skipped > 0) {
+      io.stderr(`skipped ${skipped} invalid row${skipped === 1 ? "" : "s"}:\n`);
+      for (const e of result.skippedErrors) io.stderr(`  ${e.message}\n`);
+      if (skipped > result.skippedErrors.length) io.stderr(`  ... and ${skipped - result.skippedErrors.length} more\n`);
+    }
+    const skippedNote = skipped > 0 ? ` (${skipped} invalid row${skipped === 1 ? "" : "s"} skipped)` : "";
+    io.stdout(`converted ${records} record${records === 1 ? "" : "s"} from ${input} (${flags.from}) to ${flags.out}${skippedNote}\n`);
+  });
 }

@@ -15,7 +15,14 @@ import type { CliIo } from "../io.js";
 import type { LossCommandSettings, LossRun, QueryLoss } from "./loss-settings.js";
 
 /** The loss of one record: encode, collate, forward without gradients, RRHF loss. */
-function queryLoss(model: CausalLM, tok: RrhfTokenizer, settings: LossCommandSettings, line: number, enc: ReturnType<typeof encodeRecord>, k: number): QueryLoss {
+function queryLoss(
+  model: CausalLM,
+  tok: RrhfTokenizer,
+  settings: LossCommandSettings,
+  line: number,
+  enc: ReturnType<typeof encodeRecord>,
+  k: number,
+): QueryLoss {
   const scores: (number | null)[] = new Array<number | null>(k).fill(null);
   if (enc.responses.length === 0) return { line, scores, rrhf_loss: null, sft_loss: null, loss: null };
   const batch = collate([enc], { padTokenId: padIdOf(tok) });
@@ -48,7 +55,10 @@ export async function runLoss(flags: LossRun, io: CliIo): Promise<void> {
   let queries = 0;
   let scored = 0;
   const sums = { rrhf: 0, sft: 0, loss: 0 };
-  if (!flags.json) io.stdout(`${"line".padStart(6)}  ${"k".padStart(3)}  ${"rrhf_loss".padStart(10)}  ${"sft_loss".padStart(10)}  ${"loss".padStart(10)}  scores\n`);
+  if (!flags.json)
+    io.stdout(
+      `${"line".padStart(6)}  ${"k".padStart(3)}  ${"rrhf_loss".padStart(10)}  ${"sft_loss".padStart(10)}  ${"loss".padStart(10)}  scores\n`,
+    );
   for await (const { line, record } of readRecords(flags.data, { format: s.data_format ?? undefined })) {
     const enc = encodeRecord(tok, record, {
       compat: s.compat,
@@ -70,12 +80,16 @@ export async function runLoss(flags: LossRun, io: CliIo): Promise<void> {
     if (flags.json) io.stdout(`${JSON.stringify(q)}\n`);
     else {
       const scores = q.scores.map((s) => fmt(s, 3)).join(" ");
-      io.stdout(`${String(line).padStart(6)}  ${String(q.scores.length).padStart(3)}  ${fmt(q.rrhf_loss).padStart(10)}  ${fmt(q.sft_loss).padStart(10)}  ${fmt(q.loss).padStart(10)}  ${scores}\n`);
+      io.stdout(
+        `${String(line).padStart(6)}  ${String(q.scores.length).padStart(3)}  ${fmt(q.rrhf_loss).padStart(10)}  ${fmt(q.sft_loss).padStart(10)}  ${fmt(q.loss).padStart(10)}  ${scores}\n`,
+      );
     }
   }
   if (queries === 0) throw new UserError(`${flags.data}: no records`);
   if (!flags.json && scored > 0) {
-    io.stdout(`${"mean".padStart(6)}  ${"".padStart(3)}  ${fmt(sums.rrhf / scored).padStart(10)}  ${fmt(sums.sft / scored).padStart(10)}  ${fmt(sums.loss / scored).padStart(10)}  (${scored} of ${queries} queries)\n`);
+    io.stdout(
+      `${"mean".padStart(6)}  ${"".padStart(3)}  ${fmt(sums.rrhf / scored).padStart(10)}  ${fmt(sums.sft / scored).padStart(10)}  ${fmt(sums.loss / scored).padStart(10)}  (${scored} of ${queries} queries)\n`,
+    );
   }
   const warning = formatTruncationReport(report, maxLength);
   if (warning !== null) io.stderr(`rrhf: warning: ${warning}\n`);

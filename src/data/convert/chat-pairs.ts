@@ -38,7 +38,8 @@ export function splitConversation(value: Record<string, unknown>, key: string, p
     throw errorAt(place, key, raw === undefined ? "required field is missing" : `expected an array of messages, got ${describeValue(raw)}`);
   }
   const messages = raw.map(openAiForm);
-  if (messages.length < 2) throw errorAt(place, key, `needs the prompt turns and the assistant's answer, got ${messages.length} message(s)`);
+  if (messages.length < 2)
+    throw errorAt(place, key, `needs the prompt turns and the assistant's answer, got ${messages.length} message(s)`);
   const last = messages[messages.length - 1] as Record<string, unknown> | null;
   const at = `${key}[${messages.length - 1}]`;
   if (last === null || typeof last !== "object" || last.role !== "assistant") {

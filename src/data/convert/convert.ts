@@ -125,7 +125,9 @@ export async function convertFile(from: ConvertFormat, input: string, output: st
     }
     if (result.records === 0) {
       const first = result.skippedErrors[0];
-      throw first !== undefined && result.skipped === 1 ? first : new UserError(`${file}: no valid rows (${result.skipped} skipped; the first: ${first?.message ?? "-"})`);
+      throw first !== undefined && result.skipped === 1
+        ? first
+        : new UserError(`${file}: no valid rows (${result.skipped} skipped; the first: ${first?.message ?? "-"})`);
     }
     return result;
   });

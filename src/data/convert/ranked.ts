@@ -18,7 +18,11 @@ export function scoresFromRanks(ranks: readonly number[]): number[] {
 function requireTexts(value: Record<string, unknown>, key: string, place: Place): string[] {
   const list = value[key];
   if (!Array.isArray(list)) {
-    throw errorAt(place, key, list === undefined ? "required field is missing" : `expected an array of strings, got ${describeValue(list)}`);
+    throw errorAt(
+      place,
+      key,
+      list === undefined ? "required field is missing" : `expected an array of strings, got ${describeValue(list)}`,
+    );
   }
   return list.map((text, i) => textAt(text, `${key}[${i}]`, place));
 }
@@ -26,7 +30,11 @@ function requireTexts(value: Record<string, unknown>, key: string, place: Place)
 function requireRanks(value: Record<string, unknown>, k: number, place: Place): number[] {
   const ranks = value.ranks;
   if (!Array.isArray(ranks)) {
-    throw errorAt(place, "ranks", ranks === undefined ? "required field is missing" : `expected an array of numbers, got ${describeValue(ranks)}`);
+    throw errorAt(
+      place,
+      "ranks",
+      ranks === undefined ? "required field is missing" : `expected an array of numbers, got ${describeValue(ranks)}`,
+    );
   }
   if (ranks.length !== k) throw errorAt(place, "ranks", `has ${ranks.length} entries but responses has ${k}`);
   ranks.forEach((r, i) => {

@@ -38,8 +38,7 @@ function completionScore(completion: Record<string, unknown>, i: number, scoreFi
   const at = `completions[${i}]`;
   if (scoreField in completion) return ratingValue(completion[scoreField], `${at}.${scoreField}`, place);
   const annotations = completion.annotations;
-  const aspect =
-    annotations !== null && typeof annotations === "object" ? (annotations as Record<string, unknown>)[scoreField] : undefined;
+  const aspect = annotations !== null && typeof annotations === "object" ? (annotations as Record<string, unknown>)[scoreField] : undefined;
   if (aspect === null || typeof aspect !== "object" || !("Rating" in aspect)) {
     throw errorAt(place, at, `no "${scoreField}" rating (neither a key of the completion nor annotations.${scoreField}.Rating)`);
   }
@@ -61,12 +60,17 @@ export function ultrafeedbackToRecord(value: Record<string, unknown>, place: Pla
   const query = textAt(value.instruction, "instruction", place);
   const completions = value.completions;
   if (!Array.isArray(completions)) {
-    throw errorAt(place, "completions", completions === undefined ? "required field is missing" : `expected an array, got ${describeValue(completions)}`);
+    throw errorAt(
+      place,
+      "completions",
+      completions === undefined ? "required field is missing" : `expected an array, got ${describeValue(completions)}`,
+    );
   }
   const responses: string[] = [];
   const scores: number[] = [];
   completions.forEach((c, i) => {
-    if (c === null || typeof c !== "object" || Array.isArray(c)) throw errorAt(place, `completions[${i}]`, `expected an object, got ${describeValue(c)}`);
+    if (c === null || typeof c !== "object" || Array.isArray(c))
+      throw errorAt(place, `completions[${i}]`, `expected an object, got ${describeValue(c)}`);
     const completion = c as Record<string, unknown>;
     const score = completionScore(completion, i, scoreField, place);
     if (score === null) return;
@@ -74,7 +78,11 @@ export function ultrafeedbackToRecord(value: Record<string, unknown>, place: Pla
     scores.push(score);
   });
   if (responses.length < 2) {
-    throw errorAt(place, "completions", `needs at least 2 completions rated by ${scoreField}, got ${responses.length} (of ${completions.length})`);
+    throw errorAt(
+      place,
+      "completions",
+      `needs at least 2 completions rated by ${scoreField}, got ${responses.length} (of ${completions.length})`,
+    );
   }
   return { query, responses, scores };
 }

@@ -4,8 +4,16 @@ import { fileURLToPath } from "node:url";
 /** What the rrhf-native addon (native/src/rrhf_native.c) exports. */
 export interface NativeAddon {
   sgemm(
-    transA: boolean, transB: boolean, M: number, N: number, K: number,
-    alpha: number, A: Float32Array, B: Float32Array, beta: number, C: Float32Array,
+    transA: boolean,
+    transB: boolean,
+    M: number,
+    N: number,
+    K: number,
+    alpha: number,
+    A: Float32Array,
+    B: Float32Array,
+    beta: number,
+    C: Float32Array,
   ): void;
   /** OpenBLAS threads; process-wide (OpenBLAS has one pool). */
   setThreads(n: number): void;
@@ -47,8 +55,12 @@ function tryLoad(): AddonLoad {
     return { ok: false, reason: e.message };
   }
   const m = mod as Partial<Record<keyof NativeAddon, unknown>>;
-  if (typeof m.sgemm !== "function" || typeof m.setThreads !== "function" ||
-      typeof m.getThreads !== "function" || typeof m.config !== "function") {
+  if (
+    typeof m.sgemm !== "function" ||
+    typeof m.setThreads !== "function" ||
+    typeof m.getThreads !== "function" ||
+    typeof m.config !== "function"
+  ) {
     return { ok: false, reason: `the native addon loaded but lacks sgemm/setThreads/getThreads/config; ${REBUILD_HINT}` };
   }
   return { ok: true, addon: mod as NativeAddon };

@@ -65,12 +65,7 @@ export function mulForward(out: Float32Array, a: Float32Array, b: Float32Array, 
 }
 
 /** da += unbroadcast(dout), db += unbroadcast(dout). */
-export function addBackward(
-  da: Float32Array | null,
-  db: Float32Array | null,
-  dout: Float32Array,
-  p: BroadcastPlan,
-): void {
+export function addBackward(da: Float32Array | null, db: Float32Array | null, dout: Float32Array, p: BroadcastPlan): void {
   const { C, sa, sb, offA, offB } = plan(p);
   for (let r = 0; r < offA.length; r++) {
     const o = r * C;

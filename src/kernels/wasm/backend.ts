@@ -115,9 +115,18 @@ function runOnCaller(kernels: KernelExports, j: SgemmJob, work: number): void {
  * while does not hold up the others.
  */
 function planJob(
-  transA: boolean, transB: boolean, M: number, N: number, K: number,
-  alpha: number, A: number, B: number, beta: number, C: number,
-  threads: number, minParallelWork: number,
+  transA: boolean,
+  transB: boolean,
+  M: number,
+  N: number,
+  K: number,
+  alpha: number,
+  A: number,
+  B: number,
+  beta: number,
+  C: number,
+  threads: number,
+  minParallelWork: number,
 ): SgemmJob {
   const base = { transA, transB, M, N, K, alpha, A, B, beta, C };
   const rowTiles = Math.ceil(M / 4);

@@ -47,17 +47,35 @@ export function viewControlBlock(sab: SharedArrayBuffer): ControlBlock {
 
 /** One sgemm cut along M (axis 0) or N (axis 1) into chunks of `chunk` rows/columns. */
 export interface SgemmJob {
-  transA: boolean; transB: boolean; M: number; N: number; K: number;
-  alpha: number; A: number; B: number; beta: number; C: number;
-  axis: 0 | 1; chunk: number; tasks: number;
+  transA: boolean;
+  transB: boolean;
+  M: number;
+  N: number;
+  K: number;
+  alpha: number;
+  A: number;
+  B: number;
+  beta: number;
+  C: number;
+  axis: 0 | 1;
+  chunk: number;
+  tasks: number;
 }
 
 export function writeJob(cb: ControlBlock, job: SgemmJob): void {
   const p = cb.params;
-  p[0] = job.transA ? 1 : 0; p[1] = job.transB ? 1 : 0;
-  p[2] = job.M; p[3] = job.N; p[4] = job.K;
-  p[5] = job.alpha; p[6] = job.A; p[7] = job.B; p[8] = job.beta; p[9] = job.C;
-  p[10] = job.axis; p[11] = job.chunk;
+  p[0] = job.transA ? 1 : 0;
+  p[1] = job.transB ? 1 : 0;
+  p[2] = job.M;
+  p[3] = job.N;
+  p[4] = job.K;
+  p[5] = job.alpha;
+  p[6] = job.A;
+  p[7] = job.B;
+  p[8] = job.beta;
+  p[9] = job.C;
+  p[10] = job.axis;
+  p[11] = job.chunk;
 }
 
 /** Publishes the job (after writeJob) and wakes the workers. */
@@ -89,7 +107,9 @@ export function runTasks(cb: ControlBlock, gen: number, kernels: KernelExports, 
       throw new Error(`wasm kernel worker ${thread}: told to die mid-task (test)`);
     }
     try {
-      const M = p[2], N = p[3], chunk = p[11];
+      const M = p[2],
+        N = p[3],
+        chunk = p[11];
       const lo = next * chunk;
       if (p[10] === 0) {
         kernels.sgemm(p[0], p[1], M, N, p[4], p[5], p[6], p[7], p[8], p[9], lo, Math.min(M, lo + chunk), 0, N, work);

@@ -4,9 +4,21 @@ import type { WasmApi, WasmMemory, WasmModule } from "./wasm-api.js";
 /** The functions exported by assembly/sgemm.ts, the module's entry (pointers are byte offsets). */
 export interface KernelExports {
   sgemm(
-    transA: number, transB: number, M: number, N: number, K: number,
-    alpha: number, A: number, B: number, beta: number, C: number,
-    m0: number, m1: number, n0: number, n1: number, work: number,
+    transA: number,
+    transB: number,
+    M: number,
+    N: number,
+    K: number,
+    alpha: number,
+    A: number,
+    B: number,
+    beta: number,
+    C: number,
+    m0: number,
+    m1: number,
+    n0: number,
+    n1: number,
+    work: number,
   ): void;
   /** Scratch bytes one thread needs. */
   workBytes(): number;
@@ -23,18 +35,53 @@ export interface OpExports {
   logSumExpRows(lse: number, x: number, N: number, C: number): void;
   scaledSoftmaxRows(x: number, lse: number, scale: number, N: number, C: number): void;
   attentionForward(
-    out: number, lse: number, q: number, k: number, v: number, ranges: number, mask: number, scores: number,
-    B: number, Hq: number, Hkv: number, T: number, S: number, D: number, scale: number,
+    out: number,
+    lse: number,
+    q: number,
+    k: number,
+    v: number,
+    ranges: number,
+    mask: number,
+    scores: number,
+    B: number,
+    Hq: number,
+    Hkv: number,
+    T: number,
+    S: number,
+    D: number,
+    scale: number,
   ): void;
   attentionBackward(
-    dq: number, dk: number, dv: number, dout: number, q: number, k: number, v: number, out: number, lse: number,
-    ranges: number, mask: number, B: number, Hq: number, Hkv: number, T: number, S: number, D: number, scale: number,
+    dq: number,
+    dk: number,
+    dv: number,
+    dout: number,
+    q: number,
+    k: number,
+    v: number,
+    out: number,
+    lse: number,
+    ranges: number,
+    mask: number,
+    B: number,
+    Hq: number,
+    Hkv: number,
+    T: number,
+    S: number,
+    D: number,
+    scale: number,
   ): void;
 }
 
 const OP_NAMES: readonly (keyof OpExports)[] = [
-  "geluForward", "geluBackward", "siluForward", "siluBackward", "logSumExpRows", "scaledSoftmaxRows",
-  "attentionForward", "attentionBackward",
+  "geluForward",
+  "geluBackward",
+  "siluForward",
+  "siluBackward",
+  "logSumExpRows",
+  "scaledSoftmaxRows",
+  "attentionForward",
+  "attentionBackward",
 ];
 
 let bytes: Uint8Array | undefined;

@@ -5,8 +5,14 @@ import type { OpExports } from "./kernel-module.js";
 
 /** Names of the optional Backend kernels the WASM backend implements. */
 export const WASM_OP_NAMES = [
-  "geluForward", "geluBackward", "siluForward", "siluBackward",
-  "logSumExpRows", "scaledSoftmaxRows", "attentionForward", "attentionBackward",
+  "geluForward",
+  "geluBackward",
+  "siluForward",
+  "siluBackward",
+  "logSumExpRows",
+  "scaledSoftmaxRows",
+  "attentionForward",
+  "attentionBackward",
 ] as const;
 
 /** The optional Backend kernels the WASM backend implements. */
@@ -91,7 +97,7 @@ function attentionArgs(arena: WasmArena, d: AttentionDims): { ranges: Float32Arr
 
 /** Binds the WASM op kernels to an arena (calling thread only; these ops are not split across workers). */
 export function createWasmOps(arena: WasmArena, k: OpExports): WasmOps {
-  const off = (buf: Float32Array | null): number => (buf === null ? 0 : arena.offsetOf(buf) ?? 0);
+  const off = (buf: Float32Array | null): number => (buf === null ? 0 : (arena.offsetOf(buf) ?? 0));
   return {
     geluForward: (out, inp, n) => staged(arena, "geluForward", [OUT(out, n), IN(inp, n)], (p) => k.geluForward(p[0], p[1], n)),
     geluBackward: (dinp, inp, dout, n) =>
@@ -99,8 +105,7 @@ export function createWasmOps(arena: WasmArena, k: OpExports): WasmOps {
     siluForward: (out, inp, n) => staged(arena, "siluForward", [OUT(out, n), IN(inp, n)], (p) => k.siluForward(p[0], p[1], n)),
     siluBackward: (dinp, inp, dout, n) =>
       staged(arena, "siluBackward", [INOUT(dinp, n), IN(inp, n), IN(dout, n)], (p) => k.siluBackward(p[0], p[1], p[2], n)),
-    logSumExpRows: (lse, x, N, C) =>
-      staged(arena, "logSumExpRows", [OUT(lse, N), IN(x, N * C)], (p) => k.logSumExpRows(p[0], p[1], N, C)),
+    logSumExpRows: (lse, x, N, C) => staged(arena, "logSumExpRows", [OUT(lse, N), IN(x, N * C)], (p) => k.logSumExpRows(p[0], p[1], N, C)),
     scaledSoftmaxRows: (x, lse, scale, N, C) =>
       staged(arena, "scaledSoftmaxRows", [INOUT(x, N * C), IN(lse, N), IN(scale, N)], (p) => k.scaledSoftmaxRows(p[0], p[1], p[2], N, C)),
     attentionForward: (out, lse, q, kk, v, d) => {
@@ -128,7 +133,17 @@ export function createWasmOps(arena: WasmArena, k: OpExports): WasmOps {
       try {
         const nq = B * Hq * T * D;
         const nk = B * Hkv * S * D;
-        const args = [INOUT(dq, nq), INOUT(dk, nk), INOUT(dv, nk), IN(dout, nq), IN(q, nq), IN(kk, nk), IN(v, nk), IN(out, nq), IN(lse, B * Hq * T)];
+        const args = [
+          INOUT(dq, nq),
+          INOUT(dk, nk),
+          INOUT(dv, nk),
+          IN(dout, nq),
+          IN(q, nq),
+          IN(kk, nk),
+          IN(v, nk),
+          IN(out, nq),
+          IN(lse, B * Hq * T),
+        ];
         staged(arena, "attentionBackward", args, (p) =>
           k.attentionBackward(p[0], p[1], p[2], p[3], p[4], p[5], p[6], p[7], p[8], off(ranges), off(mask), B, Hq, Hkv, T, S, D, d.scale),
         );

@@ -4,11 +4,12 @@
  * same memory; native: a crash). Shape mistakes are bugs in the caller, so
  * they raise RangeError rather than UserError.
  */
-export function checkSgemmArgs(
-  M: number, N: number, K: number,
-  A: Float32Array, B: Float32Array, C: Float32Array,
-): void {
-  for (const [name, v] of [["M", M], ["N", N], ["K", K]] as const) {
+export function checkSgemmArgs(M: number, N: number, K: number, A: Float32Array, B: Float32Array, C: Float32Array): void {
+  for (const [name, v] of [
+    ["M", M],
+    ["N", N],
+    ["K", K],
+  ] as const) {
     if (!Number.isInteger(v) || v < 0 || v > 0x7fffffff) {
       throw new RangeError(`sgemm: ${name} must be a non-negative int32, got ${v}`);
     }

@@ -1,8 +1,20 @@
 import { Worker } from "node:worker_threads";
 import { InternalError } from "../../errors.js";
 import {
-  createControlBlock, DIE_FOR_TEST, FAILED, GEN, markWorkerDead, MAX_THREADS, publishJob, QUIT, runTasks, TASKS_RUN,
-  waitDone, writeJob, type ControlBlock, type SgemmJob,
+  createControlBlock,
+  DIE_FOR_TEST,
+  FAILED,
+  GEN,
+  markWorkerDead,
+  MAX_THREADS,
+  publishJob,
+  QUIT,
+  runTasks,
+  TASKS_RUN,
+  waitDone,
+  writeJob,
+  type ControlBlock,
+  type SgemmJob,
 } from "./control-block.js";
 import type { KernelExports } from "./kernel-module.js";
 import type { WasmMemory, WasmModule } from "./wasm-api.js";

@@ -50,7 +50,11 @@ export class Gpt2Model extends DecoderLM {
       throw new UserError(`GPT-2: positions up to ${end} exceed n_positions ${c.maxPositions}`);
     }
     const positions = this.positionIds(ctx, B, T);
-    const h = add(g, embedding(g, this.param("transformer.wte.weight"), ids, [B, T]), embedding(g, this.param("transformer.wpe.weight"), positions, [B, T]));
+    const h = add(
+      g,
+      embedding(g, this.param("transformer.wte.weight"), ids, [B, T]),
+      embedding(g, this.param("transformer.wpe.weight"), positions, [B, T]),
+    );
     const out = this.runBlocks(g, h, ctx, (bg, i, x, bctx) => this.block(bg, i, x, bctx));
     return { hidden: this.ln(g, out.h, "transformer.ln_f"), kv: out.kv };
   }

@@ -55,7 +55,8 @@ class Fields {
 
   posInt(field: string, dflt: number): number {
     const v = this.raw[field] ?? dflt;
-    if (typeof v !== "number" || !Number.isSafeInteger(v) || v <= 0) this.fail(field, `must be a positive integer (got ${JSON.stringify(v)})`);
+    if (typeof v !== "number" || !Number.isSafeInteger(v) || v <= 0)
+      this.fail(field, `must be a positive integer (got ${JSON.stringify(v)})`);
     return v;
   }
 
@@ -182,16 +183,30 @@ function normalizeRope(raw: LlamaConfigJson, source: string): RopeParams {
 }
 
 // HF defaults per model type (LlamaConfig, Qwen2Config, MistralConfig).
-const LLAMA_DEFAULTS: Record<Exclude<ModelType, "gpt2">, {
-  vocab: number; intermediate: number; kvHeads: number | null; maxPos: number;
-  bos: number | null; eos: number | null; slidingWindow: number | null;
-}> = {
+const LLAMA_DEFAULTS: Record<
+  Exclude<ModelType, "gpt2">,
+  {
+    vocab: number;
+    intermediate: number;
+    kvHeads: number | null;
+    maxPos: number;
+    bos: number | null;
+    eos: number | null;
+    slidingWindow: number | null;
+  }
+> = {
   llama: { vocab: 32000, intermediate: 11008, kvHeads: null, maxPos: 2048, bos: 1, eos: 2, slidingWindow: null },
   qwen2: { vocab: 151936, intermediate: 22016, kvHeads: 32, maxPos: 32768, bos: null, eos: null, slidingWindow: 4096 },
   mistral: { vocab: 32000, intermediate: 14336, kvHeads: 8, maxPos: 4096 * 32, bos: 1, eos: 2, slidingWindow: 4096 },
 };
 
-function normalizeLlama(f: Fields, raw: LlamaConfigJson, modelType: Exclude<ModelType, "gpt2">, architecture: string, source: string): NormalizedConfig {
+function normalizeLlama(
+  f: Fields,
+  raw: LlamaConfigJson,
+  modelType: Exclude<ModelType, "gpt2">,
+  architecture: string,
+  source: string,
+): NormalizedConfig {
   const d = LLAMA_DEFAULTS[modelType];
   const hiddenSize = f.posInt("hidden_size", 4096);
   const numHeads = f.posInt("num_attention_heads", 32);

@@ -41,7 +41,9 @@ function readJsonObject(file: string): Record<string, unknown> {
     parsed = JSON.parse(readFileSync(file, "utf8"));
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    throw new UserError(`${file}: ${code === "ENOENT" ? "not found" : `cannot read JSON (${err instanceof Error ? err.message : String(err)})`}`);
+    throw new UserError(
+      `${file}: ${code === "ENOENT" ? "not found" : `cannot read JSON (${err instanceof Error ? err.message : String(err)})`}`,
+    );
   }
   if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) throw new UserError(`${file}: must hold a JSON object`);
   return parsed as Record<string, unknown>;

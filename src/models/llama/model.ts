@@ -29,7 +29,8 @@ export class LlamaModel extends DecoderLM {
   constructor(config: NormalizedConfig, params: ParamStore, opts: CausalLMOptions) {
     super(config, params, opts);
     if (config.arch !== "llama") throw new UserError(`LlamaModel: config is for ${config.architecture}`);
-    if (config.activation !== "silu") throw new UserError(`${config.architecture}: hidden_act ${config.activation} is not supported (only silu)`);
+    if (config.activation !== "silu")
+      throw new UserError(`${config.architecture}: hidden_act ${config.activation} is not supported (only silu)`);
     this.rope = llamaRopeTable(config);
   }
 
@@ -50,7 +51,9 @@ export class LlamaModel extends DecoderLM {
     }
     // A sliding window changes nothing until a sequence is longer than it; beyond that it is not implemented.
     if (c.slidingWindow !== null && end > c.slidingWindow) {
-      throw new UserError(`${c.architecture}: ${end} positions exceed sliding_window ${c.slidingWindow}; sliding-window attention is not supported`);
+      throw new UserError(
+        `${c.architecture}: ${end} positions exceed sliding_window ${c.slidingWindow}; sliding-window attention is not supported`,
+      );
     }
     const h = embedding(g, this.param("model.embed_tokens.weight"), ids, [B, T]);
     const out = this.runBlocks(g, h, ctx, (bg, i, x, bctx) => this.block(bg, i, x, bctx));

@@ -50,7 +50,9 @@ export function validateSegments(segments: readonly ParamSegment[], arenaLength:
       throw new UserError(`parameter layout: segment "${s.name}" has shape [${s.shape.join(", ")}] but length ${s.length}`);
     }
     if (s.offset !== next) {
-      throw new UserError(`parameter layout: segment "${s.name}" starts at ${s.offset}, expected ${next} (segments must be sorted and contiguous)`);
+      throw new UserError(
+        `parameter layout: segment "${s.name}" starts at ${s.offset}, expected ${next} (segments must be sorted and contiguous)`,
+      );
     }
     next += s.length;
   }

@@ -39,7 +39,12 @@ test("load → save → load keeps every tensor bit for bit, config, generation 
   // Only torch_dtype changes: the weights are written as float32.
   assert.deepEqual(b.config, { ...a.config, torch_dtype: "float32" });
   assert.deepEqual(readdirSync(join(root, "out")).sort(), [
-    "config.json", "generation_config.json", "model.safetensors", "special_tokens_map.json", "tokenizer.json", "tokenizer_config.json",
+    "config.json",
+    "generation_config.json",
+    "model.safetensors",
+    "special_tokens_map.json",
+    "tokenizer.json",
+    "tokenizer_config.json",
   ]);
   assert.ok(readFileSync(join(root, "out", "tokenizer.json")).equals(readFileSync(fixture("tokenizers", "gpt2", "tokenizer.json"))));
   assert.deepEqual(readSafetensorsHeader(join(root, "out", "model.safetensors")).metadata, { format: "pt" });
@@ -81,7 +86,10 @@ test("an integer tensor where a parameter belongs is named", () => {
   const file = join(dir, "model.safetensors");
   const bytes = readFileSync(file);
   const n = Number(bytes.readBigUInt64LE(0));
-  const header = bytes.subarray(8, 8 + n).toString("utf8").replace(/("transformer\.wte\.weight":\{"dtype":)"F32"/, '$1"I32"');
+  const header = bytes
+    .subarray(8, 8 + n)
+    .toString("utf8")
+    .replace(/("transformer\.wte\.weight":\{"dtype":)"F32"/, '$1"I32"');
   writeFileSync(file, Buffer.concat([bytes.subarray(0, 8), Buffer.from(header), bytes.subarray(8 + n)]));
   rejects(() => loadModelFolder(dir), /non-float dtype \(1\):\n {4}transformer\.wte\.weight: dtype I32/);
 });
@@ -106,7 +114,11 @@ test("a GPT-2 checkpoint saved from GPT2Model (no `transformer.` prefix, mask bu
 test("a checkpoint mixing prefixed and bare names is not silently accepted", () => {
   const tensors = tensorsOf(initStore(TINY_GPT2));
   tensors[0] = { ...tensors[0], name: "wte.weight" };
-  rejects(() => loadModelFolder(writeFolder(tempDir(), TINY_GPT2, tensors)), /missing tensors \(1\):\n {4}transformer\.wte\.weight/, /unexpected tensors \(1\):\n {4}wte\.weight/);
+  rejects(
+    () => loadModelFolder(writeFolder(tempDir(), TINY_GPT2, tensors)),
+    /missing tensors \(1\):\n {4}transformer\.wte\.weight/,
+    /unexpected tensors \(1\):\n {4}wte\.weight/,
+  );
 });
 
 test("a tied head stored anyway must equal the embedding", () => {

@@ -94,5 +94,8 @@ test("usage and input errors: bad seed (2), missing flags (2), missing/broken/un
   writeFileSync(join(root, "bert.json"), JSON.stringify({ architectures: ["BertModel"] }));
   const bert = await cli(["init-model", "--config", join(root, "bert.json"), "--out", join(root, "m")]);
   assert.equal(bert.code, 1);
-  assert.match(bert.stderr, /unsupported architecture "BertModel" \(supported: GPT2LMHeadModel, LlamaForCausalLM, Qwen2ForCausalLM, MistralForCausalLM\)/);
+  assert.match(
+    bert.stderr,
+    /unsupported architecture "BertModel" \(supported: GPT2LMHeadModel, LlamaForCausalLM, Qwen2ForCausalLM, MistralForCausalLM\)/,
+  );
 });

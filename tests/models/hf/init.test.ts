@@ -10,9 +10,15 @@ import { TINY_LLAMA } from "./helpers.js";
 test("xoshiro128** with splitmix32 seeding matches the independent Python port", () => {
   // Values from a plain-Python transcription of the published algorithm (see the report).
   const r = new Xoshiro128(42);
-  assert.deepEqual([...Array(6)].map(() => r.nextUint32()), [2837322924, 544945897, 479756282, 3500138142, 339756180, 113173290]);
+  assert.deepEqual(
+    [...Array(6)].map(() => r.nextUint32()),
+    [2837322924, 544945897, 479756282, 3500138142, 339756180, 113173290],
+  );
   const z = new Xoshiro128(0);
-  assert.deepEqual([...Array(3)].map(() => z.nextUint32()), [3809008728, 1133695204, 53579671]);
+  assert.deepEqual(
+    [...Array(3)].map(() => z.nextUint32()),
+    [3809008728, 1133695204, 53579671],
+  );
   assert.throws(() => new Xoshiro128(-1), RangeError);
   assert.throws(() => new Xoshiro128(2 ** 32), RangeError);
 });
@@ -67,7 +73,18 @@ test("GPT-2 init follows HF: N(0, 0.02) weights, c_proj scaled by 1/sqrt(2·n_la
 });
 
 test("Llama init: N(0, 0.02) weights, unit RMSNorm, the pad token's embedding row is zero", () => {
-  const s = initialised({ ...TINY_LLAMA, hidden_size: 64, intermediate_size: 128, num_attention_heads: 4, num_key_value_heads: 2, vocab_size: 300, pad_token_id: 5 }, 3);
+  const s = initialised(
+    {
+      ...TINY_LLAMA,
+      hidden_size: 64,
+      intermediate_size: 128,
+      num_attention_heads: 4,
+      num_key_value_heads: 2,
+      vocab_size: 300,
+      pad_token_id: 5,
+    },
+    3,
+  );
   const emb = s.view("model.embed_tokens.weight");
   assert.ok(emb.subarray(5 * 64, 6 * 64).every((x) => x === 0));
   assert.ok(emb.subarray(4 * 64, 5 * 64).some((x) => x !== 0));
@@ -77,7 +94,18 @@ test("Llama init: N(0, 0.02) weights, unit RMSNorm, the pad token's embedding ro
   assert.ok(Math.abs(down.std - 0.02) < 0.001, `down std ${down.std}`); // no residual scaling for Llama
   assert.ok(s.view("model.norm.weight").every((x) => x === 1));
   assert.ok(s.view("model.layers.1.post_attention_layernorm.weight").every((x) => x === 1));
-  const qwen = initialised({ model_type: "qwen2", hidden_size: 16, intermediate_size: 32, num_hidden_layers: 1, num_attention_heads: 2, num_key_value_heads: 1, vocab_size: 20 }, 1);
+  const qwen = initialised(
+    {
+      model_type: "qwen2",
+      hidden_size: 16,
+      intermediate_size: 32,
+      num_hidden_layers: 1,
+      num_attention_heads: 2,
+      num_key_value_heads: 1,
+      vocab_size: 20,
+    },
+    1,
+  );
   assert.ok(qwen.view("model.layers.0.self_attn.k_proj.bias").every((x) => x === 0));
 });
 

@@ -7,7 +7,11 @@ import { weightLayout } from "../../../src/models/hf/param-specs.js";
 test("one arena, named views in order, no copies", () => {
   const allocated: number[] = [];
   const store = ParamStore.create(
-    [{ name: "a", shape: [2, 3] }, { name: "b", shape: [4] }, { name: "s", shape: [] }],
+    [
+      { name: "a", shape: [2, 3] },
+      { name: "b", shape: [4] },
+      { name: "s", shape: [] },
+    ],
     (n) => {
       allocated.push(n);
       return new Float32Array(n);
@@ -25,7 +29,10 @@ test("one arena, named views in order, no copies", () => {
 });
 
 test("the gradient store mirrors the layout, zero-filled, in its own arena", () => {
-  const store = ParamStore.create([{ name: "a", shape: [3] }, { name: "b", shape: [2] }]);
+  const store = ParamStore.create([
+    { name: "a", shape: [3] },
+    { name: "b", shape: [2] },
+  ]);
   store.data.fill(1);
   const g = store.createGradStore();
   assert.ok(g.sameLayout(store));
@@ -40,7 +47,14 @@ test("the gradient store mirrors the layout, zero-filled, in its own arena", () 
 });
 
 test("duplicate names, bad shapes and a wrong-sized alloc are rejected", () => {
-  assert.throws(() => ParamStore.create([{ name: "a", shape: [1] }, { name: "a", shape: [1] }]), /listed twice/);
+  assert.throws(
+    () =>
+      ParamStore.create([
+        { name: "a", shape: [1] },
+        { name: "a", shape: [1] },
+      ]),
+    /listed twice/,
+  );
   assert.throws(() => ParamStore.create([{ name: "a", shape: [1.5] }]), /invalid shape/);
   assert.throws(() => ParamStore.create([{ name: "a", shape: [4] }], () => new Float32Array(3)), /alloc\(4\) returned 3/);
 });
@@ -56,12 +70,21 @@ test("GPT-2 layout: HF names, Conv1D [in, out] shapes, no lm_head when tied", ()
   assert.deepEqual(byName.get("transformer.h.1.mlp.c_fc.weight"), [8, 32]);
   assert.deepEqual(byName.get("transformer.h.1.mlp.c_proj.weight"), [32, 8]);
   assert.equal(byName.has("lm_head.weight"), false);
-  const untied = weightLayout(normalizeConfig({ model_type: "gpt2", n_embd: 8, n_layer: 1, n_head: 2, vocab_size: 10, tie_word_embeddings: false }));
+  const untied = weightLayout(
+    normalizeConfig({ model_type: "gpt2", n_embd: 8, n_layer: 1, n_head: 2, vocab_size: 10, tie_word_embeddings: false }),
+  );
   assert.deepEqual(untied.specs.at(-1), { name: "lm_head.weight", shape: [10, 8] });
 });
 
 test("Llama/Qwen2 layouts: Linear [out, in] shapes with GQA, Qwen2 q/k/v biases only", () => {
-  const base = { hidden_size: 16, intermediate_size: 40, num_hidden_layers: 1, num_attention_heads: 4, num_key_value_heads: 2, vocab_size: 12 };
+  const base = {
+    hidden_size: 16,
+    intermediate_size: 40,
+    num_hidden_layers: 1,
+    num_attention_heads: 4,
+    num_key_value_heads: 2,
+    vocab_size: 12,
+  };
   const llama = new Map(weightLayout(normalizeConfig({ model_type: "llama", ...base })).specs.map((s) => [s.name, s.shape]));
   assert.deepEqual(llama.get("model.layers.0.self_attn.q_proj.weight"), [16, 16]);
   assert.deepEqual(llama.get("model.layers.0.self_attn.k_proj.weight"), [8, 16]);
