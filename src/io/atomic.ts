@@ -10,6 +10,12 @@ export function siblingTempPath(target: string, tag = "tmp"): string {
   return join(dirname(target), `.${basename(target)}.${tag}-${process.pid}-${randomBytes(4).toString("hex")}`);
 }
 
+/**
+ * How a save writes bytes to an open file: `writeAllSync` in normal use; a
+ * test injects one that fails (ENOSPC) to check what a full disk leaves behind.
+ */
+export type WriteBytes = (fd: number, bytes: Uint8Array) => void;
+
 /** Writes every byte of `bytes` to `fd`, looping because `writeSync` may write less. */
 export function writeAllSync(fd: number, bytes: Uint8Array): void {
   // Chunks below 1 GiB: a single writeSync call cannot take 2 GiB or more.

@@ -1,7 +1,7 @@
 import { closeSync, fstatSync, openSync, readSync } from "node:fs";
 import { endianness } from "node:os";
 import { UserError } from "../errors.js";
-import { writeAllSync, writeFileAtomicWith } from "./atomic.js";
+import { writeAllSync, writeFileAtomicWith, type WriteBytes } from "./atomic.js";
 import { decodeBF16, decodeF16 } from "./float16.js";
 import { parseHeaderJson, parseHeaderSize, shapeSize, type SafetensorsHeader, type TensorInfo } from "./safetensors-header.js";
 
@@ -171,6 +171,8 @@ function encodeHeader(tensors: readonly NamedF32Tensor[], metadata: Record<strin
  * beside `file`, then rename). `metadata` defaults to `{format: "pt"}`, what
  * Hugging Face writes for PyTorch checkpoints.
  *
+ * `writeBytes` replaces the byte writer (tests simulate a full disk with it).
+ *
  * @example
  * writeSafetensors("out/weights.safetensors", [{ name: "w", shape: [2, 2], data: Float32Array.of(1, 2, 3, 4) }]);
  */
@@ -178,6 +180,7 @@ export function writeSafetensors(
   file: string,
   tensors: readonly NamedF32Tensor[],
   metadata: Record<string, string> | null = { format: "pt" },
+  writeBytes: WriteBytes = writeAllSync,
 ): void {
   assertLittleEndian();
   const seen = new Set<string>();
@@ -193,8 +196,8 @@ export function writeSafetensors(
   const prefix = new Uint8Array(8);
   new DataView(prefix.buffer).setBigUint64(0, BigInt(header.length), true);
   writeFileAtomicWith(file, (fd) => {
-    writeAllSync(fd, prefix);
-    writeAllSync(fd, header);
-    for (const t of tensors) writeAllSync(fd, new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength));
+    writeBytes(fd, prefix);
+    writeBytes(fd, header);
+    for (const t of tensors) writeBytes(fd, new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength));
   });
 }

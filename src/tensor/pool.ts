@@ -7,6 +7,7 @@
  * Size classes: powers of two split in four (…, 1024, 1280, 1536, 1792,
  * 2048, …), so a request wastes at most 25% and similar shapes share buffers.
  */
+import { UserError } from "../errors.js";
 import type { Backend } from "../kernels/backend.js";
 
 /** Counters for tests and memory reports. */
@@ -32,6 +33,19 @@ export function sizeClass(n: number): number {
   return pow + Math.ceil((n - pow) / quarter) * quarter;
 }
 
+/** `backend.alloc(cls)`, turning a failed allocation into an error that says how much was asked. */
+function allocOrExplain(backend: Backend, cls: number, n: number): Float32Array {
+  try {
+    return backend.alloc(cls);
+  } catch (err) {
+    if (err instanceof UserError || !(err instanceof RangeError)) throw err;
+    throw new UserError(
+      `out of memory: cannot allocate a buffer of ${cls} floats (${((cls * 4) / 1024 ** 2).toFixed(1)} MiB) ` +
+        `for ${n} values (${err.message}); use smaller batches or shorter sequences`,
+    );
+  }
+}
+
 export class BufferPool {
   private readonly freeLists = new Map<number, Float32Array[]>();
   /** Handed-out view → the class-sized buffer it was cut from. */
@@ -50,7 +64,7 @@ export class BufferPool {
     if (base) {
       this.freeCount--;
     } else {
-      base = this.backend.alloc(cls);
+      base = allocOrExplain(this.backend, cls, n);
       this.allocs++;
       this.floats += cls;
     }

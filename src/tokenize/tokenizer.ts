@@ -97,6 +97,21 @@ function modelMaxLengthOf(config: Record<string, unknown>, configPath: string): 
  * Builds an {@link RrhfTokenizer} from already-parsed JSON (tests, or callers
  * that hold the files in memory). `where` names the folder in error messages.
  */
+/**
+ * A token→id vocabulary (BPE, WordPiece, WordLevel) must map to integer ids:
+ * the library accepts `"H": null` and then yields null ids that crash later.
+ */
+function assertVocabIds(tokenizerJson: Record<string, unknown>, file: string): void {
+  const model = tokenizerJson.model;
+  const vocab = model !== null && typeof model === "object" ? (model as Record<string, unknown>).vocab : undefined;
+  if (vocab === null || typeof vocab !== "object" || Array.isArray(vocab)) return;
+  for (const [token, id] of Object.entries(vocab)) {
+    if (typeof id !== "number" || !Number.isSafeInteger(id) || id < 0) {
+      throw new UserError(`${file}: model.vocab[${JSON.stringify(token)}]: must be a non-negative integer id (got ${JSON.stringify(id)})`);
+    }
+  }
+}
+
 export function createTokenizer(
   tokenizerJson: Record<string, unknown>,
   config: Record<string, unknown>,
@@ -104,6 +119,7 @@ export function createTokenizer(
   where = "<tokenizer>",
 ): RrhfTokenizer {
   const configPath = join(where, "tokenizer_config.json");
+  assertVocabIds(tokenizerJson, join(where, "tokenizer.json"));
   let tok: Tokenizer;
   try {
     tok = new Tokenizer(tokenizerJson, config);

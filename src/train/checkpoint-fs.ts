@@ -4,7 +4,7 @@
  */
 import { closeSync, fsyncSync, openSync, readdirSync, statSync } from "node:fs";
 import { join, relative, sep } from "node:path";
-import { writeAllSync } from "../io/atomic.js";
+import { writeAllSync, type WriteBytes } from "../io/atomic.js";
 
 /** Flushes a file or folder to disk. Folders cannot be fsynced on some platforms; that is tolerated. */
 export function fsyncPath(path: string): void {
@@ -26,10 +26,10 @@ export function fsyncPath(path: string): void {
 }
 
 /** Writes a JSON file (pretty, trailing newline) and flushes it; used inside a not-yet-published folder. */
-export function writeJsonDurable(file: string, value: unknown): void {
+export function writeJsonDurable(file: string, value: unknown, writeBytes: WriteBytes = writeAllSync): void {
   const fd = openSync(file, "w");
   try {
-    writeAllSync(fd, Buffer.from(`${JSON.stringify(value, null, 2)}\n`, "utf8"));
+    writeBytes(fd, Buffer.from(`${JSON.stringify(value, null, 2)}\n`, "utf8"));
     fsyncSync(fd);
   } finally {
     closeSync(fd);

@@ -26,7 +26,8 @@
  */
 import { mkdirSync, readFileSync, renameSync, rmSync } from "node:fs";
 import { join } from "node:path";
-import { UserError } from "../errors.js";
+import { UserError, userErrorFromFs } from "../errors.js";
+import type { WriteBytes } from "../io/atomic.js";
 import { readSafetensors, readSafetensorsHeader, writeSafetensors } from "../io/safetensors.js";
 import { fileManifest, fsyncPath, fsyncTree, manifestProblems, writeJsonDurable } from "./checkpoint-fs.js";
 import type { DataPosition } from "./data-order.js";
@@ -90,6 +91,8 @@ export interface CheckpointSave {
    * rest not), with the temp folder: lets a test kill the process mid-save.
    */
   onPartlyWritten?: (tempDir: string) => void | Promise<void>;
+  /** Byte writer for the optimizer and JSON files (tests inject a failing one to simulate a full disk). */
+  writeBytes?: WriteBytes;
 }
 
 export interface LoadedCheckpoint {
@@ -127,7 +130,7 @@ function assertSavable(save: CheckpointSave): void {
   }
 }
 
-function writeOptimizer(file: string, name: string, state: OptimizerState): void {
+function writeOptimizer(file: string, name: string, state: OptimizerState, writeBytes?: WriteBytes): void {
   const tensors = [];
   const scalars: Record<string, number> = {};
   for (const [key, v] of Object.entries(state)) {
@@ -135,7 +138,7 @@ function writeOptimizer(file: string, name: string, state: OptimizerState): void
     else scalars[key] = v;
   }
   // JSON numbers round-trip doubles exactly, so scalars survive bit-identically.
-  writeSafetensors(file, tensors, { format: "rrhf-optimizer", optimizer: name, scalars: JSON.stringify(scalars) });
+  writeSafetensors(file, tensors, { format: "rrhf-optimizer", optimizer: name, scalars: JSON.stringify(scalars) }, writeBytes);
 }
 
 function readOptimizer(file: string): { name: string; state: OptimizerState } {
@@ -144,7 +147,15 @@ function readOptimizer(file: string): { name: string; state: OptimizerState } {
     throw new UserError(`${file}: not an rrhf optimizer state (metadata ${JSON.stringify(meta)})`);
   }
   const state: OptimizerState = {};
-  const scalars = JSON.parse(meta.scalars ?? "{}") as Record<string, unknown>;
+  let scalars: unknown;
+  try {
+    scalars = JSON.parse(meta.scalars ?? "{}");
+  } catch (err) {
+    throw new UserError(`${file}: __metadata__.scalars is not valid JSON (${(err as Error).message})`);
+  }
+  if (scalars === null || typeof scalars !== "object" || Array.isArray(scalars)) {
+    throw new UserError(`${file}: __metadata__.scalars must be a JSON object of numbers`);
+  }
   for (const [k, v] of Object.entries(scalars)) {
     if (typeof v !== "number") throw new UserError(`${file}: scalar "${k}" is not a number`);
     state[k] = v;
@@ -156,7 +167,9 @@ function readOptimizer(file: string): { name: string; state: OptimizerState } {
 /**
  * Saves `checkpoint-<global_step>` into `outputDir` atomically and returns
  * its path. An existing folder of the same step is replaced (the new one is
- * complete before the old one goes).
+ * complete before the old one goes). A write that fails (a full disk) removes
+ * the temp folder, leaves every earlier checkpoint as it was, and is reported
+ * as a UserError naming the checkpoint.
  */
 export async function saveCheckpoint(save: CheckpointSave): Promise<string> {
   assertSavable(save);
@@ -166,24 +179,26 @@ export async function saveCheckpoint(save: CheckpointSave): Promise<string> {
   mkdirSync(save.outputDir, { recursive: true });
   rmSync(tmpDir, { recursive: true, force: true });
   mkdirSync(tmpDir);
+  const w = save.writeBytes;
   try {
     await save.writeModel(tmpDir);
-    writeOptimizer(join(tmpDir, OPTIMIZER_FILE), save.optimizerName, save.optimizerState);
+    writeOptimizer(join(tmpDir, OPTIMIZER_FILE), save.optimizerName, save.optimizerState, w);
     await save.onPartlyWritten?.(tmpDir);
-    writeJsonDurable(join(tmpDir, SCHEDULER_FILE), save.schedule);
-    writeJsonDurable(join(tmpDir, RNG_FILE), save.rng);
-    if (save.trainingArgs !== undefined) writeJsonDurable(join(tmpDir, TRAINING_ARGS_FILE), save.trainingArgs);
+    writeJsonDurable(join(tmpDir, SCHEDULER_FILE), save.schedule, w);
+    writeJsonDurable(join(tmpDir, RNG_FILE), save.rng, w);
+    if (save.trainingArgs !== undefined) writeJsonDurable(join(tmpDir, TRAINING_ARGS_FILE), save.trainingArgs, w);
     const files = fileManifest(tmpDir);
     fsyncTree(tmpDir, files);
     const onDisk: TrainerStateOnDisk = {
       ...save.trainerState,
       rrhf_checkpoint: { format_version: CHECKPOINT_FORMAT_VERSION, optimizer: save.optimizerName, files },
     };
-    writeJsonDurable(join(tmpDir, TRAINER_STATE_FILE), onDisk);
+    writeJsonDurable(join(tmpDir, TRAINER_STATE_FILE), onDisk, w);
     fsyncPath(tmpDir);
   } catch (err) {
     rmSync(tmpDir, { recursive: true, force: true });
-    throw err;
+    // A failed write(2) carries no path: name the checkpoint being saved.
+    throw userErrorFromFs(err, `${finalDir} (not saved)`) ?? err;
   }
   // rename() cannot replace a non-empty folder: move the old one aside first.
   const aside = join(save.outputDir, `.${checkpointName(step)}.deleting-${process.pid}`);

@@ -52,7 +52,13 @@ function parseConfigText(text: string, file: string): unknown {
       const line = e.linePos?.[0].line;
       throw new UserError(`${file}${line ? `:${line}` : ""}: invalid YAML: ${e.message.split("\n")[0]}`);
     }
-    return doc.toJS() as unknown;
+    try {
+      // maxAliasCount bounds alias expansion (a "billion laughs" file); an alias
+      // to no anchor throws here, not in parseDocument.
+      return doc.toJS({ maxAliasCount: 100 }) as unknown;
+    } catch (err) {
+      throw new UserError(`${file}: invalid YAML: ${(err as Error).message.split("\n")[0]}`);
+    }
   }
   throw new UserError(`${file}: config files must end in .json, .yaml or .yml`);
 }

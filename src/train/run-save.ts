@@ -17,7 +17,8 @@
  */
 import { existsSync, readdirSync, renameSync, rmSync } from "node:fs";
 import { join } from "node:path";
-import { InternalError, UserError } from "../errors.js";
+import { InternalError, UserError, userErrorFromFs } from "../errors.js";
+import type { WriteBytes } from "../io/atomic.js";
 import { assertDistinctPaths, assertFolderTarget } from "../io/paths.js";
 import type { HfModel } from "../models/hf/folder.js";
 import { saveModelFolder } from "../models/hf/folder.js";
@@ -50,17 +51,27 @@ export function assertFiniteParams(model: SavedModelSource, what: string): void 
 }
 
 /** Writes the model's HF files into `dir` (which must be missing or empty). */
-export function writeModelFiles(dir: string, model: SavedModelSource): void {
+export function writeModelFiles(dir: string, model: SavedModelSource, writeBytes?: WriteBytes): void {
   assertFiniteParams(model, dir);
-  saveModelFolder(dir, model, model.sourceDir ? { tokenizerDir: model.sourceDir } : {});
+  saveModelFolder(dir, model, { ...(model.sourceDir ? { tokenizerDir: model.sourceDir } : {}), writeBytes });
 }
 
-/** Writes the final model into `outputDir` (see the file comment for the crash behaviour). */
-export function saveFinalModel(outputDir: string, model: SavedModelSource): void {
+/**
+ * Writes the final model into `outputDir` (see the file comment for the crash
+ * behaviour). A write that fails while the model is still in its temp folder
+ * (a full disk) leaves `outputDir` and its checkpoints untouched and is
+ * reported as a UserError; `writeBytes` lets a test simulate it.
+ */
+export function saveFinalModel(outputDir: string, model: SavedModelSource, writeBytes?: WriteBytes): void {
   assertFiniteParams(model, `the final model in ${outputDir}`);
   const temp = join(outputDir, `.final-model.tmp-${process.pid}`);
   rmSync(temp, { recursive: true, force: true });
-  writeModelFiles(temp, model);
+  try {
+    writeModelFiles(temp, model, writeBytes);
+  } catch (err) {
+    rmSync(temp, { recursive: true, force: true });
+    throw userErrorFromFs(err, `${outputDir} (final model not saved)`) ?? err;
+  }
   const files = readdirSync(temp).filter((f) => f !== "config.json");
   rmSync(join(outputDir, "config.json"), { force: true });
   for (const f of files) renameSync(join(temp, f), join(outputDir, f));

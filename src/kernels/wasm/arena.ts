@@ -119,7 +119,17 @@ export class WasmArena {
       const need = Math.ceil((end - this.buffer.byteLength) / WASM_PAGE_BYTES);
       const quarter = Math.ceil(this.buffer.byteLength / WASM_PAGE_BYTES / 4);
       const room = this.maximumBytes / WASM_PAGE_BYTES - this.buffer.byteLength / WASM_PAGE_BYTES;
-      this.memory.grow(Math.min(Math.max(need, quarter), room));
+      const pages = Math.min(Math.max(need, quarter), room);
+      try {
+        this.memory.grow(pages);
+      } catch (err) {
+        // The engine could not reserve the pages (the host is out of memory).
+        throw new UserError(
+          `wasm backend: out of memory: cannot grow from ${formatMiB(this.buffer.byteLength)} to ` +
+            `${formatMiB(this.buffer.byteLength + pages * WASM_PAGE_BYTES)} for a block of ${formatMiB(bytes)} ` +
+            `(${err instanceof Error ? err.message : String(err)}); use smaller batches or the native backend`,
+        );
+      }
       this.buffer = this.memory.buffer;
       this.buffers.add(this.buffer);
     }

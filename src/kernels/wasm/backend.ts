@@ -38,6 +38,8 @@ interface WasmBackendExtras {
   tasksRun(): number[];
   /** Stops the workers; the backend must not be used afterwards. */
   close(): Promise<void>;
+  /** Tests only: worker `thread` dies at its next claimed task (see ThreadPool). */
+  killWorkerMidTaskForTests(thread: number): void;
 }
 
 /**
@@ -95,6 +97,10 @@ export function createWasmBackend(opts: WasmBackendOptions = {}): WasmBackend {
     ready: () => pool?.ready() ?? Promise.resolve(),
     tasksRun: () => pool?.tasksRun() ?? [0],
     close: () => pool?.close() ?? Promise.resolve(),
+    killWorkerMidTaskForTests: (thread) => {
+      if (!pool) throw new RangeError("wasm backend: no worker threads (threads: 1)");
+      pool.killWorkerMidTaskForTests(thread);
+    },
   };
 }
 

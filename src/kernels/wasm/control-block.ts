@@ -9,7 +9,10 @@ import type { KernelExports } from "./kernel-module.js";
  *   DONE   tasks finished in this job; the main thread waits on it
  *   QUIT   set when the pool closes
  *   FAILED set when a task threw (the main thread rethrows)
+ *   DIE_FOR_TEST   a worker thread index told to die at its next claimed task (tests only)
  *   TASKS_RUN + t  tasks run by thread t (0 = main), for diagnostics
+ *   BUSY + t       1 while thread t runs a task it claimed
+ *   DEAD + t       1 once worker t has exited; with BUSY + t it holds a task that will never finish
  * Float64 job parameters follow the int32 words (written before CLAIM is published).
  */
 export const GEN = 0;
@@ -17,9 +20,12 @@ export const CLAIM = 1;
 export const DONE = 2;
 export const QUIT = 3;
 export const FAILED = 4;
+export const DIE_FOR_TEST = 5;
 export const TASKS_RUN = 8;
 export const MAX_THREADS = 256;
-const INT_WORDS = TASKS_RUN + MAX_THREADS;
+export const BUSY = TASKS_RUN + MAX_THREADS;
+export const DEAD = BUSY + MAX_THREADS;
+const INT_WORDS = DEAD + MAX_THREADS;
 const PARAM_OFFSET = INT_WORDS * 4;
 const PARAMS = 16;
 /** Most tasks one job may be cut into (10 bits in CLAIM). */
@@ -95,6 +101,11 @@ export function runTasks(cb: ControlBlock, gen: number, kernels: KernelExports, 
     const next = word & 0x3ff;
     if (next >= ((word >>> 10) & 0x3ff)) return;
     if (Atomics.compareExchange(ints, CLAIM, word, word + 1) !== word) continue;
+    Atomics.store(ints, BUSY + thread, 1);
+    if (thread !== 0 && Atomics.load(ints, DIE_FOR_TEST) === thread) {
+      // Outside the try: the worker dies holding a claimed task, as a crashed thread would.
+      throw new Error(`wasm kernel worker ${thread}: told to die mid-task (test)`);
+    }
     try {
       const M = p[2],
         N = p[3],
@@ -109,16 +120,35 @@ export function runTasks(cb: ControlBlock, gen: number, kernels: KernelExports, 
       Atomics.store(ints, FAILED, 1);
     }
     Atomics.add(ints, TASKS_RUN + thread, 1);
+    Atomics.store(ints, BUSY + thread, 0);
     Atomics.add(ints, DONE, 1);
     Atomics.notify(ints, DONE);
   }
 }
 
-/** Blocks the calling thread until `tasks` tasks of the current job are done. */
-export function waitDone(cb: ControlBlock, tasks: number): void {
+/** Marks worker `thread` as gone and wakes the waiting main thread (called from its exit paths). */
+export function markWorkerDead(cb: ControlBlock, thread: number): void {
+  Atomics.store(cb.ints, DEAD + thread, 1);
+  Atomics.notify(cb.ints, DONE);
+}
+
+/**
+ * Blocks the calling thread until `tasks` tasks of the current job are done.
+ * Returns the number of tasks that will never finish because the worker that
+ * claimed them died (0 normally); it returns once every other task is done,
+ * so no live worker still writes into the job's buffers. The wait is sliced
+ * so that a death marked without a notify is still seen.
+ */
+export function waitDone(cb: ControlBlock, tasks: number, threads: number): number {
+  const { ints } = cb;
   for (;;) {
-    const done = Atomics.load(cb.ints, DONE);
-    if (done >= tasks) return;
-    Atomics.wait(cb.ints, DONE, done);
+    const done = Atomics.load(ints, DONE);
+    if (done >= tasks) return 0;
+    let lost = 0;
+    for (let t = 1; t < threads; t++) {
+      if (Atomics.load(ints, DEAD + t) !== 0 && Atomics.load(ints, BUSY + t) !== 0) lost++;
+    }
+    if (lost > 0 && done + lost >= tasks) return lost;
+    Atomics.wait(ints, DONE, done, 200);
   }
 }

@@ -1,8 +1,11 @@
 import { Worker } from "node:worker_threads";
+import { InternalError } from "../../errors.js";
 import {
   createControlBlock,
+  DIE_FOR_TEST,
   FAILED,
   GEN,
+  markWorkerDead,
   MAX_THREADS,
   publishJob,
   QUIT,
@@ -28,6 +31,8 @@ export class ThreadPool {
   private readonly workers: Worker[] = [];
   private readonly readyPromise: Promise<void>;
   private closed = false;
+  /** Set once a worker died holding a task: the job's output is incomplete and the pool unusable. */
+  private broken: string | null = null;
 
   /** `works[t]` is thread t's scratch offset; thread 0 is the calling thread. */
   constructor(
@@ -42,6 +47,9 @@ export class ThreadPool {
       const init: WorkerInit = { module, memory, control: this.cb.sab, work: works[t], thread: t };
       const w = new Worker(new URL("./worker.js", import.meta.url), { workerData: init, execArgv: workerExecArgv() });
       w.unref();
+      // The worker marks itself dead on its own exit paths too; this covers a
+      // terminate() seen while the main thread is not blocked in run().
+      w.once("exit", () => markWorkerDead(this.cb, t));
       started.push(
         new Promise<void>((resolve, reject) => {
           w.once("message", () => resolve());
@@ -71,12 +79,30 @@ export class ThreadPool {
 
   run(job: SgemmJob): void {
     if (this.closed) throw new Error("wasm backend: used after close()");
+    if (this.broken !== null) throw new InternalError(this.broken);
     writeJob(this.cb, job);
     Atomics.store(this.cb.ints, FAILED, 0);
     const gen = publishJob(this.cb, job.tasks);
     runTasks(this.cb, gen, this.kernels, this.works[0], 0);
-    waitDone(this.cb, job.tasks);
+    const lost = waitDone(this.cb, job.tasks, this.works.length);
+    if (lost > 0) {
+      this.broken =
+        `wasm sgemm: a kernel worker thread died mid-task (${lost} of ${job.tasks} task(s) never finished); ` +
+        "the wasm backend cannot continue in this process (rerun, or use --threads 1 or the native backend)";
+      throw new InternalError(this.broken);
+    }
     if (Atomics.load(this.cb.ints, FAILED) !== 0) throw new Error("wasm sgemm: a kernel task failed");
+  }
+
+  /**
+   * Tests only (not part of the public API): worker `thread` dies, like a
+   * crashed thread, as soon as it claims its next task.
+   */
+  killWorkerMidTaskForTests(thread: number): void {
+    if (!Number.isInteger(thread) || thread < 1 || thread >= this.works.length) {
+      throw new RangeError(`no worker thread ${thread} (1..${this.works.length - 1})`);
+    }
+    Atomics.store(this.cb.ints, DIE_FOR_TEST, thread);
   }
 
   /** Stops the workers; the pool cannot be used afterwards. */

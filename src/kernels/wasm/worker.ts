@@ -1,7 +1,7 @@
 // Worker thread of the WASM backend: instantiates the kernels over the shared
 // memory, then sleeps on the control block and runs the tasks it can claim.
 import { parentPort, workerData } from "node:worker_threads";
-import { GEN, QUIT, runTasks, viewControlBlock } from "./control-block.js";
+import { GEN, markWorkerDead, QUIT, runTasks, viewControlBlock } from "./control-block.js";
 import { instantiateKernels } from "./kernel-module.js";
 import { wasmApi, type WasmMemory, type WasmModule } from "./wasm-api.js";
 
@@ -20,6 +20,10 @@ const api = wasmApi();
 if (!api) throw new Error("rrhf wasm worker: no WebAssembly in this thread");
 const kernels = instantiateKernels(api, init.module, init.memory);
 const cb = viewControlBlock(init.control);
+// Runs on process.exit and on an uncaught error: a task this thread claimed
+// will never finish, and the main thread (blocked in Atomics.wait, so deaf
+// to the Worker's 'exit' event) must learn it from shared memory.
+process.on("exit", () => markWorkerDead(cb, init.thread));
 let seen = Atomics.load(cb.ints, GEN);
 parentPort?.postMessage("ready");
 // Run whatever job is already published (the main thread may have started one while we booted).

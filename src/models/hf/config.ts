@@ -113,7 +113,7 @@ class Fields {
 
   activation(field: string, dflt: string): Activation {
     const v = this.raw[field] ?? dflt;
-    const act = typeof v === "string" ? ACTIVATIONS[v] : undefined;
+    const act = typeof v === "string" && Object.hasOwn(ACTIVATIONS, v) ? ACTIVATIONS[v] : undefined;
     if (act === undefined) {
       this.fail(field, `unsupported activation ${JSON.stringify(v)} (supported: ${Object.keys(ACTIVATIONS).join(", ")})`);
     }
@@ -129,7 +129,8 @@ function chooseModelType(raw: Record<string, unknown>, source: string): { modelT
   const archs = raw.architectures;
   if (Array.isArray(archs) && archs.length > 0) {
     const arch = archs[0];
-    const modelType = typeof arch === "string" ? SUPPORTED_ARCHITECTURES[arch] : undefined;
+    // Own keys only: "__proto__" or "toString" must not find Object.prototype's members.
+    const modelType = typeof arch === "string" && Object.hasOwn(SUPPORTED_ARCHITECTURES, arch) ? SUPPORTED_ARCHITECTURES[arch] : undefined;
     if (modelType === undefined) {
       throw new UserError(`${source}: unsupported architecture ${JSON.stringify(arch)} (supported: ${supported})`);
     }

@@ -1,7 +1,7 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { InternalError, UserError } from "../../errors.js";
-import { siblingTempPath } from "../../io/atomic.js";
+import { siblingTempPath, type WriteBytes } from "../../io/atomic.js";
 import { openModelWeights, readCheckpointInto, SINGLE_FILE } from "../../io/checkpoint.js";
 import { shapeSize } from "../../io/safetensors-header.js";
 import { writeSafetensors } from "../../io/safetensors.js";
@@ -63,8 +63,17 @@ export function loadModelFolder(dir: string, opts: LoadOptions = {}): HfModel {
   const configFile = join(dir, "config.json");
   const config = readJsonObject(configFile);
   const normalized = normalizeConfig(config, configFile);
-  const layout = weightLayout(normalized);
   const ckpt = openModelWeights(dir);
+  // Every layer has tensors of its own: a layer count above the checkpoint's
+  // tensor count cannot match, and listing its layout first could exhaust
+  // memory (n_layer: 1e9 from a hostile config.json).
+  if (normalized.numLayers > ckpt.tensors.size) {
+    throw new UserError(
+      `${dir}: checkpoint does not match config.json (${normalized.architecture}): ` +
+        `config.json asks for ${normalized.numLayers} layers but the checkpoint holds only ${ckpt.tensors.size} tensors`,
+    );
+  }
+  const layout = weightLayout(normalized);
   const match = matchCheckpoint(layout, ckpt, dir, normalized.architecture);
 
   const params = ParamStore.create(layout.specs, opts.alloc ?? defaultAlloc);
@@ -117,6 +126,8 @@ export interface SaveOptions {
   configText?: string;
   /** How the caller asks for `overwrite`, named in the refusal (default "set overwrite: true"; the CLI says "pass --force"). */
   overwriteHint?: string;
+  /** Byte writer for model.safetensors (tests inject a failing one to simulate a full disk). */
+  writeBytes?: WriteBytes;
 }
 
 function checkTarget(dir: string, overwrite: boolean, overwriteHint: string): boolean {
@@ -174,10 +185,8 @@ export function saveModelFolder(dir: string, model: SavableModel, opts: SaveOpti
       writeFileSync(join(temp, "generation_config.json"), `${JSON.stringify(model.generationConfig, null, 2)}\n`);
     }
     const p = model.params;
-    writeSafetensors(
-      join(temp, SINGLE_FILE),
-      p.names().map((name) => ({ name, shape: [...p.shape(name)], data: p.view(name) })),
-    );
+    const tensors = p.names().map((name) => ({ name, shape: [...p.shape(name)], data: p.view(name) }));
+    writeSafetensors(join(temp, SINGLE_FILE), tensors, undefined, opts.writeBytes);
     const tokenizerDir = opts.tokenizerDir ?? model.sourceDir;
     if (tokenizerDir != null) copyTokenizerFiles(tokenizerDir, temp);
     if (exists) {
