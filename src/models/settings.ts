@@ -19,7 +19,13 @@ export const MODEL_SETTINGS = {
     rule: rules.choice(BACKEND_NAMES),
     default: "auto",
     metavar: "name",
-    help: "Compute kernels: auto picks native (OpenBLAS), else wasm, else ref (threads: env RRHF_THREADS).",
+    help: "Compute kernels: auto picks native (OpenBLAS), else wasm, else ref.",
+  }),
+  threads: setting({
+    rule: rules.nullable(rules.int({ min: 1 })),
+    default: null,
+    metavar: "n",
+    help: "Kernel threads, the calling one included; unset: env RRHF_THREADS, else the CPUs (at most 8).",
   }),
   layout: setting({
     rule: rules.choice(FORWARD_LAYOUTS),

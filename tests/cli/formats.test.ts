@@ -167,3 +167,45 @@ test("convert --score-field picks an UltraFeedback rating and is refused for oth
   assert.equal(wrong.code, 2);
   assert.match(wrong.stderr, /--score-field is for --from ultrafeedback/);
 });
+
+test("rrhf sample and rrhf loss read prompts/data from .jsonl.gz and Parquet too, and take --threads", () => {
+  const dir = tempDir();
+  for (const name of ["records.jsonl.gz", "records.parquet"]) {
+    const out = join(dir, `${name}.samples.jsonl`);
+    const run = runRrhf([
+      "sample",
+      "--model",
+      MODEL,
+      "--prompts",
+      sample(name),
+      "--strategy",
+      "greedy",
+      "--max-new-tokens",
+      "2",
+      "--threads",
+      "1",
+      "--out",
+      out,
+    ]);
+    assert.equal(run.code, 0, run.stderr);
+    const lines = readFileSync(out, "utf8").trim().split("\n");
+    assert.ok(lines.length > 0);
+    for (const line of lines) assert.equal((JSON.parse(line) as { responses: string[] }).responses.length, 1);
+  }
+  const loss = runRrhf([
+    "loss",
+    "--model",
+    MODEL,
+    "--data",
+    sample("records.parquet"),
+    "--json",
+    "--threads",
+    "2",
+    "--model-max-length",
+    "64",
+  ]);
+  assert.equal(loss.code, 0, loss.stderr);
+  const bad = runRrhf(["loss", "--model", MODEL, "--data", sample("records.parquet"), "--threads", "0"]);
+  assert.equal(bad.code, 2);
+  assert.match(bad.stderr, /error: --threads must be/);
+});

@@ -43,7 +43,7 @@ function fmt(x: number | null, digits = 4): string {
 /** Runs `rrhf loss` with resolved settings: streams the data file, one query in memory at a time. */
 export async function runLoss(flags: LossRun, io: CliIo): Promise<void> {
   const s = flags.settings;
-  const backend = getBackend(s.backend);
+  const backend = getBackend(s.backend, s.threads === null ? {} : { threads: s.threads });
   const model = loadCausalLM(flags.model, { backend });
   const tokenizerDir = flags.tokenizer ?? flags.model;
   const tok = await loadTokenizer(tokenizerDir);

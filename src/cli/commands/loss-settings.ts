@@ -12,7 +12,7 @@ export const LOSS_COMMAND_SETTINGS = {
   ...DATA_SETTINGS,
   ...pickSettings(RRHF_SETTINGS, ["length_penalty", "rrhf_weight", "compat"]),
   ...TOKENIZE_SETTINGS,
-  ...pickSettings(MODEL_SETTINGS, ["backend", "layout"]),
+  ...pickSettings(MODEL_SETTINGS, ["backend", "threads", "layout"]),
 } as const;
 
 export type LossCommandSettings = SettingsOf<typeof LOSS_COMMAND_SETTINGS>;

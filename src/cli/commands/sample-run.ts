@@ -1,7 +1,7 @@
 /** The work behind `rrhf sample`, loaded only when that command runs. */
 import { existsSync, openSync, closeSync, fsyncSync, readFileSync, truncateSync, writeSync } from "node:fs";
-import { readJsonLines } from "../../data/jsonl.js";
-import { checkMessages } from "../../data/messages.js";
+import { inputFormatOf, locationUnitOf, readSourceObjects, type InputFormat } from "../../data/source.js";
+import { checkMessages, type Place } from "../../data/messages.js";
 import type { ChatMessage, RrhfRecord } from "../../data/record.js";
 import { DataError, UserError, userErrorFromFs } from "../../errors.js";
 import { generate, eosTokenIdsOf } from "../../generate/generate.js";
@@ -22,28 +22,32 @@ interface PromptLine {
   provided: string[];
 }
 
-function stringsAt(value: Record<string, unknown>, key: string, file: string, line: number): string[] | null {
+function stringsAt(value: Record<string, unknown>, key: string, place: Place): string[] | null {
   const v = value[key];
   if (v === undefined) return null;
   if (typeof v === "string") return [v];
   if (Array.isArray(v) && v.every((x) => typeof x === "string")) return v as string[];
-  throw new DataError(file, line, key, "must be a string or a list of strings");
+  throw new DataError(place.file, place.line, key, "must be a string or a list of strings", place.unit);
 }
 
-/** Reads the prompts file: `query` or `messages`, optional `responses` or `chosen`/`rejected`. */
-async function* readPrompts(file: string): AsyncGenerator<PromptLine> {
-  for await (const entry of readJsonLines(file)) {
+/** Reads the prompts file (JSONL, .jsonl.gz or Parquet): `query` or `messages`, optional `responses` or `chosen`/`rejected`. */
+async function* readPrompts(file: string, format: InputFormat | null): AsyncGenerator<PromptLine> {
+  const unit = locationUnitOf(inputFormatOf(file, format ?? undefined));
+  for await (const entry of readSourceObjects(file, format === null ? {} : { format })) {
     if (entry.error) throw entry.error;
     const { line, value } = entry;
+    const place: Place = { file, line, unit };
     let prompt: PromptLine["prompt"];
     if (typeof value.query === "string") prompt = { query: value.query };
     else if (value.messages !== undefined) {
-      const { messages, problems } = checkMessages(value.messages, { file, line });
-      if (problems.length > 0 || messages === null) throw problems[0] ?? new DataError(file, line, "messages", "is not a conversation");
+      const { messages, problems } = checkMessages(value.messages, place);
+      if (problems.length > 0 || messages === null) {
+        throw problems[0] ?? new DataError(file, line, "messages", "is not a conversation", unit);
+      }
       prompt = { messages };
-    } else throw new DataError(file, line, "query", "a prompt needs a query string (or messages)");
-    const responses = stringsAt(value, "responses", file, line);
-    const paired = [...(stringsAt(value, "chosen", file, line) ?? []), ...(stringsAt(value, "rejected", file, line) ?? [])];
+    } else throw new DataError(file, line, "query", "a prompt needs a query string (or messages)", unit);
+    const responses = stringsAt(value, "responses", place);
+    const paired = [...(stringsAt(value, "chosen", place) ?? []), ...(stringsAt(value, "rejected", place) ?? [])];
     yield { line, prompt, provided: responses ?? paired };
   }
 }
@@ -102,7 +106,7 @@ function appendLines(out: string, text: string): void {
 export async function runSample(run: SampleRun, io: CliIo): Promise<void> {
   const s = run.settings;
   checkGenerateSettings(s); // before any file is read or written
-  const model = loadCausalLM(run.model, { backend: getBackend(s.backend) });
+  const model = loadCausalLM(run.model, { backend: getBackend(s.backend, s.threads === null ? {} : { threads: s.threads }) });
   const tokenizerDir = run.tokenizer ?? run.model;
   const tok = await loadTokenizer(tokenizerDir);
   if (s.chat_template) requireChatTemplate(tok, tokenizerDir);
@@ -142,7 +146,7 @@ export async function runSample(run: SampleRun, io: CliIo): Promise<void> {
       `rrhf: sample: ${done.length + written} prompts written, ${tokens} tokens, ${(tokens / Math.max(seconds, 1e-3)).toFixed(1)} tokens/s\n`,
     );
   };
-  for await (const p of readPrompts(run.prompts)) {
+  for await (const p of readPrompts(run.prompts, s.data_format)) {
     if (index < done.length) {
       if (done[index] !== JSON.stringify("query" in p.prompt ? p.prompt.query : p.prompt.messages)) {
         throw new UserError(
