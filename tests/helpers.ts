@@ -3,6 +3,7 @@ import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
+import { runCli } from "../src/cli/main.js";
 
 /** Repository root (tests run from dist/tests/..., so walk up to package.json's folder). */
 export const repoRoot: string = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..");
@@ -33,4 +34,19 @@ export function runRrhf(args: string[], opts: { cwd?: string; input?: string } =
     maxBuffer: 64 * 1024 * 1024,
   });
   return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
+}
+
+/** Runs the CLI in this process (no child process: fast, and the CLI's own code is what the coverage sees), capturing its output. */
+export async function runRrhfInProcess(args: string[]): Promise<CliResult> {
+  let stdout = "";
+  let stderr = "";
+  const code = await runCli(args, {
+    stdout: (t) => {
+      stdout += t;
+    },
+    stderr: (t) => {
+      stderr += t;
+    },
+  });
+  return { code, stdout, stderr };
 }

@@ -225,6 +225,18 @@ export abstract class DecoderLM implements CausalLM {
    * Padding positions hold unspecified values.
    */
   hiddenStates(batch: PaddedInput): Float32Array {
+    return this.paddedPass(batch, (_g, hidden, rows) => Float32Array.from(hidden.data.subarray(0, rows * this.config.hiddenSize)));
+  }
+
+  logits(batch: PaddedInput): Float32Array {
+    const V = this.config.vocabSize;
+    return this.paddedPass(batch, (g, hidden, rows) =>
+      Float32Array.from(matmul(g, hidden, this.headWeight(), { transB: true }).data.subarray(0, rows * V)),
+    );
+  }
+
+  /** The body over right-padded rows without gradients; `read` gets the final hidden states [rows * T, C] and their row count. */
+  private paddedPass(batch: PaddedInput, read: (g: Graph, hidden: Tensor, rows: number) => Float32Array): Float32Array {
     const { rows, seqLen: T } = batch;
     checkPaddedInput(batch, this.config.vocabSize);
     const masking = keyMasking(batch);
@@ -236,27 +248,7 @@ export abstract class DecoderLM implements CausalLM {
         keyLengths: masking.lengths,
         keyMask: masking.mask,
       });
-      return Float32Array.from(out.hidden.data.subarray(0, rows * T * this.config.hiddenSize));
-    } finally {
-      g.release();
-    }
-  }
-
-  logits(batch: PaddedInput): Float32Array {
-    const { rows, seqLen: T } = batch;
-    const V = this.config.vocabSize;
-    checkPaddedInput(batch, V);
-    const masking = keyMasking(batch);
-    const g = new Graph({ backend: this.backend, grad: false });
-    try {
-      const out = this.body(g, Int32Array.from(batch.input_ids), rows, T, {
-        past: 0,
-        prefix: null,
-        keyLengths: masking.lengths,
-        keyMask: masking.mask,
-      });
-      const flat = reshape(g, out.hidden, [rows * T, this.config.hiddenSize]);
-      return Float32Array.from(matmul(g, flat, this.headWeight(), { transB: true }).data.subarray(0, rows * T * V));
+      return read(g, reshape(g, out.hidden, [rows * T, this.config.hiddenSize]), rows * T);
     } finally {
       g.release();
     }

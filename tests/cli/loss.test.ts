@@ -7,24 +7,11 @@ import assert from "node:assert/strict";
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "node:test";
-import { runCli } from "../../src/cli/main.js";
 import { assertClose, checkFixtureVersion } from "../models/parity-golden.js";
-import { fixture, runRrhf, tempDir, type CliResult } from "../helpers.js";
+import { fixture, runRrhf, tempDir, runRrhfInProcess } from "../helpers.js";
 
 /** The CLI in-process (no process start-up per case); one test below runs the real binary. */
-async function rrhf(args: string[]): Promise<CliResult> {
-  let stdout = "";
-  let stderr = "";
-  const code = await runCli(args, {
-    stdout: (t) => {
-      stdout += t;
-    },
-    stderr: (t) => {
-      stderr += t;
-    },
-  });
-  return { code, stdout, stderr };
-}
+const rrhf = runRrhfInProcess;
 
 interface QueryOut {
   line: number;

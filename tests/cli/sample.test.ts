@@ -3,28 +3,15 @@ import assert from "node:assert/strict";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "node:test";
-import { runCli } from "../../src/cli/main.js";
 import { generate } from "../../src/generate/generate.js";
 import { GENERATE_SETTINGS } from "../../src/generate/settings.js";
 import { loadCausalLM } from "../../src/models/registry.js";
 import { resolveSettings, settingsMarkdownRows } from "../../src/settings/index.js";
 import { SAMPLE_COMMAND_SETTINGS } from "../../src/cli/commands/sample-settings.js";
 import { loadTokenizer } from "../../src/tokenize/tokenizer.js";
-import { fixture, repoRoot, tempDir, type CliResult } from "../helpers.js";
+import { fixture, repoRoot, tempDir, runRrhfInProcess } from "../helpers.js";
 
-async function rrhf(args: string[]): Promise<CliResult> {
-  let stdout = "";
-  let stderr = "";
-  const code = await runCli(args, {
-    stdout: (t) => {
-      stdout += t;
-    },
-    stderr: (t) => {
-      stderr += t;
-    },
-  });
-  return { code, stdout, stderr };
-}
+const rrhf = runRrhfInProcess;
 
 const MODEL = fixture("models", "gpt2-tiny");
 const PROMPTS = fixture("train", "tiny-train.jsonl");

@@ -10,31 +10,18 @@ import { readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "node:test";
 import { LOSS_COMMAND_SETTINGS } from "../../src/cli/commands/loss-settings.js";
-import { runCli } from "../../src/cli/main.js";
 import { RRHF_SETTINGS } from "../../src/rrhf/settings.js";
 import { settingsMarkdownRows } from "../../src/settings/index.js";
 import { loadTokenizer } from "../../src/tokenize/tokenizer.js";
 import { TRAIN_SETTINGS } from "../../src/train/config.js";
 import { DEVIATIONS } from "../../src/train/settings.js";
 import { loadEncodedData } from "../../src/train/run-data.js";
-import { fixture, repoRoot, tempDir } from "../helpers.js";
+import { fixture, repoRoot, tempDir, runRrhfInProcess } from "../helpers.js";
 
 const MODEL = fixture("models", "gpt2-tiny");
 const DATA = fixture("train", "tiny-train.jsonl");
 
-async function cli(argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  let stdout = "";
-  let stderr = "";
-  const code = await runCli(argv, {
-    stdout: (t) => {
-      stdout += t;
-    },
-    stderr: (t) => {
-      stderr += t;
-    },
-  });
-  return { code, stdout, stderr };
-}
+const cli = runRrhfInProcess;
 
 /** Help text with commander's line wrapping undone. */
 const unwrapped = (text: string): string => text.replace(/\s+/g, " ");

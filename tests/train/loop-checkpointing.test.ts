@@ -8,7 +8,7 @@ import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "node:test";
-import { resolveTrainConfig, type TrainConfigInput } from "../../src/train/config.js";
+import { type TrainConfigInput } from "../../src/train/config.js";
 import { train } from "../../src/train/loop.js";
 import { fixture, tempDir } from "../helpers.js";
 import { tinyRunConfig } from "./tiny-run.js";

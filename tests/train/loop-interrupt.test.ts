@@ -12,7 +12,7 @@ import { test } from "node:test";
 import { shellQuote } from "../../src/cli/interrupt.js";
 import { resolveTrainConfig, type TrainConfigInput } from "../../src/train/config.js";
 import { train } from "../../src/train/loop.js";
-import { fixture, tempDir } from "../helpers.js";
+import { tempDir } from "../helpers.js";
 import { tinyRunConfig } from "./tiny-run.js";
 
 function config(out: string, extra: TrainConfigInput = {}) {
