@@ -11,31 +11,10 @@ import { spawn } from "node:child_process";
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "node:test";
-import { fixture, repoRoot, runRrhf, tempDir } from "../helpers.js";
+import { repoRoot, runRrhf, tempDir } from "../helpers.js";
+import { base, CHILD, DATA, MODEL } from "./train-base.js";
 
 const BIN = join(repoRoot, "dist", "src", "cli", "bin.js");
-const CHILD = join(repoRoot, "dist", "tests", "train", "train-child.js");
-const MODEL = fixture("models", "gpt2-tiny");
-const DATA = fixture("train", "tiny-train.jsonl");
-
-function base(out: string, ...more: string[]): string[] {
-  return [
-    "train",
-    "--model",
-    MODEL,
-    "--data",
-    DATA,
-    "--out",
-    out,
-    "--backend",
-    "ref",
-    "--learning-rate",
-    "3e-3",
-    "--model-max-length",
-    "64",
-    ...more,
-  ];
-}
 
 const weights = (dir: string): Buffer => readFileSync(join(dir, "model.safetensors"));
 const loggedSteps = (dir: string): number[] =>

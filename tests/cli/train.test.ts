@@ -18,32 +18,11 @@ import { loadModelFolder } from "../../src/models/hf/folder.js";
 import { flagOf } from "../../src/settings/index.js";
 import { TRAIN_SETTINGS } from "../../src/train/config.js";
 import { fixture, repoRoot, runRrhf, tempDir, type CliResult } from "../helpers.js";
+import { base, CHILD, DATA, MODEL } from "./train-base.js";
 
-const MODEL = fixture("models", "gpt2-tiny");
-const DATA = fixture("train", "tiny-train.jsonl");
 const EVAL = fixture("train", "tiny-eval.jsonl");
-const CHILD = join(repoRoot, "dist", "tests", "train", "train-child.js");
 /** The settings `base` gives as flags. */
 const BASE_SETTINGS = { model: MODEL, data: DATA, backend: "ref", learning_rate: 3e-3, model_max_length: 64 };
-
-function base(out: string, ...more: string[]): string[] {
-  return [
-    "train",
-    "--model",
-    MODEL,
-    "--data",
-    DATA,
-    "--out",
-    out,
-    "--backend",
-    "ref",
-    "--learning-rate",
-    "3e-3",
-    "--model-max-length",
-    "64",
-    ...more,
-  ];
-}
 
 /** The library run of `base(out, ...)`'s settings in tests/train/train-child.ts, with test hooks given as `extra` arguments. */
 function runChild(settings: Record<string, unknown>, ...extra: string[]): CliResult {
