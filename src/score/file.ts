@@ -105,6 +105,7 @@ export async function scoreFile(input: string, output: string, scorer: Scorer, o
   const partial = `${output}.partial`;
   // A finished OUT is copied to OUT.partial to resume from; that copy goes again if OUT proves to be other data.
   const copiedFromOutput = !existsSync(partial) && existsSync(output);
+  const startedFresh = !existsSync(partial) && !existsSync(output);
   const kept = completedLines(output, partial);
   // Keep exactly the complete lines: a half line from a killed run goes.
   writeFileSync(partial, kept.length === 0 ? "" : `${kept.join("\n")}\n`);
@@ -149,7 +150,8 @@ export async function scoreFile(input: string, output: string, scorer: Scorer, o
     fsyncSync(fd);
   } catch (err) {
     closeSync(fd);
-    if (copiedFromOutput) rmSync(partial, { force: true });
+    // Nothing finished to resume from: a failed first run leaves no file behind.
+    if (copiedFromOutput || (startedFresh && progress.records === 0)) rmSync(partial, { force: true });
     throw err;
   }
   closeSync(fd);

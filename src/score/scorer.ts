@@ -48,8 +48,12 @@ export function promptText(item: ScoreItem): string {
 
 /** Checks a scorer's reply for one item: exactly one finite number per response. Returns the problem, or null. */
 export function scoresProblem(value: unknown, responses: number): string | null {
+  if (value === undefined) return `there is no "scores" key (expected {"scores": [...]})`;
   if (!Array.isArray(value)) return `"scores" must be an array of numbers, got ${JSON.stringify(value)?.slice(0, 80)}`;
   if (value.length !== responses) return `"scores" has ${value.length} entries for ${responses} responses`;
   const bad = value.findIndex((v) => typeof v !== "number" || !Number.isFinite(v));
-  return bad < 0 ? null : `"scores"[${bad}] is ${JSON.stringify(value[bad])}, not a finite number`;
+  if (bad < 0) return null;
+  const v: unknown = value[bad];
+  // JSON.stringify would print an overflowed 1e999 (Infinity) as null.
+  return `"scores"[${bad}] is ${typeof v === "number" ? String(v) : JSON.stringify(v)}, not a finite number`;
 }

@@ -8,6 +8,7 @@
 import { existsSync, mkdirSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { fixture } from "../helpers.js";
+import { LOOP_CASES } from "./cases-loop.js";
 import {
   appendFileSync,
   copyModel,
@@ -23,7 +24,7 @@ import {
   type TensorEntry,
 } from "./build.js";
 
-export type CaseGroup = "model" | "tokenizer" | "train-config" | "checkpoint";
+export type CaseGroup = "model" | "tokenizer" | "train-config" | "checkpoint" | "prompts" | "scorer";
 
 export interface BadInputCase {
   name: string;
@@ -323,4 +324,10 @@ function sizeOf(file: string): number {
   return existsSync(file) ? statSync(file).size : 0;
 }
 
-export const BAD_INPUT_CASES: readonly BadInputCase[] = [...MODEL_CASES, ...TOKENIZER_CASES, ...TRAIN_CONFIG_CASES, ...CHECKPOINT_CASES];
+export const BAD_INPUT_CASES: readonly BadInputCase[] = [
+  ...MODEL_CASES,
+  ...TOKENIZER_CASES,
+  ...TRAIN_CONFIG_CASES,
+  ...CHECKPOINT_CASES,
+  ...LOOP_CASES,
+];
