@@ -59,7 +59,7 @@ export function checkSftRecord(value: Record<string, unknown>, at: Place): SftRe
     }
     return { text: nonEmptyString(value, "text", at) };
   }
-  if (!("query" in value) && !("response" in value)) {
+  if (!("response" in value) && ("responses" in value || !("query" in value))) {
     const hint = "responses" in value ? " (this looks like RRHF data: train it with rrhf train)" : "";
     throw new DataError(at.file, at.line, "-", `an SFT record needs query + response, or text${hint}`, at.unit);
   }
