@@ -25,9 +25,11 @@ export interface RunHeaderInput {
   startStep: number;
 }
 
-function dataLine(d: EncodedData): string {
+function dataLine(d: EncodedData, sft: boolean): string {
   const rows = d.examples.reduce((a, e) => a + e.responses.length, 0);
   const left = d.droppedQueries > 0 ? ` (${d.droppedQueries} left out, see warning)` : "";
+  // An SFT record is one example (a query with its one response, or a text).
+  if (sft) return `${d.file}: ${d.examples.length} records${left}`;
   return `${d.file}: ${d.examples.length} queries${left}, ${rows} responses`;
 }
 
@@ -42,13 +44,14 @@ function plural(n: number, one: string, many: string): string {
 export function formatRunHeader(h: RunHeaderInput): string {
   const c = h.config;
   const s = h.schedule.options;
+  const batchItem: [string, string] = c.objective === "sft" ? ["record", "records"] : ["query", "queries"];
   const lines = [
     `rrhf ${c.objective === "sft" ? "sft" : "train"}: ${c.model} (${h.hf.normalized.modelType}, ${count(h.hf.params.size)} parameters), backend ${h.backend}`,
-    `  train data  ${dataLine(h.data)}`,
+    `  train data  ${dataLine(h.data, c.objective === "sft")}`,
   ];
-  if (h.evalData) lines.push(`  eval data   ${dataLine(h.evalData)}, every ${c.eval_steps ?? c.logging_steps} steps`);
+  if (h.evalData) lines.push(`  eval data   ${dataLine(h.evalData, c.objective === "sft")}, every ${c.eval_steps ?? c.logging_steps} steps`);
   lines.push(
-    `  steps       ${h.plan.totalSteps} (${h.plan.stepsPerEpoch} per epoch; ${plural(c.per_device_train_batch_size, "query", "queries")} per micro-batch, ` +
+    `  steps       ${h.plan.totalSteps} (${h.plan.stepsPerEpoch} per epoch; ${plural(c.per_device_train_batch_size, ...batchItem)} per micro-batch, ` +
       `${plural(c.gradient_accumulation_steps, "micro-batch", "micro-batches")} per step)`,
     `  optimizer   ${c.optim}, lr ${formatMetric(c.learning_rate)} ${s.lr_scheduler_type}, warmup ${s.warmupSteps} steps, max grad norm ${c.max_grad_norm}`,
     c.objective === "sft"

@@ -113,6 +113,13 @@ export interface SavableModel {
   sourceDir?: string | null;
 }
 
+/**
+ * Options of {@link saveModelFolder}.
+ *
+ * @example
+ * const options: SaveOptions = { overwrite: true, dtype: "bfloat16" };
+ * saveModelFolder("runs/my-model", hf, options);
+ */
 export interface SaveOptions {
   /** Copy tokenizer files from here (default: the model's source folder, if any). */
   tokenizerDir?: string;
