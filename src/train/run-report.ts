@@ -49,7 +49,8 @@ export function formatRunHeader(h: RunHeaderInput): string {
     `rrhf ${c.objective === "sft" ? "sft" : "train"}: ${c.model} (${h.hf.normalized.modelType}, ${count(h.hf.params.size)} parameters), backend ${h.backend}`,
     `  train data  ${dataLine(h.data, c.objective === "sft")}`,
   ];
-  if (h.evalData) lines.push(`  eval data   ${dataLine(h.evalData, c.objective === "sft")}, every ${c.eval_steps ?? c.logging_steps} steps`);
+  if (h.evalData)
+    lines.push(`  eval data   ${dataLine(h.evalData, c.objective === "sft")}, every ${c.eval_steps ?? c.logging_steps} steps`);
   lines.push(
     `  steps       ${h.plan.totalSteps} (${h.plan.stepsPerEpoch} per epoch; ${plural(c.per_device_train_batch_size, ...batchItem)} per micro-batch, ` +
       `${plural(c.gradient_accumulation_steps, "micro-batch", "micro-batches")} per step)`,

@@ -60,7 +60,7 @@ test("BF16 encoding rounds to nearest, ties to even, keeping NaN a NaN", () => {
 
 test("writeSafetensors writes F16 and BF16 with that dtype in the header; readSafetensors reads the rounded values", () => {
   const dir = tempDir();
-  const data = Float32Array.of(1, -0.1, 3.14159, 1e-6, 60000);
+  const data = Float32Array.of(1, -0.1, 3.3, 1e-6, 60000);
   for (const dtype of ["F16", "BF16"] as const) {
     const file = join(dir, `${dtype}.safetensors`);
     writeSafetensors(file, [{ name: "w", shape: [5], data }], undefined, undefined, dtype);
