@@ -59,17 +59,26 @@ export {
   type SafetensorsDtype,
   type SafetensorsHeader,
   type TensorInfo,
+  type WriteDtype,
 } from "./io/safetensors.js";
 export { SUPPORTED_ARCHITECTURES } from "./models/hf/config.js";
 export type { NormalizedConfig } from "./models/hf/config-types.js";
 export type { ParamStore } from "./models/hf/param-store.js";
-export { loadModelFolder, saveModelFolder, type HfModel, type SavableModel } from "./models/hf/folder.js";
+export {
+  loadModelFolder,
+  saveModelFolder,
+  SAVE_DTYPES,
+  type HfModel,
+  type SavableModel,
+  type SaveDtype,
+  type SaveOptions,
+} from "./models/hf/folder.js";
 
 // Causal language models.
 export { loadCausalLM, createCausalLM, type CreateCausalLMOptions } from "./models/registry.js";
 export type { CausalLM, PaddedInput, ForwardOptions, ForwardLayout, LogpPass } from "./models/causal-lm.js";
 export { FORWARD_LAYOUTS } from "./models/causal-lm.js";
-export { MODEL_SETTINGS, type ModelSettings } from "./models/settings.js";
+export { MODEL_SETTINGS, SAVE_SETTINGS, type ModelSettings, type SaveSettings } from "./models/settings.js";
 export type { DecodeOptions, DecodeSession } from "./models/causal-lm-decode.js";
 
 // Generation: greedy, sampling, beam and diverse beam search over KV-cache decoding.

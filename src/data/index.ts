@@ -17,3 +17,4 @@ export { convertFile, CONVERT_FORMATS } from "./convert/convert.js";
 export type { ConvertFormat, ConvertOptions, ConvertResult } from "./convert/convert.js";
 export { pairToRecord } from "./convert/pairs.js";
 export { hhToRecord } from "./convert/hh.js";
+export { readSftRecords, type SftRecord, type LocatedSftRecord } from "./sft-record.js";

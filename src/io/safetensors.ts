@@ -2,7 +2,7 @@ import { closeSync, fstatSync, openSync, readSync } from "node:fs";
 import { endianness } from "node:os";
 import { UserError } from "../errors.js";
 import { writeAllSync, writeFileAtomicWith, type WriteBytes } from "./atomic.js";
-import { decodeBF16, decodeF16 } from "./float16.js";
+import { decodeBF16, decodeF16, encodeBF16, encodeF16 } from "./float16.js";
 import { parseHeaderJson, parseHeaderSize, shapeSize, type SafetensorsHeader, type TensorInfo } from "./safetensors-header.js";
 
 export type { SafetensorsDtype, SafetensorsHeader, TensorInfo } from "./safetensors-header.js";
@@ -148,15 +148,15 @@ export function readSafetensors(file: string): Map<string, F32Tensor> {
 }
 
 /** The header bytes (JSON padded with spaces to a multiple of 8) for `tensors` in that order. */
-function encodeHeader(tensors: readonly NamedF32Tensor[], metadata: Record<string, string> | null): Uint8Array {
+function encodeHeader(tensors: readonly NamedF32Tensor[], metadata: Record<string, string> | null, dtype: WriteDtype): Uint8Array {
   // Built from parts so that key order is exactly the data order even for
   // integer-like names, which a JS object would move to the front.
   const parts: string[] = [];
   if (metadata !== null) parts.push(`"__metadata__":${JSON.stringify(metadata)}`);
   let offset = 0;
   for (const t of tensors) {
-    const end = offset + t.data.length * 4;
-    parts.push(`${JSON.stringify(t.name)}:${JSON.stringify({ dtype: "F32", shape: t.shape, data_offsets: [offset, end] })}`);
+    const end = offset + t.data.length * DTYPE_BYTES[dtype];
+    parts.push(`${JSON.stringify(t.name)}:${JSON.stringify({ dtype, shape: t.shape, data_offsets: [offset, end] })}`);
     offset = end;
   }
   const json = Buffer.from(`{${parts.join(",")}}`, "utf8");
@@ -167,20 +167,52 @@ function encodeHeader(tensors: readonly NamedF32Tensor[], metadata: Record<strin
 }
 
 /**
- * Writes `tensors` as an F32 safetensors file, atomically (temporary file
- * beside `file`, then rename). `metadata` defaults to `{format: "pt"}`, what
- * Hugging Face writes for PyTorch checkpoints.
+ * The dtypes {@link writeSafetensors} can write: F32 as is, F16 and BF16
+ * rounded from float32 to nearest, ties to even (as torch's `.half()` / `.bfloat16()`).
+ *
+ * @example
+ * const dtype: WriteDtype = "BF16";
+ * writeSafetensors("half.safetensors", tensors, { format: "pt" }, undefined, dtype);
+ */
+export type WriteDtype = "F32" | "F16" | "BF16";
+
+const DTYPE_BYTES: Readonly<Record<WriteDtype, number>> = { F32: 4, F16: 2, BF16: 2 };
+
+/** The bytes of `t` in `dtype`; F16 refuses a finite value that overflows to inf (it would silently break the model). */
+function tensorBytes(file: string, t: NamedF32Tensor, dtype: WriteDtype): Uint8Array {
+  if (dtype === "F32") return new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength);
+  const half = new Uint16Array(t.data.length);
+  if (dtype === "BF16") encodeBF16(t.data, half);
+  else {
+    encodeF16(t.data, half);
+    for (let i = 0; i < half.length; i++) {
+      if ((half[i] & 0x7fff) === 0x7c00 && Number.isFinite(t.data[i])) {
+        throw new UserError(
+          `${file}: tensor "${t.name}"[${i}] = ${t.data[i]} is beyond the float16 range (±65504); save as bfloat16 or float32`,
+        );
+      }
+    }
+  }
+  return new Uint8Array(half.buffer);
+}
+
+/**
+ * Writes `tensors` as a safetensors file in `dtype` (default F32), atomically
+ * (temporary file beside `file`, then rename). `metadata` defaults to
+ * `{format: "pt"}`, what Hugging Face writes for PyTorch checkpoints.
  *
  * `writeBytes` replaces the byte writer (tests simulate a full disk with it).
  *
  * @example
  * writeSafetensors("out/weights.safetensors", [{ name: "w", shape: [2, 2], data: Float32Array.of(1, 2, 3, 4) }]);
+ * writeSafetensors("out/half.safetensors", [{ name: "w", shape: [2], data: Float32Array.of(1, 2) }], undefined, undefined, "F16");
  */
 export function writeSafetensors(
   file: string,
   tensors: readonly NamedF32Tensor[],
   metadata: Record<string, string> | null = { format: "pt" },
   writeBytes: WriteBytes = writeAllSync,
+  dtype: WriteDtype = "F32",
 ): void {
   assertLittleEndian();
   const seen = new Set<string>();
@@ -192,12 +224,12 @@ export function writeSafetensors(
       throw new UserError(`${file}: tensor "${t.name}" has shape [${t.shape.join(", ")}] but ${t.data.length} values`);
     }
   }
-  const header = encodeHeader(tensors, metadata);
+  const header = encodeHeader(tensors, metadata, dtype);
   const prefix = new Uint8Array(8);
   new DataView(prefix.buffer).setBigUint64(0, BigInt(header.length), true);
   writeFileAtomicWith(file, (fd) => {
     writeBytes(fd, prefix);
     writeBytes(fd, header);
-    for (const t of tensors) writeBytes(fd, new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength));
+    for (const t of tensors) writeBytes(fd, tensorBytes(file, t, dtype));
   });
 }

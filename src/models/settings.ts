@@ -6,6 +6,7 @@
 import { BACKEND_NAMES } from "../kernels/select.js";
 import { rules, setting, type SettingsOf } from "../settings/index.js";
 import { FORWARD_LAYOUTS } from "./causal-lm.js";
+import { SAVE_DTYPES } from "./hf/folder.js";
 
 /**
  * The model and compute settings (`--backend`, `--layout`, `--gradient-checkpointing`) of `loss` and `train`.
@@ -49,3 +50,29 @@ export const MODEL_SETTINGS = {
  * const settings: ModelSettings = { backend: "wasm", layout: "packed", gradient_checkpointing: true };
  */
 export type ModelSettings = SettingsOf<typeof MODEL_SETTINGS>;
+
+/**
+ * How a command that writes a model folder stores its weights (`--save-dtype`):
+ * `train`, `sft` and `init-model` take their flag from this table.
+ *
+ * @example
+ * SAVE_SETTINGS.save_dtype.default; // "float32"
+ */
+export const SAVE_SETTINGS = {
+  save_dtype: setting({
+    rule: rules.choice(SAVE_DTYPES),
+    default: "float32",
+    metavar: "dtype",
+    help:
+      "dtype of the saved model.safetensors (config.json's torch_dtype says it); float16/bfloat16 halve the file, " +
+      "rounded to nearest even. Training checkpoints stay float32, so a resumed run continues from exact weights.",
+  }),
+} as const;
+
+/**
+ * The save settings' values.
+ *
+ * @example
+ * const settings: SaveSettings = { save_dtype: "bfloat16" };
+ */
+export type SaveSettings = SettingsOf<typeof SAVE_SETTINGS>;

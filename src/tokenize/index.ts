@@ -16,3 +16,4 @@ export { renderChatQuery, renderChatMessages, type ChatMessage, type RenderedQue
 export type { TruncationReport } from "./report.js";
 export { COMPAT_MODES } from "./encode.js";
 export { TOKENIZE_SETTINGS, type TokenizeSettings } from "./settings.js";
+export { encodeSftRecord, type SftEncodeOptions } from "./sft-encode.js";

@@ -31,6 +31,12 @@ function crossFieldProblems(c: TrainConfig): [string, string][] {
   if (c.compat === "official" && c.per_device_train_batch_size !== 1) {
     problems.push(["per_device_train_batch_size", "compat official trains one query per device batch, as the official code; set it to 1"]);
   }
+  if (c.objective === "sft") {
+    if (c.compat !== "paper") problems.push(["compat", "sft tokenises as the paper does; compat official is for the RRHF loss"]);
+    for (const f of ["only_use_provide", "only_use_sample"] as const) {
+      if (c[f]) problems.push([f, "selects RRHF responses; sft records have one response"]);
+    }
+  }
   if (c.eval_steps !== null && c.eval_data === null) problems.push(["eval_steps", "is set but there is no eval_data to evaluate"]);
   return problems;
 }

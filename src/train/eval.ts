@@ -13,6 +13,7 @@ import type { CausalLM, ForwardOptions } from "../models/causal-lm.js";
 import type { RankingMetrics } from "../rrhf/metrics.js";
 import type { RrhfLossOptions } from "../rrhf/options.js";
 import type { QueryBatch } from "../tokenize/batch.js";
+import type { TrainObjective } from "./settings.js";
 import { poolRanking, runMicroBatch } from "./step.js";
 
 /** Evaluation results with the metric names of training lines (the logger adds `eval_`). */
@@ -38,6 +39,7 @@ export function evaluate(
   batches: Iterable<QueryBatch>,
   lossOptions: RrhfLossOptions,
   forwardOptions: ForwardOptions = {},
+  objective: TrainObjective = "rrhf",
 ): EvalMetrics {
   let queries = 0;
   let loss = 0;
@@ -45,7 +47,7 @@ export function evaluate(
   let sftLoss = 0;
   const rankings: RankingMetrics[] = [];
   for (const batch of batches) {
-    const out = runMicroBatch(model, batch, lossOptions, null, forwardOptions);
+    const out = runMicroBatch(model, batch, lossOptions, null, forwardOptions, objective);
     if (out === null) {
       loss = rankLoss = sftLoss = Number.NaN;
       continue;

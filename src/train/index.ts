@@ -12,3 +12,6 @@ export {
 } from "./config.js";
 export type { LogEntry } from "./checkpoint.js";
 export { train, type TrainInterruption, type TrainIo, type TrainResult } from "./loop.js";
+export { sft } from "./sft.js";
+export { resolveSftConfig, SFT_SETTINGS, type SftConfigInput } from "./sft-config.js";
+export { TRAIN_OBJECTIVES, type TrainObjective } from "./settings.js";

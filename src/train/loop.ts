@@ -42,7 +42,7 @@ import { dataOrderRngState } from "./run-resume.js";
 import { saveFinalModel, writeModelFiles } from "./run-save.js";
 import { prepareOutputDir, setUpRun, type RunSetup } from "./run-setup.js";
 import { rowTokens } from "../tokenize/batch.js";
-import { trainStep } from "./step.js";
+import { SFT_OMITTED_METRICS, trainStep } from "./step.js";
 
 /** Ways for tests to provoke rare events in a real run; ordinary callers leave them out. */
 export interface TrainHooks {
@@ -181,7 +181,7 @@ class StepLoop {
       this.lastEval = this.logger.logEval(
         step,
         epoch,
-        evaluate(this.run.model, batches, this.run.step.lossOptions, this.run.step.forwardOptions),
+        evaluate(this.run.model, batches, this.run.step.lossOptions, this.run.step.forwardOptions, config.objective),
       );
     }
     if (config.save_steps > 0 && (step % config.save_steps === 0 || last)) await this.checkpointNow();
@@ -238,6 +238,7 @@ function createLogger(run: RunSetup, io: TrainIo): MetricsLogger {
     unlogged: run.restored?.unloggedSteps,
     stream: io.progressStream ?? linesTo(io.stdout),
     progress: io.progressStream ? (io.progress ?? "auto") : io.progress === "none" ? "none" : "plain",
+    omit: run.config.objective === "sft" ? SFT_OMITTED_METRICS : [],
   });
 }
 
@@ -253,7 +254,7 @@ export async function train(config: TrainConfig, io: TrainIo = silentIo): Promis
   let interrupted: TrainInterruption | null;
   try {
     interrupted = await loop.runAll(io.signal);
-    if (interrupted === null) saveFinalModel(config.output_dir, run.hf);
+    if (interrupted === null) saveFinalModel(config.output_dir, run.hf, undefined, config.save_dtype);
   } finally {
     logger.close();
   }

@@ -71,6 +71,8 @@ export interface MetricsLoggerOptions {
   clock?: () => number;
   /** Steps a resumed run's checkpoint had not logged yet (`unloggedSteps()` of the run that saved it). */
   unlogged?: readonly StepMetrics[];
+  /** Metrics this run's objective does not have (SFT: the ranking ones), left out of every line (and their `eval_` forms). */
+  omit?: readonly string[];
 }
 
 const AVERAGED = ["loss", "rank_loss", "sft_loss", "margin", "grad_norm"] as const;
@@ -123,7 +125,8 @@ export class MetricsLogger {
   /** Every entry written by this logger (training and eval), for trainer_state.json's log_history. */
   readonly history: LogEntry[] = [];
   private readonly fd: number;
-  private readonly opts: Required<Omit<MetricsLoggerOptions, "stream" | "progress" | "unlogged">>;
+  private readonly opts: Required<Omit<MetricsLoggerOptions, "stream" | "progress" | "unlogged" | "omit">>;
+  private readonly omitted: ReadonlySet<string>;
   private readonly stream: NodeJS.WritableStream & { isTTY?: boolean };
   private readonly mode: Exclude<ProgressMode, "auto">;
   private readonly multibar: cliProgress.MultiBar | null = null;
@@ -141,6 +144,7 @@ export class MetricsLogger {
       skippedSoFar: options.skippedSoFar ?? 0,
       clock: options.clock ?? (() => performance.now()),
     };
+    this.omitted = new Set((options.omit ?? []).flatMap((k) => [k, `eval_${k}`]));
     this.stream = options.stream ?? process.stdout;
     const progress = options.progress ?? "auto";
     this.mode = progress === "auto" ? (this.stream.isTTY ? "bar" : "plain") : progress;
@@ -232,6 +236,7 @@ export class MetricsLogger {
   }
 
   private write(entry: LogEntry): void {
+    for (const k of this.omitted) delete entry[k];
     this.history.push(entry);
     writeSync(this.fd, `${JSON.stringify(entry)}\n`);
     this.print(

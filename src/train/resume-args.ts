@@ -32,6 +32,7 @@ const PER_INVOCATION: readonly TrainFieldName[] = ["resume_from_checkpoint", "ov
 
 /** Settings a resumed run cannot change, and why (the `why` ends the refusal message). */
 export const RESUME_FIXED_SETTINGS: Readonly<Partial<Record<TrainFieldName, string>>> = Object.freeze({
+  objective: "it decides the loss and the records trained on",
   model: "the model folder gives the architecture and tokenizer the checkpoint's weights belong to",
   data: "the saved data position counts batches of this data",
   seed: "the data order of every epoch is drawn from it",

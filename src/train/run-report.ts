@@ -25,9 +25,11 @@ export interface RunHeaderInput {
   startStep: number;
 }
 
-function dataLine(d: EncodedData): string {
+function dataLine(d: EncodedData, sft: boolean): string {
   const rows = d.examples.reduce((a, e) => a + e.responses.length, 0);
   const left = d.droppedQueries > 0 ? ` (${d.droppedQueries} left out, see warning)` : "";
+  // An SFT record is one example (a query with its one response, or a text).
+  if (sft) return `${d.file}: ${d.examples.length} records${left}`;
   return `${d.file}: ${d.examples.length} queries${left}, ${rows} responses`;
 }
 
@@ -42,19 +44,23 @@ function plural(n: number, one: string, many: string): string {
 export function formatRunHeader(h: RunHeaderInput): string {
   const c = h.config;
   const s = h.schedule.options;
+  const batchItem: [string, string] = c.objective === "sft" ? ["record", "records"] : ["query", "queries"];
   const lines = [
-    `rrhf train: ${c.model} (${h.hf.normalized.modelType}, ${count(h.hf.params.size)} parameters), backend ${h.backend}`,
-    `  train data  ${dataLine(h.data)}`,
+    `rrhf ${c.objective === "sft" ? "sft" : "train"}: ${c.model} (${h.hf.normalized.modelType}, ${count(h.hf.params.size)} parameters), backend ${h.backend}`,
+    `  train data  ${dataLine(h.data, c.objective === "sft")}`,
   ];
-  if (h.evalData) lines.push(`  eval data   ${dataLine(h.evalData)}, every ${c.eval_steps ?? c.logging_steps} steps`);
+  if (h.evalData)
+    lines.push(`  eval data   ${dataLine(h.evalData, c.objective === "sft")}, every ${c.eval_steps ?? c.logging_steps} steps`);
   lines.push(
-    `  steps       ${h.plan.totalSteps} (${h.plan.stepsPerEpoch} per epoch; ${plural(c.per_device_train_batch_size, "query", "queries")} per micro-batch, ` +
+    `  steps       ${h.plan.totalSteps} (${h.plan.stepsPerEpoch} per epoch; ${plural(c.per_device_train_batch_size, ...batchItem)} per micro-batch, ` +
       `${plural(c.gradient_accumulation_steps, "micro-batch", "micro-batches")} per step)`,
     `  optimizer   ${c.optim}, lr ${formatMetric(c.learning_rate)} ${s.lr_scheduler_type}, warmup ${s.warmupSteps} steps, max grad norm ${c.max_grad_norm}`,
-    `  loss        rrhf_weight ${c.rrhf_weight}, length_penalty ${c.length_penalty}, compat ${c.compat}`,
+    c.objective === "sft"
+      ? "  loss        sft: mean token NLL (each response + EOS; every token of a text)"
+      : `  loss        rrhf_weight ${c.rrhf_weight}, length_penalty ${c.length_penalty}, compat ${c.compat}`,
     `  tokens      model_max_length ${c.model_max_length}, chat template ${c.chat_template ? "on" : "off"}, strict ${c.strict ? "on" : "off"}`,
     `  forward     layout ${c.layout}, gradient checkpointing ${c.gradient_checkpointing ? "on" : "off"}`,
-    `  output      ${c.output_dir} (checkpoints ${c.save_steps > 0 ? `every ${c.save_steps} steps` : "off"}, logs every ${c.logging_steps} steps)`,
+    `  output      ${c.output_dir} (checkpoints ${c.save_steps > 0 ? `every ${c.save_steps} steps` : "off"}, logs every ${c.logging_steps} steps${c.save_dtype === "float32" ? "" : `, model saved as ${c.save_dtype}`})`,
   );
   if (h.resumedFrom) lines.push(`  resumed     from ${h.resumedFrom} at step ${h.startStep}`);
   return `${lines.join("\n")}\n`;
@@ -70,12 +76,11 @@ export interface RunSummaryInput {
 
 export function formatRunSummary(r: RunSummaryInput): string {
   const parts = [`done: ${r.globalStep} steps`];
-  if (r.lastLog) parts.push(`loss ${formatMetric(r.lastLog.loss)}`, `ranking_accuracy ${formatMetric(r.lastLog.ranking_accuracy)}`);
-  if (r.lastEval)
-    parts.push(
-      `eval_loss ${formatMetric(r.lastEval.eval_loss)}`,
-      `eval_ranking_accuracy ${formatMetric(r.lastEval.eval_ranking_accuracy)}`,
-    );
+  // An SFT run's entries have no ranking keys (see SFT_OMITTED_METRICS): a key that is absent is not shown.
+  const shown = (entry: Record<string, number | null>, keys: string[]): string[] =>
+    keys.filter((k) => k in entry).map((k) => `${k} ${formatMetric(entry[k])}`);
+  if (r.lastLog) parts.push(...shown(r.lastLog, ["loss", "ranking_accuracy"]));
+  if (r.lastEval) parts.push(...shown(r.lastEval, ["eval_loss", "eval_ranking_accuracy"]));
   parts.push(`${r.skippedNonfiniteSteps} skipped`, `model saved to ${r.outputDir}`);
   return `${parts.join(", ")}\n`;
 }

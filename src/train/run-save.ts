@@ -14,6 +14,7 @@
  *
  * @example
  * saveFinalModel("out", hf);   // out/config.json, out/model.safetensors, out/tokenizer.json, ...
+ * saveFinalModel("out", hf, undefined, "bfloat16"); // the same, weights in BF16 (--save-dtype)
  */
 import { existsSync, readdirSync, renameSync, rmSync } from "node:fs";
 import { join } from "node:path";
@@ -21,7 +22,7 @@ import { InternalError, UserError, userErrorFromFs } from "../errors.js";
 import type { WriteBytes } from "../io/atomic.js";
 import { assertDistinctPaths, assertFolderTarget } from "../io/paths.js";
 import type { HfModel } from "../models/hf/folder.js";
-import { saveModelFolder } from "../models/hf/folder.js";
+import { saveModelFolder, type SaveDtype } from "../models/hf/folder.js";
 import { processAlive } from "./checkpoint-fs.js";
 
 const FINAL_TEMP = /^\.final-model\.tmp-(\d+)$/;
@@ -50,10 +51,14 @@ export function assertFiniteParams(model: SavedModelSource, what: string): void 
   }
 }
 
-/** Writes the model's HF files into `dir` (which must be missing or empty). */
-export function writeModelFiles(dir: string, model: SavedModelSource, writeBytes?: WriteBytes): void {
+/**
+ * Writes the model's HF files into `dir` (which must be missing or empty),
+ * weights in `dtype` (default float32; checkpoints keep float32 so a resumed
+ * run continues from the exact weights).
+ */
+export function writeModelFiles(dir: string, model: SavedModelSource, writeBytes?: WriteBytes, dtype: SaveDtype = "float32"): void {
   assertFiniteParams(model, dir);
-  saveModelFolder(dir, model, { ...(model.sourceDir ? { tokenizerDir: model.sourceDir } : {}), writeBytes });
+  saveModelFolder(dir, model, { ...(model.sourceDir ? { tokenizerDir: model.sourceDir } : {}), writeBytes, dtype });
 }
 
 /**
@@ -62,12 +67,12 @@ export function writeModelFiles(dir: string, model: SavedModelSource, writeBytes
  * (a full disk) leaves `outputDir` and its checkpoints untouched and is
  * reported as a UserError; `writeBytes` lets a test simulate it.
  */
-export function saveFinalModel(outputDir: string, model: SavedModelSource, writeBytes?: WriteBytes): void {
+export function saveFinalModel(outputDir: string, model: SavedModelSource, writeBytes?: WriteBytes, dtype: SaveDtype = "float32"): void {
   assertFiniteParams(model, `the final model in ${outputDir}`);
   const temp = join(outputDir, `.final-model.tmp-${process.pid}`);
   rmSync(temp, { recursive: true, force: true });
   try {
-    writeModelFiles(temp, model, writeBytes);
+    writeModelFiles(temp, model, writeBytes, dtype);
   } catch (err) {
     rmSync(temp, { recursive: true, force: true });
     throw userErrorFromFs(err, `${outputDir} (final model not saved)`) ?? err;

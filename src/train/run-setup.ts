@@ -27,6 +27,7 @@ import { createOptimizer, segmentsFromSpecs } from "./optim/index.js";
 import { trainingPlan, type TrainingPlan } from "./plan.js";
 import { dataWarnings, loadEncodedData, type EncodedData } from "./run-data.js";
 import { restoreCheckpoint, type RestoredState } from "./run-resume.js";
+import { loadSftData } from "./sft-data.js";
 import { assertResumableArgs } from "./resume-args.js";
 import { assertOutputDirUsable, removeStaleFinalTemps } from "./run-save.js";
 import { LrSchedule } from "./schedule.js";
@@ -97,8 +98,10 @@ async function loadModelAndData(config: TrainConfig, warn: (line: string) => voi
   if (note !== null) warn(`rrhf: note: ${note}\n`);
   const dataSettings = { ...config, model_max_length: maxLength };
   const read = { format: config.data_format ?? undefined };
-  const data = await loadEncodedData(config.data, tok, dataSettings, read);
-  const evalData = config.eval_data ? await loadEncodedData(config.eval_data, tok, dataSettings, read) : null;
+  // The objective decides the records: ranked responses (RRHF) or {query, response} / {text} (SFT).
+  const load = config.objective === "sft" ? loadSftData : loadEncodedData;
+  const data = await load(config.data, tok, dataSettings, read);
+  const evalData = config.eval_data ? await load(config.eval_data, tok, dataSettings, read) : null;
   // Before any step: what truncation dropped is reported, never trained on silently.
   for (const w of [...dataWarnings(data, maxLength), ...(evalData ? dataWarnings(evalData, maxLength) : [])]) {
     warn(`rrhf: warning: ${w}\n`);
@@ -130,6 +133,7 @@ export async function setUpRun(config: TrainConfig, resumeDir: string | null, wa
     lossOptions: resolveLossOptions(config),
     maxGradNorm: config.max_grad_norm,
     forwardOptions: { layout: config.layout, gradientCheckpointing: config.gradient_checkpointing },
+    objective: config.objective,
   };
   return { ...loaded, config, plan, schedule, order, guard, step, evalSteps: effectiveEvalSteps(config), resumeDir, restored };
 }

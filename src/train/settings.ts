@@ -6,15 +6,42 @@
  * (`TRAIN_SETTINGS` in config.ts); config files stay flat, as HF's.
  */
 import { DATA_SETTINGS, type DataReadSettings } from "../data/settings.js";
-import { MODEL_SETTINGS, type ModelSettings } from "../models/settings.js";
+import { MODEL_SETTINGS, SAVE_SETTINGS, type ModelSettings, type SaveSettings } from "../models/settings.js";
 import { RRHF_SETTINGS, type RrhfSettings } from "../rrhf/settings.js";
 import { rules, setting, type SettingsOf } from "../settings/index.js";
 import { TOKENIZE_SETTINGS, type TokenizeSettings } from "../tokenize/settings.js";
 import { OPTIMIZER_NAMES } from "./optim/types.js";
 import { LR_SCHEDULER_TYPES } from "./schedule.js";
 
+/**
+ * What a run optimises: the RRHF loss on ranked responses (`rrhf train`), or
+ * supervised fine-tuning, the mean token negative log-likelihood of
+ * `{query, response}` or `{text}` records (`rrhf sft`).
+ *
+ * @example
+ * for (const objective of TRAIN_OBJECTIVES) console.log(objective); // "rrhf", "sft"
+ */
+export const TRAIN_OBJECTIVES = ["rrhf", "sft"] as const;
+
+/**
+ * One of {@link TRAIN_OBJECTIVES}.
+ *
+ * @example
+ * const objective: TrainObjective = "sft";
+ * const config = resolveTrainConfig({ overrides: { objective, model: "m", data: "sft.jsonl", output_dir: "out" } });
+ */
+export type TrainObjective = (typeof TRAIN_OBJECTIVES)[number];
+
 /** What is trained on what, and where it goes. */
 export const RUN_PATH_SETTINGS = {
+  objective: setting({
+    rule: rules.choice(TRAIN_OBJECTIVES),
+    default: "rrhf",
+    metavar: "name",
+    help:
+      "rrhf: the RRHF loss on {query, responses, scores} records; sft: supervised fine-tuning (mean token NLL) " +
+      "on {query, response} or {text} records, as `rrhf sft`.",
+  }),
   model: setting({
     rule: rules.string(),
     metavar: "dir",
@@ -190,6 +217,7 @@ export const TRAIN_SETTINGS = {
   ...TOKENIZE_SETTINGS,
   ...RRHF_SETTINGS,
   ...MODEL_SETTINGS,
+  ...SAVE_SETTINGS,
 } as const;
 
 /**
@@ -205,7 +233,8 @@ export type TrainConfig = RunPathSettings &
   LoggingSettings &
   TokenizeSettings &
   RrhfSettings &
-  ModelSettings;
+  ModelSettings &
+  SaveSettings;
 
 export type TrainFieldName = keyof typeof TRAIN_SETTINGS;
 

@@ -23,6 +23,8 @@ import type { NonFiniteGuard } from "./nonfinite-guard.js";
 import { clipGradNorm } from "./optim/clip.js";
 import type { Optimizer } from "./optim/types.js";
 import type { LrSchedule } from "./schedule.js";
+import type { TrainObjective } from "./settings.js";
+import { sftLossWithGrad } from "./sft-loss.js";
 
 /** What stays the same from step to step. */
 export interface StepContext {
@@ -35,7 +37,18 @@ export interface StepContext {
   /** clip_grad_norm_ max norm; 0 disables clipping. */
   maxGradNorm: number;
   forwardOptions?: ForwardOptions;
+  /** What the loss is (default "rrhf"); "sft" ignores `lossOptions`. */
+  objective?: TrainObjective;
 }
+
+/**
+ * Metrics the SFT objective has no value for (no ranking): left out of its
+ * log lines and metrics.jsonl.
+ *
+ * @example
+ * new MetricsLogger({ outputDir: "out", totalSteps: 10, loggingSteps: 1, omit: SFT_OMITTED_METRICS });
+ */
+export const SFT_OMITTED_METRICS: readonly string[] = ["rank_loss", "ranking_accuracy", "margin"];
 
 /** The loss parts and ranking numbers of one batch without an update (training step or evaluation). */
 export interface BatchLoss {
@@ -67,6 +80,11 @@ export function poolRanking(parts: readonly RankingMetrics[]): RankingMetrics {
   };
 }
 
+/** Ranking counts of a batch that has no ranking (SFT): only its queries count. */
+function noRanking(queries: number): RankingMetrics {
+  return { queries, pairs: 0, correctPairs: 0, tiedPairs: 0, accuracy: null, marginSum: 0, marginQueries: 0, margin: null };
+}
+
 /**
  * Forward (+ backward when `dLoss` is given) of one micro-batch. Returns
  * null when a scored log-prob is NaN/inf (the step is then non-finite).
@@ -77,9 +95,16 @@ export function runMicroBatch(
   lossOptions: RrhfLossOptions,
   dLoss: number | null,
   forwardOptions: ForwardOptions = {},
+  objective: TrainObjective = "rrhf",
 ): BatchLoss | null {
   const pass = model.forward(batch, { ...forwardOptions, grad: dLoss !== null });
   try {
+    if (objective === "sft") {
+      const out = sftLossWithGrad(pass.tokenLogps, dLoss ?? 1);
+      if (out === null) return null;
+      if (dLoss !== null) pass.backward(out.dTokenLogps);
+      return { loss: out.loss, rankLoss: 0, sftLoss: out.loss, ranking: noRanking(batch.queries) };
+    }
     let out: ReturnType<typeof rrhfLossWithGrad>;
     try {
       out = rrhfLossWithGrad(pass.tokenLogps, batch, lossOptions, dLoss ?? 1);
@@ -120,7 +145,7 @@ export function trainStep(ctx: StepContext, microBatches: readonly QueryBatch[],
   let numTokens = 0;
   const rankings: RankingMetrics[] = [];
   for (const mb of microBatches) {
-    const out = runMicroBatch(model, mb, ctx.lossOptions, 1 / n, ctx.forwardOptions);
+    const out = runMicroBatch(model, mb, ctx.lossOptions, 1 / n, ctx.forwardOptions, ctx.objective);
     numTokens += rowTokens(mb);
     if (out === null) {
       loss = Number.NaN;

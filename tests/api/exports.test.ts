@@ -74,6 +74,14 @@ const PUBLIC_VALUES = [
   "train",
   "validateFile",
   "writeSafetensors",
+  "SAVE_DTYPES",
+  "SAVE_SETTINGS",
+  "SFT_SETTINGS",
+  "TRAIN_OBJECTIVES",
+  "encodeSftRecord",
+  "readSftRecords",
+  "resolveSftConfig",
+  "sft",
 ];
 
 /** Type-only exports (interfaces and type aliases). */
@@ -159,6 +167,15 @@ const PUBLIC_TYPES = [
   "TruncationReport",
   "ValidateOptions",
   "ValidationReport",
+  "LocatedSftRecord",
+  "SaveDtype",
+  "SaveOptions",
+  "SaveSettings",
+  "SftConfigInput",
+  "SftEncodeOptions",
+  "SftRecord",
+  "TrainObjective",
+  "WriteDtype",
 ];
 
 /** The tensor engine's namespace, `autodiff` (run-time names). */

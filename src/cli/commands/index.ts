@@ -5,6 +5,7 @@ import { registerInitModel } from "./init-model.js";
 import { registerLoss } from "./loss.js";
 import { registerSample } from "./sample.js";
 import { registerScore } from "./score.js";
+import { registerSft } from "./sft.js";
 import { registerTrain } from "./train.js";
 import { registerValidate } from "./validate.js";
 
@@ -15,6 +16,7 @@ export function registerCommands(program: Command, io: CliIo): void {
   registerInitModel(program, io);
   registerLoss(program, io);
   registerTrain(program, io);
+  registerSft(program, io);
   registerSample(program, io);
   registerScore(program, io);
 }

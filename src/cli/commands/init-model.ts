@@ -1,7 +1,9 @@
 /**
  * `rrhf init-model --config config.json --out DIR`: a freshly initialised
  * Hugging Face model folder (config.json copied verbatim, model.safetensors,
- * tokenizer files), loadable by `rrhf` and by transformers.
+ * tokenizer files), loadable by `rrhf` and by transformers. With
+ * `--save-dtype float16|bfloat16` the weights are written in that dtype and
+ * config.json is re-serialised with `torch_dtype` saying so.
  */
 import { readFileSync } from "node:fs";
 import type { Command } from "commander";
@@ -13,6 +15,7 @@ import { initParams } from "../../models/hf/init.js";
 import { ParamStore } from "../../models/hf/param-store.js";
 import { weightLayout } from "../../models/hf/param-specs.js";
 import { tokenizerIdCount } from "../../models/hf/tokenizer-files.js";
+import { SAVE_SETTINGS } from "../../models/settings.js";
 import { resolveSettings, rules, setting } from "../../settings/index.js";
 import { addSettingOptions, settingsFromOptions } from "../flags.js";
 import type { CliIo } from "../io.js";
@@ -42,6 +45,7 @@ const INIT_MODEL_SETTINGS = {
     help: "Copy this folder's tokenizer files; its ids must fit in vocab_size.",
   }),
   force: setting({ rule: rules.boolean(), default: false, help: "Replace --out if it is an existing model folder." }),
+  ...SAVE_SETTINGS,
 } as const;
 
 /** Reads and parses the config file, keeping its text for a verbatim copy. */
@@ -85,7 +89,13 @@ export function registerInitModel(program: Command, io: CliIo): void {
     saveModelFolder(
       flags.out,
       { config: raw as Record<string, unknown>, params },
-      { tokenizerDir: flags.tokenizer ?? undefined, overwrite: flags.force, overwriteHint: "pass --force", configText: text },
+      {
+        tokenizerDir: flags.tokenizer ?? undefined,
+        overwrite: flags.force,
+        overwriteHint: "pass --force",
+        configText: text,
+        dtype: flags.save_dtype,
+      },
     );
     io.stdout(
       `initialised ${normalized.architecture} (${normalized.numLayers} layers, ${params.size} parameters, seed ${seed}) in ${flags.out}\n`,

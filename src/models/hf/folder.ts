@@ -4,7 +4,7 @@ import { InternalError, UserError } from "../../errors.js";
 import { siblingTempPath, type WriteBytes } from "../../io/atomic.js";
 import { openModelWeights, readCheckpointInto, SINGLE_FILE } from "../../io/checkpoint.js";
 import { shapeSize } from "../../io/safetensors-header.js";
-import { writeSafetensors } from "../../io/safetensors.js";
+import { writeSafetensors, type WriteDtype } from "../../io/safetensors.js";
 import { normalizeConfig } from "./config.js";
 import type { NormalizedConfig } from "./config-types.js";
 import { matchCheckpoint } from "./match-checkpoint.js";
@@ -113,6 +113,13 @@ export interface SavableModel {
   sourceDir?: string | null;
 }
 
+/**
+ * Options of {@link saveModelFolder}.
+ *
+ * @example
+ * const options: SaveOptions = { overwrite: true, dtype: "bfloat16" };
+ * saveModelFolder("runs/my-model", hf, options);
+ */
 export interface SaveOptions {
   /** Copy tokenizer files from here (default: the model's source folder, if any). */
   tokenizerDir?: string;
@@ -128,7 +135,31 @@ export interface SaveOptions {
   overwriteHint?: string;
   /** Byte writer for model.safetensors (tests inject a failing one to simulate a full disk). */
   writeBytes?: WriteBytes;
+  /**
+   * dtype of model.safetensors (default float32); config.json's `torch_dtype`
+   * (and `dtype`, when present) say it. Half-size weights are rounded to
+   * nearest even from the float32 parameters.
+   */
+  dtype?: SaveDtype;
 }
+
+/**
+ * The dtypes a saved model folder can hold (Hugging Face `torch_dtype` names).
+ *
+ * @example
+ * for (const dtype of SAVE_DTYPES) saveModelFolder(`runs/tiny-${dtype}`, hf, { dtype });
+ */
+export const SAVE_DTYPES = ["float32", "float16", "bfloat16"] as const;
+
+/**
+ * One of {@link SAVE_DTYPES}: the dtype of a saved model.safetensors (`--save-dtype`).
+ *
+ * @example
+ * const dtype: SaveDtype = "bfloat16"; // half the bytes, float32's range
+ */
+export type SaveDtype = (typeof SAVE_DTYPES)[number];
+
+const SAFETENSORS_DTYPE: Readonly<Record<SaveDtype, WriteDtype>> = { float32: "F32", float16: "F16", bfloat16: "BF16" };
 
 function checkTarget(dir: string, overwrite: boolean, overwriteHint: string): boolean {
   if (!existsSync(dir)) return false;
@@ -143,11 +174,15 @@ function checkTarget(dir: string, overwrite: boolean, overwriteHint: string): bo
   return true;
 }
 
-/** `config` as it must be written: F32 weights, so `torch_dtype`/`dtype` say float32. */
-function configToWrite(config: Record<string, unknown>): Record<string, unknown> {
+/**
+ * `config` as it must be written: `torch_dtype`/`dtype` say the dtype of the
+ * weights written. Half-size weights always set `torch_dtype`, so
+ * transformers' `torch_dtype="auto"` loads them in that dtype.
+ */
+function configToWrite(config: Record<string, unknown>, dtype: SaveDtype): Record<string, unknown> {
   const out = { ...config };
-  if ("torch_dtype" in out) out.torch_dtype = "float32";
-  if ("dtype" in out) out.dtype = "float32";
+  if ("torch_dtype" in out || dtype !== "float32") out.torch_dtype = dtype;
+  if ("dtype" in out) out.dtype = dtype;
   return out;
 }
 
@@ -180,13 +215,16 @@ export function saveModelFolder(dir: string, model: SavableModel, opts: SaveOpti
   const temp = siblingTempPath(dir, "partial");
   mkdirSync(temp);
   try {
-    writeFileSync(join(temp, "config.json"), opts.configText ?? `${JSON.stringify(configToWrite(model.config), null, 2)}\n`);
+    const dtype = opts.dtype ?? "float32";
+    // A verbatim config text would claim float32 for half-size weights: it is then re-serialised with the dtype set.
+    const verbatim = dtype === "float32" ? opts.configText : undefined;
+    writeFileSync(join(temp, "config.json"), verbatim ?? `${JSON.stringify(configToWrite(model.config, dtype), null, 2)}\n`);
     if (model.generationConfig != null) {
       writeFileSync(join(temp, "generation_config.json"), `${JSON.stringify(model.generationConfig, null, 2)}\n`);
     }
     const p = model.params;
     const tensors = p.names().map((name) => ({ name, shape: [...p.shape(name)], data: p.view(name) }));
-    writeSafetensors(join(temp, SINGLE_FILE), tensors, undefined, opts.writeBytes);
+    writeSafetensors(join(temp, SINGLE_FILE), tensors, undefined, opts.writeBytes, SAFETENSORS_DTYPE[dtype]);
     const tokenizerDir = opts.tokenizerDir ?? model.sourceDir;
     if (tokenizerDir != null) copyTokenizerFiles(tokenizerDir, temp);
     if (exists) {

@@ -1,0 +1,48 @@
+/**
+ * `rrhf sft --model DIR --data FILE --out DIR [flags]`: supervised
+ * fine-tuning on `{query, response}` records (loss on the response and its
+ * EOS) or `{text}` records (loss on every token). The same trainer as
+ * `rrhf train` (flags, `--config` file, checkpoints, resume, metrics.jsonl,
+ * progress, Ctrl-C), without the RRHF flags. Exit codes as `rrhf train`.
+ */
+import { Command, Option } from "commander";
+import { resolveSftConfig, SFT_SETTINGS } from "../../train/sft-config.js";
+import { addSettingOptions, settingsFromOptions } from "../flags.js";
+import type { CliIo } from "../io.js";
+import { abortOnSigint, InterruptedError, shellQuote } from "../interrupt.js";
+
+function resumeHint(at: { step: number; checkpoint: string | null }): string {
+  if (at.checkpoint === null) return "interrupted before the first step; nothing was saved";
+  return `interrupted at step ${at.step}; resume with:\n  rrhf sft --resume-from-checkpoint ${shellQuote(at.checkpoint)}`;
+}
+
+/** Registers `rrhf sft`. */
+export function registerSft(program: Command, io: CliIo): void {
+  const cmd = new Command("sft")
+    .description("supervised fine-tuning on {query, response} or {text} records (the trainer of rrhf train, mean token NLL)")
+    .addHelpText(
+      "after",
+      "\nExample:\n  rrhf sft --model models/gpt2 --data sft.jsonl --out runs/gpt2-sft --max-steps 100 --save-dtype bfloat16\n" +
+        "Resume after an interruption (the checkpoint's settings are reused; flags override them):\n" +
+        "  rrhf sft --out runs/gpt2-sft --resume-from-checkpoint latest\n",
+    );
+  cmd.addOption(new Option("--config <file>", "JSON or YAML file with any of these settings (snake_case keys); flags override it"));
+  addSettingOptions(cmd, SFT_SETTINGS);
+  cmd.action(async (opts: Record<string, unknown>) => {
+    const configFile = typeof opts.config === "string" ? opts.config : null;
+    const config = resolveSftConfig({ configFile, overrides: settingsFromOptions(SFT_SETTINGS, opts) });
+    const { sft } = await import("../../train/sft.js");
+    const tty = process.stdout.isTTY === true;
+    const sigint = abortOnSigint(() =>
+      io.stderr("\nrrhf: Ctrl-C: finishing the current step, then saving a checkpoint (Ctrl-C again quits at once, without saving)\n"),
+    );
+    try {
+      const progress = tty ? { progressStream: process.stdout } : {};
+      const result = await sft(config, { stdout: io.stdout, stderr: io.stderr, ...progress, signal: sigint.signal });
+      if (result.interrupted) throw new InterruptedError(resumeHint(result.interrupted));
+    } finally {
+      sigint.dispose();
+    }
+  });
+  program.addCommand(cmd);
+}
