@@ -1,6 +1,7 @@
 import type { Command } from "commander";
 import type { CliIo } from "../io.js";
 import { registerConvert } from "./convert.js";
+import { registerEval } from "./eval.js";
 import { registerInitModel } from "./init-model.js";
 import { registerLoss } from "./loss.js";
 import { registerSample } from "./sample.js";
@@ -17,4 +18,5 @@ export function registerCommands(program: Command, io: CliIo): void {
   registerTrain(program, io);
   registerSample(program, io);
   registerScore(program, io);
+  registerEval(program, io);
 }
