@@ -3,6 +3,7 @@ import type { CliIo } from "../io.js";
 import { registerConvert } from "./convert.js";
 import { registerEval } from "./eval.js";
 import { registerInitModel } from "./init-model.js";
+import { registerIterate } from "./iterate.js";
 import { registerLoss } from "./loss.js";
 import { registerSample } from "./sample.js";
 import { registerScore } from "./score.js";
@@ -19,4 +20,5 @@ export function registerCommands(program: Command, io: CliIo): void {
   registerSample(program, io);
   registerScore(program, io);
   registerEval(program, io);
+  registerIterate(program, io);
 }
