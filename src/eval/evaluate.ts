@@ -28,6 +28,7 @@ import { createScorer } from "../score/spec.js";
 import type { Scorer } from "../score/scorer.js";
 import { resolveSettings, type SettingsInput } from "../settings/index.js";
 import { buildQueryBatch } from "../tokenize/batch.js";
+import { clampModelMaxLength } from "../tokenize/settings.js";
 import { loadTokenizer, type RrhfTokenizer } from "../tokenize/tokenizer.js";
 import { fileOrderBatches, loadEncodedData, requireChatTemplate } from "../train/run-data.js";
 import { klSums, nllSums, tokenLogProbs } from "./positions.js";
@@ -89,7 +90,10 @@ interface DataMetrics {
 }
 
 async function evaluateData(file: string, m: Models, s: EvalSettings, modelDir: string): Promise<DataMetrics> {
-  const dataSettings = { ...s, compat: "paper" as const, only_use_provide: false, only_use_sample: false, model: modelDir };
+  // As training does: a budget beyond the model's positions is cut to them.
+  const maxLength = clampModelMaxLength(s.model_max_length, m.policy.config.maxPositions).maxLength;
+  const paper = { compat: "paper" as const, only_use_provide: false, only_use_sample: false };
+  const dataSettings = { ...s, ...paper, model_max_length: maxLength, model: modelDir };
   const data = await loadEncodedData(file, m.tok, dataSettings, { format: s.data_format ?? undefined });
   const loss = resolveLossOptions({ length_penalty: s.length_penalty });
   let pairs = 0;
