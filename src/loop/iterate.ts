@@ -26,6 +26,7 @@ import { writeFileAtomic } from "../io/atomic.js";
 import { createScorer } from "../score/spec.js";
 import type { Scorer } from "../score/scorer.js";
 import { resolveSettings, type SettingsInput } from "../settings/index.js";
+import type { TrainHooks } from "../train/loop.js";
 import { ITERATE_SETTINGS } from "./settings.js";
 import { evalStage, roundPaths, sampleStage, scoreStage, trainStage, type StageContext } from "./stages.js";
 
@@ -53,6 +54,8 @@ export interface IterateOptions {
   log?: (line: string) => void;
   /** Called after each stage that ran (not after skipped ones); a test can stop the run there. */
   afterStage?: (round: number, stage: IterateStage) => void | Promise<void>;
+  /** Test hooks passed to every round's `train` (e.g. to kill the process half-way through a checkpoint). */
+  trainHooks?: TrainHooks;
 }
 
 /**
@@ -125,6 +128,7 @@ export async function iterate(options: IterateOptions): Promise<IterateSummary> 
     scorer,
     startModel: options.model,
     log,
+    trainHooks: options.trainHooks ?? {},
   };
   const after = options.afterStage ?? (() => {});
   try {

@@ -20,7 +20,7 @@ import { scoreFile } from "../score/file.js";
 import type { Scorer } from "../score/scorer.js";
 import { listCheckpoints } from "../train/checkpoint-dir.js";
 import { resolveTrainConfig, type TrainConfigInput } from "../train/config.js";
-import { train } from "../train/loop.js";
+import { train, type TrainHooks } from "../train/loop.js";
 import { loadTokenizer } from "../tokenize/tokenizer.js";
 import { UserError } from "../errors.js";
 import { ITERATE_TRAIN_KEYS, type IterateSettings } from "./settings.js";
@@ -57,6 +57,7 @@ export interface StageContext {
   /** The model iterate started from (the KL reference). */
   startModel: string;
   log: (line: string) => void;
+  trainHooks: TrainHooks;
 }
 
 /** Samples k responses per prompt from `modelDir` into `target` (`{query|messages, responses[, answer]}` lines). */
@@ -101,7 +102,7 @@ export async function trainStage(ctx: StageContext, from: string, paths: RoundPa
   const overrides: TrainConfigInput = { model: from, data: paths.scored, output_dir: paths.model };
   for (const key of ITERATE_TRAIN_KEYS) overrides[key] = s[key];
   if (listCheckpoints(paths.model).length > 0) overrides.resume_from_checkpoint = "latest";
-  const result = await train(resolveTrainConfig({ overrides }), { stdout: () => {}, stderr: ctx.log });
+  const result = await train(resolveTrainConfig({ overrides }), { stdout: () => {}, stderr: ctx.log, hooks: ctx.trainHooks });
   if (result.interrupted) throw new UserError(`training of ${paths.model} stopped at step ${result.interrupted.step}`);
   const metrics = join(paths.model, "metrics.jsonl");
   if (existsSync(metrics)) writeFileAtomic(paths.metrics, readFileSync(metrics));
