@@ -30,7 +30,12 @@ import type { TrainHooks } from "../train/loop.js";
 import { ITERATE_SETTINGS } from "./settings.js";
 import { evalStage, roundPaths, sampleStage, scoreStage, trainStage, type StageContext } from "./stages.js";
 
-/** The stages of a round, in order. */
+/**
+ * The stages of a round, in order.
+ *
+ * @example
+ * const afterStage = (round: number, stage: IterateStage) => console.error(`round ${round}: ${stage} done`);
+ */
 export type IterateStage = "sample" | "score" | "train" | "eval";
 
 /**

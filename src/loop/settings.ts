@@ -9,6 +9,7 @@
  * @example
  * const s = resolveSettings(ITERATE_SETTINGS, { rounds: 2, max_steps: 4 }, "flags");
  * s.num_return_sequences; // 4: RRHF ranks several responses per prompt
+ * const settings: IterateSettings = s;
  */
 import { GENERATE_SETTINGS } from "../generate/settings.js";
 import { SCORE_SETTINGS } from "../score/settings.js";
