@@ -1,15 +1,16 @@
 /** `evaluate` / `rrhf eval` on the tiny fixtures: hand-checkable ranking accuracy, KL of a model against itself, rewards of greedy generations, the CLI's output. */
 import assert from "node:assert/strict";
-import { writeFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "node:test";
 import { evaluate, EVAL_RESULT_KEYS } from "../../src/eval/evaluate.js";
 import { generate } from "../../src/generate/generate.js";
 import { GENERATE_SETTINGS } from "../../src/generate/settings.js";
 import { loadCausalLM } from "../../src/models/registry.js";
-import { resolveSettings } from "../../src/settings/index.js";
+import { EVAL_SETTINGS } from "../../src/eval/settings.js";
+import { resolveSettings, settingsMarkdownRows } from "../../src/settings/index.js";
 import { loadTokenizer } from "../../src/tokenize/tokenizer.js";
-import { fixture, runRrhfInProcess, tempDir } from "../helpers.js";
+import { fixture, repoRoot, runRrhfInProcess, tempDir } from "../helpers.js";
 
 const GPT2 = fixture("models", "gpt2-tiny");
 const LLAMA = fixture("models", "llama-tiny");
@@ -91,4 +92,9 @@ test("rrhf eval without --data or --prompts, or --prompts without --scorer, says
   const noScorer = await runRrhfInProcess(["eval", "--model", GPT2, "--prompts", PROMPTS]);
   assert.equal(noScorer.code, 1);
   assert.match(noScorer.stderr, /--prompts needs --scorer/);
+});
+
+test("the README's eval flag table is the settings' help texts", () => {
+  const readme = readFileSync(join(repoRoot, "README.md"), "utf8");
+  for (const row of settingsMarkdownRows(EVAL_SETTINGS)) assert.ok(readme.includes(`${row}\n`), `README lacks the row\n${row}`);
 });

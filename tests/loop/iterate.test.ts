@@ -11,6 +11,8 @@ import { pathToFileURL } from "node:url";
 import { test } from "node:test";
 import { EVAL_RESULT_KEYS } from "../../src/eval/evaluate.js";
 import { iterate, type IterateSummary } from "../../src/loop/iterate.js";
+import { ITERATE_SETTINGS } from "../../src/loop/settings.js";
+import { pickSettings, settingsMarkdownRows } from "../../src/settings/index.js";
 import { fixture, repoRoot, runRrhfInProcess, tempDir } from "../helpers.js";
 
 const MODEL = fixture("models", "gpt2-tiny");
@@ -119,4 +121,10 @@ test("rrhf iterate refuses to resume an output folder with other settings", asyn
   const r = await runRrhfInProcess(["iterate", "--model", MODEL, "--prompts", PROMPTS, "--scorer", SCORER, ...FLAGS, "--out", out, "--backend", "ref"]);
   assert.equal(r.code, 1);
   assert.match(r.stderr, /holds an iterate run with other inputs or settings/);
+});
+
+test("the README's iterate flag table is the help texts of the settings iterate adds or changes", () => {
+  const readme = readFileSync(join(repoRoot, "README.md"), "utf8");
+  const own = pickSettings(ITERATE_SETTINGS, ["rounds", "eval_prompts", "num_return_sequences", "prompts_per_batch", "batch_size", "eval_batch_size"]);
+  for (const row of settingsMarkdownRows(own)) assert.ok(readme.includes(`${row}\n`), `README lacks the row\n${row}`);
 });
