@@ -87,5 +87,12 @@ export * from "./train/index.js";
 // Evaluation (`rrhf eval`) and iterated RRHF (`rrhf iterate`).
 export { evaluate, formatEvalTable, type EvalResult, type EvaluateOptions } from "./eval/evaluate.js";
 export { EVAL_SETTINGS, type EvalSettings } from "./eval/settings.js";
-export { iterate, formatIterateSummary, type IterateOptions, type IterateRound, type IterateStage, type IterateSummary } from "./loop/iterate.js";
+export {
+  iterate,
+  formatIterateSummary,
+  type IterateOptions,
+  type IterateRound,
+  type IterateStage,
+  type IterateSummary,
+} from "./loop/iterate.js";
 export { ITERATE_SETTINGS, type IterateSettings } from "./loop/settings.js";

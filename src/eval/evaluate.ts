@@ -188,7 +188,8 @@ export async function evaluate(options: EvaluateOptions): Promise<EvalResult> {
   const data = options.data ?? null;
   const prompts = options.prompts ?? null;
   const scorerOption = options.scorer ?? null;
-  if (data === null && prompts === null) throw new UserError("eval: give --data FILE (scored records) and/or --prompts FILE with --scorer SPEC");
+  if (data === null && prompts === null)
+    throw new UserError("eval: give --data FILE (scored records) and/or --prompts FILE with --scorer SPEC");
   if (prompts !== null && scorerOption === null) throw new UserError("eval: --prompts needs --scorer SPEC to score the generations");
   const backend = getBackend(s.backend, s.threads === null ? {} : { threads: s.threads });
   const policy = loadCausalLM(options.model, { backend });

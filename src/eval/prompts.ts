@@ -33,7 +33,8 @@ export async function readPromptRecords(file: string, format: InputFormat | null
     if (typeof value.query === "string") prompt = { query: value.query };
     else if (value.messages !== undefined) {
       const { messages, problems } = checkMessages(value.messages, place);
-      if (problems.length > 0 || messages === null) throw problems[0] ?? new DataError(file, line, "messages", "is not a conversation", unit);
+      if (problems.length > 0 || messages === null)
+        throw problems[0] ?? new DataError(file, line, "messages", "is not a conversation", unit);
       prompt = { messages };
     } else throw new DataError(file, line, "query", "a prompt needs a query string (or messages)", unit);
     const answer = value.answer;
@@ -51,7 +52,8 @@ export function promptTokenIds(tok: RrhfTokenizer, p: PromptRecord, chatTemplate
   const ids = encodeRecord(tok, record, { maxLength: null, chatTemplate, name: `${file}:${p.line}` }).query_ids;
   if (ids.length > 0) return ids;
   const start = tok.special.bos_token_id ?? tok.special.eos_token_id;
-  if (start === null || start === undefined) throw new UserError(`${file}:${p.line}: empty prompt and the tokenizer has no BOS or EOS token to start from`);
+  if (start === null || start === undefined)
+    throw new UserError(`${file}:${p.line}: empty prompt and the tokenizer has no BOS or EOS token to start from`);
   return [start];
 }
 

@@ -99,7 +99,9 @@ function checkSameRun(out: string, record: object): void {
     return;
   }
   if (readFileSync(file, "utf8") !== text) {
-    throw new UserError(`${out} holds an iterate run with other inputs or settings (${file}); use the same flags to resume, or another --out`);
+    throw new UserError(
+      `${out} holds an iterate run with other inputs or settings (${file}); use the same flags to resume, or another --out`,
+    );
   }
 }
 
@@ -124,7 +126,12 @@ export async function iterate(options: IterateOptions): Promise<IterateSummary> 
   checkSameRun(options.out, { model: options.model, prompts: options.prompts, scorer: scorerSpec, settings });
   const scorer =
     typeof options.scorer === "string"
-      ? await createScorer(options.scorer, { timeout: settings.timeout, retries: settings.retries, retry_delay: settings.retry_delay, backend: settings.backend })
+      ? await createScorer(options.scorer, {
+          timeout: settings.timeout,
+          retries: settings.retries,
+          retry_delay: settings.retry_delay,
+          backend: settings.backend,
+        })
       : options.scorer;
   const ctx: StageContext = {
     settings,
@@ -186,7 +193,10 @@ export function formatIterateSummary(summary: IterateSummary): string {
     ...(["reward_mean", "reward_median", "kl"] as const).map((k) => (r[k] === null ? "-" : formatMetric(r[k]))),
   ]);
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i].length)));
-  const line = (cells: string[]) => `${cells.map((c, i) => c.padEnd(widths[i])).join("  ").trimEnd()}\n`;
+  const line = (cells: string[]) =>
+    `${cells
+      .map((c, i) => c.padEnd(widths[i]))
+      .join("  ")
+      .trimEnd()}\n`;
   return [line(header), ...rows.map(line)].join("");
 }
-

@@ -18,8 +18,14 @@ import { EVAL_SETTINGS } from "../eval/settings.js";
 import { TRAIN_SETTINGS } from "../train/config.js";
 
 const { seed: _sampleSeed, length_penalty: _beamLengthPenalty, num_return_sequences, ...SAMPLING } = GENERATE_SETTINGS;
-const { model: _model, data: _data, output_dir: _out, resume_from_checkpoint: _resume, overwrite_output_dir: _overwrite, ...TRAINING } =
-  TRAIN_SETTINGS;
+const {
+  model: _model,
+  data: _data,
+  output_dir: _out,
+  resume_from_checkpoint: _resume,
+  overwrite_output_dir: _overwrite,
+  ...TRAINING
+} = TRAIN_SETTINGS;
 
 export const ITERATE_SETTINGS = {
   rounds: setting({ rule: rules.int({ min: 1 }), metavar: "r", help: "Rounds of sample, score, train and eval." }),

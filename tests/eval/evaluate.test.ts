@@ -49,7 +49,13 @@ test("perplexity is exp of the mean NLL of the scored tokens; KL of a model agai
 });
 
 test("on prompts: reward_mean and reward_median of the greedy generations, KL on them; tokens counts the generated ones", async () => {
-  const r = await evaluate({ model: GPT2, ref: GPT2, prompts: PROMPTS, scorer: "rule:length", settings: { max_new_tokens: 6, backend: "ref" } });
+  const r = await evaluate({
+    model: GPT2,
+    ref: GPT2,
+    prompts: PROMPTS,
+    scorer: "rule:length",
+    settings: { max_new_tokens: 6, backend: "ref" },
+  });
   const model = loadCausalLM(GPT2, { backend: "ref" });
   const tok = await loadTokenizer(GPT2);
   const settings = resolveSettings(GENERATE_SETTINGS, { strategy: "greedy", max_new_tokens: 6 }, "test");
@@ -63,13 +69,30 @@ test("on prompts: reward_mean and reward_median of the greedy generations, KL on
   assert.equal(r.reward_mean, (lengths[0] + lengths[1] + lengths[2]) / 3);
   assert.equal(r.reward_median, [...lengths].sort((a, b) => a - b)[1]);
   assert.equal(r.kl, 0);
-  assert.equal(r.tokens, outs.reduce((n, g) => n + g.tokens.length + (g.finish === "eos" ? 1 : 0), 0));
+  assert.equal(
+    r.tokens,
+    outs.reduce((n, g) => n + g.tokens.length + (g.finish === "eos" ? 1 : 0), 0),
+  );
   assert.equal(r.perplexity, null);
 });
 
 test("rrhf eval --json prints one object with exactly the metric keys and tokens; without --json a table", async () => {
   const data = fixture("train", "tiny-train.jsonl");
-  const args = ["eval", "--model", GPT2, "--ref", LLAMA, "--data", data, "--prompts", PROMPTS, "--scorer", "rule:keyword:a,e", "--max-new-tokens", "4"];
+  const args = [
+    "eval",
+    "--model",
+    GPT2,
+    "--ref",
+    LLAMA,
+    "--data",
+    data,
+    "--prompts",
+    PROMPTS,
+    "--scorer",
+    "rule:keyword:a,e",
+    "--max-new-tokens",
+    "4",
+  ];
   const json = await runRrhfInProcess([...args, "--json", "--backend", "ref"]);
   assert.equal(json.code, 0, json.stderr);
   const parsed = JSON.parse(json.stdout) as Record<string, unknown>;

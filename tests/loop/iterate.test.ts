@@ -35,7 +35,8 @@ const FLAGS_TAIL = ["--logging-steps", "5", "--save-steps", "4", "--backend", "r
 function outcome(out: string): Record<string, string> {
   const files: Record<string, string> = { "summary.json": readFileSync(join(out, "summary.json"), "utf8") };
   for (const n of [1, 2]) {
-    for (const f of ["samples.jsonl", "scored.jsonl", "eval.json"]) files[`round-${n}/${f}`] = readFileSync(join(out, `round-${n}`, f), "utf8");
+    for (const f of ["samples.jsonl", "scored.jsonl", "eval.json"])
+      files[`round-${n}/${f}`] = readFileSync(join(out, `round-${n}`, f), "utf8");
   }
   return files;
 }
@@ -44,7 +45,19 @@ let uninterrupted: { out: string; stdout: string } | null = null;
 async function uninterruptedRun(): Promise<{ out: string; stdout: string }> {
   if (uninterrupted === null) {
     const out = join(tempDir(), "run");
-    const r = await runRrhfInProcess(["iterate", "--model", MODEL, "--prompts", PROMPTS, "--scorer", SCORER, ...FLAGS, ...FLAGS_TAIL, "--out", out]);
+    const r = await runRrhfInProcess([
+      "iterate",
+      "--model",
+      MODEL,
+      "--prompts",
+      PROMPTS,
+      "--scorer",
+      SCORER,
+      ...FLAGS,
+      ...FLAGS_TAIL,
+      "--out",
+      out,
+    ]);
     assert.equal(r.code, 0, r.stderr);
     uninterrupted = { out, stdout: r.stdout };
   }
@@ -118,13 +131,33 @@ test("rrhf iterate killed (SIGKILL) three times (between stages, inside a checkp
 
 test("rrhf iterate refuses to resume an output folder with other settings", async () => {
   const { out } = await uninterruptedRun();
-  const r = await runRrhfInProcess(["iterate", "--model", MODEL, "--prompts", PROMPTS, "--scorer", SCORER, ...FLAGS, "--out", out, "--backend", "ref"]);
+  const r = await runRrhfInProcess([
+    "iterate",
+    "--model",
+    MODEL,
+    "--prompts",
+    PROMPTS,
+    "--scorer",
+    SCORER,
+    ...FLAGS,
+    "--out",
+    out,
+    "--backend",
+    "ref",
+  ]);
   assert.equal(r.code, 1);
   assert.match(r.stderr, /holds an iterate run with other inputs or settings/);
 });
 
 test("the README's iterate flag table is the help texts of the settings iterate adds or changes", () => {
   const readme = readFileSync(join(repoRoot, "README.md"), "utf8");
-  const own = pickSettings(ITERATE_SETTINGS, ["rounds", "eval_prompts", "num_return_sequences", "prompts_per_batch", "batch_size", "eval_batch_size"]);
+  const own = pickSettings(ITERATE_SETTINGS, [
+    "rounds",
+    "eval_prompts",
+    "num_return_sequences",
+    "prompts_per_batch",
+    "batch_size",
+    "eval_batch_size",
+  ]);
   for (const row of settingsMarkdownRows(own)) assert.ok(readme.includes(`${row}\n`), `README lacks the row\n${row}`);
 });

@@ -28,7 +28,10 @@ export function registerEval(program: Command, io: CliIo): void {
     .requiredOption("--model <dir>", "the policy: Hugging Face model folder")
     .option("--ref <dir>", "reference model folder (same vocabulary): adds kl, KL(policy || ref) in nats per scored token")
     .option("--data <file>", "scored records {query|messages, responses, scores}: ranking_accuracy, perplexity (and kl)")
-    .option("--prompts <file>", "prompts {query|messages[, answer]}: reward_mean, reward_median of greedy generations (and kl without --data)")
+    .option(
+      "--prompts <file>",
+      "prompts {query|messages[, answer]}: reward_mean, reward_median of greedy generations (and kl without --data)",
+    )
     .option("--scorer <spec>", "scores the generations: model:DIR | http(s)://... | cmd:COMMAND | rule:...")
     .option("--tokenizer <dir>", "tokenizer folder (default: the model folder)")
     .option("--json", "print one JSON object with the metric keys and tokens");

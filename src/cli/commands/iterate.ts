@@ -25,7 +25,10 @@ export function registerIterate(program: Command, io: CliIo): void {
     .requiredOption("--model <dir>", "the start model: Hugging Face folder with its tokenizer")
     .requiredOption("--prompts <file>", "prompts {query|messages[, answer]} to sample from each round")
     .requiredOption("--scorer <spec>", "model:DIR | http(s)://... | cmd:COMMAND | rule:...")
-    .requiredOption("--out <dir>", "output folder: round-0/eval.json, round-N/{samples.jsonl,scored.jsonl,model/,metrics.jsonl,eval.json}, summary.json");
+    .requiredOption(
+      "--out <dir>",
+      "output folder: round-0/eval.json, round-N/{samples.jsonl,scored.jsonl,model/,metrics.jsonl,eval.json}, summary.json",
+    );
   addSettingOptions(cmd, ITERATE_SETTINGS);
   cmd.action(async (flags: IteratePathFlags & Record<string, unknown>) => {
     // Checked here so that bad flags fail before any stage runs.
