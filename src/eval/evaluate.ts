@@ -194,6 +194,11 @@ export async function evaluate(options: EvaluateOptions): Promise<EvalResult> {
   const backend = getBackend(s.backend, s.threads === null ? {} : { threads: s.threads });
   const policy = loadCausalLM(options.model, { backend });
   const ref = options.ref ? loadCausalLM(options.ref, { backend }) : null;
+  if (ref && ref.config.vocabSize !== policy.config.vocabSize) {
+    throw new UserError(
+      `--ref ${options.ref}: its vocabulary has ${ref.config.vocabSize} tokens, the policy's ${policy.config.vocabSize}; KL needs one vocabulary`,
+    );
+  }
   const tok = await loadTokenizer(options.tokenizer ?? options.model);
   const models: Models = { policy, ref, tok };
   const log = options.log ?? (() => {});

@@ -4,6 +4,7 @@
  * training computes it) and, for KL, the full next-token distributions of
  * two models at the same scored positions.
  */
+import { UserError } from "../errors.js";
 import type { CausalLM, ForwardLayout } from "../models/causal-lm.js";
 import { queryLength, responseLength, rowLength, rowTokenAt, type QueryBatch } from "../tokenize/batch.js";
 
@@ -73,7 +74,7 @@ export function klOfLogDistributions(logP: Float64Array, logQ: Float64Array): nu
 export function klSums(policy: CausalLM, ref: CausalLM, batch: QueryBatch): { tokens: number; kl: number } {
   const V = policy.config.vocabSize;
   if (ref.config.vocabSize !== V) {
-    throw new RangeError(`KL needs one vocabulary: the policy has ${V} tokens, the reference ${ref.config.vocabSize}`);
+    throw new UserError(`--ref: KL needs one vocabulary, but the policy has ${V} tokens and the reference ${ref.config.vocabSize}`);
   }
   const logP = new Float64Array(V);
   const logQ = new Float64Array(V);

@@ -123,7 +123,9 @@ export async function iterate(options: IterateOptions): Promise<IterateSummary> 
   const log = options.log ?? (() => {});
   const scorerSpec = typeof options.scorer === "string" ? options.scorer : options.scorer.spec;
   mkdirSync(options.out, { recursive: true });
-  checkSameRun(options.out, { model: options.model, prompts: options.prompts, scorer: scorerSpec, settings });
+  // Compute settings change how fast, not what: a resume may pick other ones.
+  const { backend: _backend, threads: _threads, ...recorded } = settings;
+  checkSameRun(options.out, { model: options.model, prompts: options.prompts, scorer: scorerSpec, settings: recorded });
   const scorer =
     typeof options.scorer === "string"
       ? await createScorer(options.scorer, {
