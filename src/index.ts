@@ -92,3 +92,16 @@ export { scoreFile, type ScoreFileOptions, type ScoreProgress } from "./score/fi
 
 // Training.
 export * from "./train/index.js";
+
+// Evaluation (`rrhf eval`) and iterated RRHF (`rrhf iterate`).
+export { evaluate, formatEvalTable, type EvalResult, type EvaluateOptions } from "./eval/evaluate.js";
+export { EVAL_SETTINGS, type EvalSettings } from "./eval/settings.js";
+export {
+  iterate,
+  formatIterateSummary,
+  type IterateOptions,
+  type IterateRound,
+  type IterateStage,
+  type IterateSummary,
+} from "./loop/iterate.js";
+export { ITERATE_SETTINGS, type IterateSettings } from "./loop/settings.js";

@@ -1,7 +1,9 @@
 import type { Command } from "commander";
 import type { CliIo } from "../io.js";
 import { registerConvert } from "./convert.js";
+import { registerEval } from "./eval.js";
 import { registerInitModel } from "./init-model.js";
+import { registerIterate } from "./iterate.js";
 import { registerLoss } from "./loss.js";
 import { registerSample } from "./sample.js";
 import { registerScore } from "./score.js";
@@ -19,4 +21,6 @@ export function registerCommands(program: Command, io: CliIo): void {
   registerSft(program, io);
   registerSample(program, io);
   registerScore(program, io);
+  registerEval(program, io);
+  registerIterate(program, io);
 }
