@@ -3,6 +3,7 @@ import type { CliIo } from "../io.js";
 import { registerConvert } from "./convert.js";
 import { registerInitModel } from "./init-model.js";
 import { registerLoss } from "./loss.js";
+import { registerReport } from "./report.js";
 import { registerSample } from "./sample.js";
 import { registerScore } from "./score.js";
 import { registerTrain } from "./train.js";
@@ -17,4 +18,5 @@ export function registerCommands(program: Command, io: CliIo): void {
   registerTrain(program, io);
   registerSample(program, io);
   registerScore(program, io);
+  registerReport(program, io);
 }
