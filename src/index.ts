@@ -83,3 +83,6 @@ export { scoreFile, type ScoreFileOptions, type ScoreProgress } from "./score/fi
 
 // Training.
 export * from "./train/index.js";
+
+// Run reports (report.html of a run folder).
+export { writeRunReport, type RunReportOptions } from "./web/report/index.js";

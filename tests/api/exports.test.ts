@@ -74,6 +74,7 @@ const PUBLIC_VALUES = [
   "train",
   "validateFile",
   "writeSafetensors",
+  "writeRunReport",
 ];
 
 /** Type-only exports (interfaces and type aliases). */
@@ -127,6 +128,7 @@ const PUBLIC_TYPES = [
   "QueryGroup",
   "RankingMetrics",
   "ReadOptions",
+  "RunReportOptions",
   "RenderedQuery",
   "ResponseSelection",
   "RrhfLossBatch",

@@ -44,6 +44,11 @@ const CHART_SCRIPT = `(function () {
   var data = JSON.parse(document.getElementById("report-data").textContent);
   var colors = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b"];
   var grid = document.getElementById("charts");
+  function tick(v) {
+    if (v === null) return "";
+    var a = Math.abs(v);
+    return a !== 0 && (a < 1e-2 || a >= 1e5) ? v.toExponential(1) : String(Number(v.toPrecision(4)));
+  }
   data.charts.forEach(function (chart) {
     var box = document.createElement("figure");
     box.className = "chart";
@@ -59,7 +64,8 @@ const CHART_SCRIPT = `(function () {
       series.push(one);
     });
     var columns = [chart.x].concat(chart.series.map(function (s) { return s.values; }));
-    new uPlot({ width: 560, height: 260, series: series, scales: { x: { time: false } }, axes: [{ label: chart.xLabel }, {}] }, columns, box);
+    var axes = [{ label: chart.xLabel }, { size: 60, values: function (u, splits) { return splits.map(tick); } }];
+    new uPlot({ width: 560, height: 260, series: series, legend: { live: false }, scales: { x: { time: false } }, axes: axes }, columns, box);
   });
   document.body.setAttribute("data-charts-drawn", String(data.charts.length));
 })();`;
@@ -70,7 +76,8 @@ h1{font-size:1.4rem}h2{font-size:1.15rem;margin-top:2rem;border-bottom:1px solid
 figcaption{font-weight:600;margin-bottom:.25rem}table{border-collapse:collapse;font-size:.9rem}
 td,th{border:1px solid #ddd;padding:.2rem .5rem;text-align:left;vertical-align:top}
 pre{white-space:pre-wrap;margin:0;font-family:ui-monospace,monospace}.sample{margin-bottom:1rem}
-.problems{color:#a00}ol.responses li{margin-bottom:.25rem}.score{color:#666;font-size:.85rem}`;
+.problems{color:#a00}.kv{display:grid;grid-template-columns:repeat(3,max-content minmax(8rem,max-content));gap:.15rem .75rem;font-size:.85rem}
+.kv .k{font-weight:600}.kv .v{font-family:ui-monospace,monospace;overflow-wrap:anywhere;max-width:22rem}ol.responses li{margin-bottom:.25rem}.score{color:#666;font-size:.85rem}`;
 
 function sha256(text: string): string {
   return `'sha256-${createHash("sha256").update(text, "utf8").digest("base64")}'`;
@@ -82,9 +89,10 @@ function cell(value: unknown): string {
   return escapeHtml(typeof value === "string" ? value : JSON.stringify(value));
 }
 
-function keyValueTable(entries: [string, unknown][], id: string): string {
-  const rows = entries.map(([k, v]) => `<tr><th>${escapeHtml(k)}</th><td>${cell(v)}</td></tr>`).join("\n");
-  return `<table id="${id}">\n${rows}\n</table>`;
+/** Key-value pairs in a grid of up to three pairs per row (a run has some forty settings). */
+function keyValueGrid(entries: [string, unknown][], id: string): string {
+  const pairs = entries.map(([k, v]) => `<span class="k">${escapeHtml(k)}</span><span class="v">${cell(v)}</span>`).join("\n");
+  return `<div class="kv" id="${id}">\n${pairs}\n</div>`;
 }
 
 function roundsSection(data: RunReportData): string {
@@ -99,7 +107,7 @@ function summarySection(summary: unknown): string {
   if (summary === null) return "";
   const body =
     typeof summary === "object" && !Array.isArray(summary)
-      ? keyValueTable(Object.entries(summary as Record<string, unknown>), "summary")
+      ? keyValueGrid(Object.entries(summary as Record<string, unknown>), "summary")
       : `<pre id="summary">${escapeHtml(JSON.stringify(summary, null, 2))}</pre>`;
   return `<h2>Summary</h2>\n${body}`;
 }
@@ -125,7 +133,7 @@ function samplesSection(data: RunReportData): string {
 function settingsSection(data: RunReportData): string {
   if (data.settings === null) return "";
   const source = data.settingsSource === null ? "" : ` <span class="meta">(${escapeHtml(data.settingsSource)})</span>`;
-  return `<h2>Settings${source}</h2>\n${keyValueTable(Object.entries(data.settings), "settings")}`;
+  return `<h2>Settings${source}</h2>\n${keyValueGrid(Object.entries(data.settings), "settings")}`;
 }
 
 function problemsSection(data: RunReportData): string {
