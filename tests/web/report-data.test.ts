@@ -8,7 +8,15 @@ import { mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "node:test";
 import { UserError } from "../../src/errors.js";
-import { buildCharts, escapeHtml, isEmptyRun, jsonForScript, parseMetricsLines, readRunData, writeRunReport } from "../../src/web/report/index.js";
+import {
+  buildCharts,
+  escapeHtml,
+  isEmptyRun,
+  jsonForScript,
+  parseMetricsLines,
+  readRunData,
+  writeRunReport,
+} from "../../src/web/report/index.js";
 import { tempDir } from "../helpers.js";
 
 const jsonl = (rows: unknown[]): string => rows.map((r) => `${JSON.stringify(r)}\n`).join("");
@@ -74,7 +82,13 @@ test("a run of rounds without its own metrics.jsonl gets the rounds' training li
   const run = tempDir("rrhf-report-rounds-");
   mkdirSync(join(run, "round-1"));
   mkdirSync(join(run, "round-2", "train"), { recursive: true });
-  writeFileSync(join(run, "round-1", "metrics.jsonl"), jsonl([{ step: 2, loss: 3 }, { step: 4, loss: 2 }]));
+  writeFileSync(
+    join(run, "round-1", "metrics.jsonl"),
+    jsonl([
+      { step: 2, loss: 3 },
+      { step: 4, loss: 2 },
+    ]),
+  );
   writeFileSync(join(run, "round-2", "train", "metrics.jsonl"), jsonl([{ step: 2, loss: 1.5 }]));
   assert.deepEqual(
     readRunData(run).train.map((e) => [e.step, e.loss]),
@@ -88,7 +102,13 @@ test("a run of rounds without its own metrics.jsonl gets the rounds' training li
 
 test("buildCharts draws only the curves a run has: an sft run's loss alone, eval points on the shared step axis", () => {
   const sftRun = tempDir("rrhf-report-sft-");
-  writeFileSync(join(sftRun, "metrics.jsonl"), jsonl([{ step: 1, epoch: 0.1, loss: 4 }, { step: 2, epoch: 0.2, loss: 3 }]));
+  writeFileSync(
+    join(sftRun, "metrics.jsonl"),
+    jsonl([
+      { step: 1, epoch: 0.1, loss: 4 },
+      { step: 2, epoch: 0.2, loss: 3 },
+    ]),
+  );
   const sft = buildCharts(readRunData(sftRun));
   assert.deepEqual(
     sft.map((c) => [c.id, c.series.map((s) => s.label)]),
@@ -123,7 +143,10 @@ test("buildCharts draws only the curves a run has: an sft run's loss alone, eval
     ],
   );
   assert.deepEqual(charts[1].series[0].values, [null, null, 0.75]);
-  assert.deepEqual(charts.find((c) => c.id === "reward")?.series.map((s) => s.label), ["mean reward"]);
+  assert.deepEqual(
+    charts.find((c) => c.id === "reward")?.series.map((s) => s.label),
+    ["mean reward"],
+  );
 });
 
 test("text from data files is escaped for HTML, and JSON cannot close its script element", () => {

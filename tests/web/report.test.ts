@@ -23,15 +23,42 @@ function richRun(): string {
   const dir = tempDir("rrhf-report-web-");
   const lines = [];
   for (let step = 5; step <= 40; step += 5) {
-    lines.push({ step, epoch: step / 8, loss: 9 - step / 10, rank_loss: 2 - step / 30, sft_loss: 7 - step / 20, ranking_accuracy: step / 45, margin: step / 20 - 1, learning_rate: 1e-3 * (1 - step / 40), grad_norm: 30 - step / 2 });
+    lines.push({
+      step,
+      epoch: step / 8,
+      loss: 9 - step / 10,
+      rank_loss: 2 - step / 30,
+      sft_loss: 7 - step / 20,
+      ranking_accuracy: step / 45,
+      margin: step / 20 - 1,
+      learning_rate: 1e-3 * (1 - step / 40),
+      grad_norm: 30 - step / 2,
+    });
     if (step % 10 === 0) lines.push({ step, epoch: step / 8, eval_loss: 8 - step / 12, eval_ranking_accuracy: 0.5 + step / 100 });
   }
   writeFileSync(join(dir, "metrics.jsonl"), `${lines.map((l) => JSON.stringify(l)).join("\n")}\n{"step": 45, "lo`);
-  for (const [round, reward] of [[0, 0.2], [1, 0.45], [2, 0.7]] as const) {
+  for (const [round, reward] of [
+    [0, 0.2],
+    [1, 0.45],
+    [2, 0.7],
+  ] as const) {
     mkdirSync(join(dir, `round-${round}`));
-    writeFileSync(join(dir, `round-${round}`, "eval.json"), JSON.stringify({ reward_mean: reward, reward_median: reward + 0.05, kl: round * 0.1, ranking_accuracy: 0.5 + round / 10, perplexity: 12 - round, tokens: 900 }));
+    writeFileSync(
+      join(dir, `round-${round}`, "eval.json"),
+      JSON.stringify({
+        reward_mean: reward,
+        reward_median: reward + 0.05,
+        kl: round * 0.1,
+        ranking_accuracy: 0.5 + round / 10,
+        perplexity: 12 - round,
+        tokens: 900,
+      }),
+    );
   }
-  writeFileSync(join(dir, "round-1", "samples.jsonl"), `${JSON.stringify({ query: `What is 2+2? ${PAYLOAD}`, responses: ["4", PAYLOAD], scores: [1, 0] })}\n`);
+  writeFileSync(
+    join(dir, "round-1", "samples.jsonl"),
+    `${JSON.stringify({ query: `What is 2+2? ${PAYLOAD}`, responses: ["4", PAYLOAD], scores: [1, 0] })}\n`,
+  );
   writeFileSync(join(dir, "training_args.json"), JSON.stringify({ learning_rate: 1e-3, output_dir: PAYLOAD }));
   return dir;
 }
@@ -73,14 +100,24 @@ test("report.html draws every chart offline, runs no injected markup, and logs n
   const drawn = (await page.evaluate(INKED_PIXELS)) as { id: string; inked: number }[];
   assert.deepEqual(
     drawn.map((d) => d.id),
-    ["chart-loss", "chart-ranking-accuracy", "chart-margin", "chart-learning-rate", "chart-grad-norm", "chart-reward", "chart-round-kl", "chart-round-ranking-accuracy", "chart-round-perplexity"],
+    [
+      "chart-loss",
+      "chart-ranking-accuracy",
+      "chart-margin",
+      "chart-learning-rate",
+      "chart-grad-norm",
+      "chart-reward",
+      "chart-round-kl",
+      "chart-round-ranking-accuracy",
+      "chart-round-perplexity",
+    ],
   );
   for (const d of drawn) assert.ok(d.inked > 200, `${d.id}: canvas has ${d.inked} drawn pixels`);
 
   assert.deepEqual(errors, []);
   assert.deepEqual(requests, [pathToFileURL(file).href], "the page requests nothing but itself");
   assert.equal(await page.evaluate("window.__xss"), undefined);
-  const sampleText = await page.locator(".sample").first().innerText();
+  const sampleText = (await page.locator(".sample").first().textContent()) ?? "";
   assert.ok(sampleText.includes(PAYLOAD), "the markup in a sample shows as text");
   assert.equal(await page.locator("img").count(), 0);
   await context.close();

@@ -28,7 +28,9 @@ export function loadPlotAssets(): PlotAssets {
       css: readFileSync(require.resolve("uplot/dist/uPlot.min.css"), "utf8"),
     };
   } catch (err) {
-    throw new InternalError(`the run report needs the uplot package, which is not installed: ${err instanceof Error ? err.message : String(err)}`);
+    throw new InternalError(
+      `the run report needs the uplot package, which is not installed: ${err instanceof Error ? err.message : String(err)}`,
+    );
   }
   return cached;
 }

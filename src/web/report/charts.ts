@@ -86,7 +86,11 @@ function column(rows: { x: number; entry: MetricsEntry }[], xs: number[], key: s
   return xs.map((x) => at.get(x) ?? null);
 }
 
-function build(spec: ChartSpec, xLabel: string, rowsOf: (s: SeriesSpec["source"]) => { x: number; entry: MetricsEntry }[]): ChartData | null {
+function build(
+  spec: ChartSpec,
+  xLabel: string,
+  rowsOf: (s: SeriesSpec["source"]) => { x: number; entry: MetricsEntry }[],
+): ChartData | null {
   const used = spec.series.filter((s) => rowsOf(s.source).some((r) => typeof r.entry[s.key] === "number"));
   if (used.length === 0) return null;
   const x = xAxis(used.flatMap((s) => rowsOf(s.source)));
@@ -96,7 +100,8 @@ function build(spec: ChartSpec, xLabel: string, rowsOf: (s: SeriesSpec["source"]
 
 /** Every chart `data` has something to draw for, step charts first, then round charts. */
 export function buildCharts(data: RunReportData): ChartData[] {
-  const byStep = (entries: MetricsEntry[]) => entries.filter((e) => typeof e.step === "number").map((e) => ({ x: e.step as number, entry: e }));
+  const byStep = (entries: MetricsEntry[]) =>
+    entries.filter((e) => typeof e.step === "number").map((e) => ({ x: e.step as number, entry: e }));
   const trainRows = byStep(data.train);
   const evalRows = byStep(data.eval);
   const roundRows = data.rounds.map((r) => ({ x: r.round, entry: r.metrics }));

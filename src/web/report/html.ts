@@ -99,7 +99,9 @@ function roundsSection(data: RunReportData): string {
   if (data.rounds.length === 0) return "";
   const keys = [...new Set(data.rounds.flatMap((r) => Object.keys(r.metrics)))];
   const head = `<tr><th>round</th>${keys.map((k) => `<th>${escapeHtml(k)}</th>`).join("")}</tr>`;
-  const rows = data.rounds.map((r) => `<tr><td>${r.round}</td>${keys.map((k) => `<td>${k in r.metrics ? cell(r.metrics[k]) : ""}</td>`).join("")}</tr>`);
+  const rows = data.rounds.map(
+    (r) => `<tr><td>${r.round}</td>${keys.map((k) => `<td>${k in r.metrics ? cell(r.metrics[k]) : ""}</td>`).join("")}</tr>`,
+  );
   return `<h2>Evaluation per round</h2>\n<table id="rounds">\n${head}\n${rows.join("\n")}\n</table>`;
 }
 

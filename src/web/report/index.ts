@@ -26,7 +26,8 @@ export const REPORT_FILE = "report.html";
 
 /** Throws a UserError unless `runDir` is an existing folder. */
 export function assertRunFolder(runDir: string): void {
-  if (!existsSync(runDir) || !statSync(runDir).isDirectory()) throw new UserError(`${runDir} is not a folder (expected a run's output folder)`);
+  if (!existsSync(runDir) || !statSync(runDir).isDirectory())
+    throw new UserError(`${runDir} is not a folder (expected a run's output folder)`);
 }
 
 /**
