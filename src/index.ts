@@ -105,3 +105,5 @@ export {
   type IterateSummary,
 } from "./loop/iterate.js";
 export { ITERATE_SETTINGS, type IterateSettings } from "./loop/settings.js";
+// Run reports (report.html of a run folder).
+export { writeRunReport, type RunReportOptions } from "./web/report/index.js";

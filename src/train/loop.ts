@@ -66,6 +66,11 @@ export interface TrainIo {
    * final model). The CLI aborts it on the first Ctrl-C.
    */
   signal?: AbortSignal;
+  /**
+   * Called after each checkpoint is complete, with its folder (metrics.jsonl is up to date then);
+   * `rrhf train` refreshes report.html here.
+   */
+  onCheckpointSaved?: (checkpointDir: string) => void;
   /** Test hooks (not part of the package's exports); ordinary callers leave this out. */
   hooks?: TrainHooks;
 }
@@ -133,6 +138,7 @@ class StepLoop {
     private readonly run: RunSetup,
     private readonly logger: MetricsLogger,
     private readonly hooks: TrainHooks,
+    private readonly onCheckpointSaved: ((checkpointDir: string) => void) | undefined,
   ) {
     this.globalStep = run.restored?.trainerState.global_step ?? 0;
     this.tokensSeen = run.restored?.trainerState.num_input_tokens_seen ?? 0;
@@ -205,6 +211,7 @@ class StepLoop {
     this.savedNow = dir;
     this.checkpoints.push(dir);
     pruneCheckpoints(config.output_dir, config.save_total_limit, this.run.resumeDir ? [this.run.resumeDir] : []);
+    this.onCheckpointSaved?.(dir);
     return dir;
   }
 
@@ -250,7 +257,7 @@ export async function train(config: TrainConfig, io: TrainIo = silentIo): Promis
   // The header shows the settings actually used (model_max_length capped at the model's positions).
   io.stdout(formatRunHeader({ ...run, config: run.dataSettings, backend: run.backendName, resumedFrom: resumeDir, startStep }));
   const logger = createLogger(run, io);
-  const loop = new StepLoop(run, logger, io.hooks ?? {});
+  const loop = new StepLoop(run, logger, io.hooks ?? {}, io.onCheckpointSaved);
   let interrupted: TrainInterruption | null;
   try {
     interrupted = await loop.runAll(io.signal);

@@ -88,6 +88,7 @@ const PUBLIC_VALUES = [
   "readSftRecords",
   "resolveSftConfig",
   "sft",
+  "writeRunReport",
 ];
 
 /** Type-only exports (interfaces and type aliases). */
@@ -149,6 +150,7 @@ const PUBLIC_TYPES = [
   "QueryGroup",
   "RankingMetrics",
   "ReadOptions",
+  "RunReportOptions",
   "RenderedQuery",
   "ResponseSelection",
   "RrhfLossBatch",

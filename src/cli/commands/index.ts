@@ -5,6 +5,7 @@ import { registerEval } from "./eval.js";
 import { registerInitModel } from "./init-model.js";
 import { registerIterate } from "./iterate.js";
 import { registerLoss } from "./loss.js";
+import { registerReport } from "./report.js";
 import { registerSample } from "./sample.js";
 import { registerScore } from "./score.js";
 import { registerSft } from "./sft.js";
@@ -23,4 +24,5 @@ export function registerCommands(program: Command, io: CliIo): void {
   registerScore(program, io);
   registerEval(program, io);
   registerIterate(program, io);
+  registerReport(program, io);
 }
