@@ -5,6 +5,7 @@ import { registerInitModel } from "./init-model.js";
 import { registerLoss } from "./loss.js";
 import { registerSample } from "./sample.js";
 import { registerScore } from "./score.js";
+import { registerServe } from "./serve.js";
 import { registerTrain } from "./train.js";
 import { registerValidate } from "./validate.js";
 
@@ -17,4 +18,5 @@ export function registerCommands(program: Command, io: CliIo): void {
   registerTrain(program, io);
   registerSample(program, io);
   registerScore(program, io);
+  registerServe(program, io);
 }

@@ -2,14 +2,14 @@
 import { existsSync, openSync, closeSync, fsyncSync, readFileSync, truncateSync, writeSync } from "node:fs";
 import { inputFormatOf, locationUnitOf, readSourceObjects, type InputFormat } from "../../data/source.js";
 import { checkMessages, type Place } from "../../data/messages.js";
-import type { ChatMessage, RrhfRecord } from "../../data/record.js";
+import type { ChatMessage } from "../../data/record.js";
 import { DataError, UserError, userErrorFromFs } from "../../errors.js";
 import { generate, eosTokenIdsOf } from "../../generate/generate.js";
+import { promptTokenIds } from "../../generate/prompt.js";
 import { checkGenerateSettings } from "../../generate/settings.js";
 import { cutAtStop } from "../../generate/types.js";
 import { getBackend } from "../../kernels/select.js";
 import { loadCausalLM } from "../../models/registry.js";
-import { encodeRecord } from "../../tokenize/encode.js";
 import { loadTokenizer, type RrhfTokenizer } from "../../tokenize/tokenizer.js";
 import { requireChatTemplate } from "../../train/run-data.js";
 import type { CliIo } from "../io.js";
@@ -52,15 +52,8 @@ async function* readPrompts(file: string, format: InputFormat | null): AsyncGene
   }
 }
 
-/** The prompt's token ids exactly as training encodes the query (no truncation); a BOS/EOS stands in for an empty one. */
 function promptIds(tok: RrhfTokenizer, p: PromptLine, chatTemplate: boolean, file: string): number[] {
-  const record = { ...p.prompt, responses: [], scores: [] } as RrhfRecord;
-  const ids = encodeRecord(tok, record, { maxLength: null, chatTemplate, name: `${file}:${p.line}` }).query_ids;
-  if (ids.length > 0) return ids;
-  const start = tok.special.bos_token_id ?? tok.special.eos_token_id;
-  if (start === null || start === undefined)
-    throw new UserError(`${file}:${p.line}: empty prompt and the tokenizer has no BOS or EOS token to start from`);
-  return [start];
+  return promptTokenIds(tok, p.prompt, chatTemplate, `${file}:${p.line}`);
 }
 
 /**
