@@ -22,6 +22,7 @@ export function promptTokenIds(tok: RrhfTokenizer, prompt: PromptInput, chatTemp
   const ids = encodeRecord(tok, record, { maxLength: null, chatTemplate, name }).query_ids;
   if (ids.length > 0) return ids;
   const start = tok.special.bos_token_id ?? tok.special.eos_token_id;
-  if (start === null || start === undefined) throw new UserError(`${name}: empty prompt and the tokenizer has no BOS or EOS token to start from`);
+  if (start === null || start === undefined)
+    throw new UserError(`${name}: empty prompt and the tokenizer has no BOS or EOS token to start from`);
   return [start];
 }

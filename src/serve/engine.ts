@@ -74,11 +74,17 @@ function idsOfPrompt(served: ServedModel, prompt: ParsedRequest["prompts"][numbe
   if ("ids" in prompt) {
     const vocab = served.model.config.vocabSize;
     const outside = prompt.ids.find((id) => id >= vocab);
-    if (outside !== undefined) throw new ApiError(400, `prompt: token ${outside} is outside the vocabulary (size ${vocab})`, "invalid_request_error", "prompt");
+    if (outside !== undefined)
+      throw new ApiError(400, `prompt: token ${outside} is outside the vocabulary (size ${vocab})`, "invalid_request_error", "prompt");
     return prompt.ids;
   }
   if (kind === "chat" && served.tok.chatTemplate === null)
-    throw new ApiError(400, `messages: model ${served.name} has no chat_template in its tokenizer_config.json; use /v1/completions`, "invalid_request_error", "messages");
+    throw new ApiError(
+      400,
+      `messages: model ${served.name} has no chat_template in its tokenizer_config.json; use /v1/completions`,
+      "invalid_request_error",
+      "messages",
+    );
   try {
     return "text" in prompt
       ? promptTokenIds(served.tok, { query: prompt.text }, false, "prompt")
@@ -95,7 +101,13 @@ function tokenBudget(served: ServedModel, promptIds: number[][], maxTokens: numb
   const longest = Math.max(...promptIds.map((p) => p.length));
   const room = context - longest;
   if (room < 1)
-    throw new ApiError(400, `the prompt has ${longest} tokens; this model's context is ${context}`, "invalid_request_error", "prompt", "context_length_exceeded");
+    throw new ApiError(
+      400,
+      `the prompt has ${longest} tokens; this model's context is ${context}`,
+      "invalid_request_error",
+      "prompt",
+      "context_length_exceeded",
+    );
   if (maxTokens === null) return Math.min(defaultMaxTokens, room);
   if (maxTokens > room)
     throw new ApiError(
@@ -111,7 +123,13 @@ function tokenBudget(served: ServedModel, promptIds: number[][], maxTokens: numb
 /** Checks `request` against the model: prompt ids, token budget, settings. Throws ApiError (400) on a problem. */
 export function prepareJob(served: ServedModel, request: ParsedRequest, defaultMaxTokens: number): PreparedJob {
   if (request.model !== served.name)
-    throw new ApiError(404, `model: this server serves ${JSON.stringify(served.name)}, not ${JSON.stringify(request.model)}`, "invalid_request_error", "model", "model_not_found");
+    throw new ApiError(
+      404,
+      `model: this server serves ${JSON.stringify(served.name)}, not ${JSON.stringify(request.model)}`,
+      "invalid_request_error",
+      "model",
+      "model_not_found",
+    );
   const promptIds = request.prompts.map((p) => idsOfPrompt(served, p, request.kind));
   const sample = request.temperature > 0;
   const settings = generateSettings({
@@ -197,5 +215,8 @@ export async function runJob(served: ServedModel, job: PreparedJob, hooks: JobHo
     completionTokens += g.tokens.length + (g.finish === "eos" ? 1 : 0);
   }
   const promptTokens = job.promptIds.reduce((sum, p) => sum + p.length, 0);
-  return { choices: out, usage: { prompt_tokens: promptTokens, completion_tokens: completionTokens, total_tokens: promptTokens + completionTokens } };
+  return {
+    choices: out,
+    usage: { prompt_tokens: promptTokens, completion_tokens: completionTokens, total_tokens: promptTokens + completionTokens },
+  };
 }

@@ -45,10 +45,22 @@ export function completionBody(kind: ParsedRequest["kind"], head: ResponseHead, 
 }
 
 /** One streamed chunk: new text of one choice (`finish` null), or its end (`finish` set, no text). */
-export function chunkBody(kind: ParsedRequest["kind"], head: ResponseHead, index: number, text: string, finish: JobChoice["finish_reason"] | null, first = false): object {
+export function chunkBody(
+  kind: ParsedRequest["kind"],
+  head: ResponseHead,
+  index: number,
+  text: string,
+  finish: JobChoice["finish_reason"] | null,
+  first = false,
+): object {
   const choice =
     kind === "chat"
-      ? { index, delta: finish !== null ? {} : first ? { role: "assistant", content: text } : { content: text }, logprobs: null, finish_reason: finish }
+      ? {
+          index,
+          delta: finish !== null ? {} : first ? { role: "assistant", content: text } : { content: text },
+          logprobs: null,
+          finish_reason: finish,
+        }
       : { index, text, logprobs: null, finish_reason: finish };
   return { ...head, object: kind === "chat" ? "chat.completion.chunk" : "text_completion", choices: [choice] };
 }

@@ -26,7 +26,13 @@ export class GenerationQueue {
     if (this.closed) throw shuttingDown();
     if (this.running) {
       if (this.waiting.length >= this.capacity)
-        throw new ApiError(429, `the server is busy: ${this.waiting.length} requests wait for the one generating; retry later`, "rate_limit_exceeded", null, "queue_full");
+        throw new ApiError(
+          429,
+          `the server is busy: ${this.waiting.length} requests wait for the one generating; retry later`,
+          "rate_limit_exceeded",
+          null,
+          "queue_full",
+        );
       await new Promise<void>((start, refuse) => this.waiting.push({ start, refuse }));
     }
     this.running = true;

@@ -133,7 +133,8 @@ function commonFields(body: Body, limits: RequestLimits, prompts: number): Omit<
   refuseUnsupported(body);
   if (typeof body.model !== "string" || body.model.length === 0) throw bad("model", "must be the served model's name (see GET /v1/models)");
   const n = optionalNumber(body, "n", 1, limits.maxN, 1, true);
-  if (n * prompts > limits.maxN) throw bad("n", `n times the prompts (${n * prompts}) exceeds this server's limit of ${limits.maxN} choices`);
+  if (n * prompts > limits.maxN)
+    throw bad("n", `n times the prompts (${n * prompts}) exceeds this server's limit of ${limits.maxN} choices`);
   const maxTokens = body.max_completion_tokens ?? body.max_tokens;
   const max_tokens = optionalNumber({ max_tokens: maxTokens }, "max_tokens", 1, Number.MAX_SAFE_INTEGER, -1, true);
   const seed = optionalNumber(body, "seed", 0, Number.MAX_SAFE_INTEGER, -1, true);
@@ -182,7 +183,10 @@ export function parseCompletionRequest(body: Body, limits: RequestLimits): Parse
 function messageContent(v: unknown, at: string): string {
   if (typeof v === "string") return v;
   // The array form: text parts only.
-  if (Array.isArray(v) && v.every((p) => p !== null && typeof p === "object" && (p as Body).type === "text" && typeof (p as Body).text === "string"))
+  if (
+    Array.isArray(v) &&
+    v.every((p) => p !== null && typeof p === "object" && (p as Body).type === "text" && typeof (p as Body).text === "string")
+  )
     return v.map((p) => (p as Body).text as string).join("");
   throw bad(`${at}.content`, "must be a string or a list of text parts");
 }
@@ -195,7 +199,8 @@ function chatMessages(v: unknown): ChatMessage[] {
     const role = (m as Body).role;
     // OpenAI's newer name for a system message.
     const named = role === "developer" ? "system" : role;
-    if (!(CHAT_ROLES as readonly unknown[]).includes(named)) throw bad(`${at}.role`, `must be one of ${CHAT_ROLES.join(", ")}, got ${describe(role)}`);
+    if (!(CHAT_ROLES as readonly unknown[]).includes(named))
+      throw bad(`${at}.role`, `must be one of ${CHAT_ROLES.join(", ")}, got ${describe(role)}`);
     return { role: named as ChatRole, content: messageContent((m as Body).content, at) };
   });
 }

@@ -56,7 +56,9 @@ export function isLoopbackHost(host: string): boolean {
 export function checkServeSecurity(s: Pick<ServeSettings, "host" | "api_key">): void {
   if (s.api_key !== null && s.api_key.length === 0) throw new UserError("--api-key: the key must not be empty");
   if (!isLoopbackHost(s.host) && s.api_key === null)
-    throw new UserError(`--host ${s.host}: listening beyond this machine (not loopback) requires --api-key KEY, so that only clients holding the key are served`);
+    throw new UserError(
+      `--host ${s.host}: listening beyond this machine (not loopback) requires --api-key KEY, so that only clients holding the key are served`,
+    );
 }
 
 const digest = (text: string): Buffer => createHash("sha256").update(text, "utf8").digest();
@@ -90,7 +92,14 @@ function sendError(res: ServerResponse, err: ApiError): void {
 
 /** The body, at most `limit` bytes (413 past it, before reading more than that). */
 function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
-  const tooLarge = () => new ApiError(413, `request body: larger than this server's limit of ${limit} bytes`, "invalid_request_error", null, "request_too_large");
+  const tooLarge = () =>
+    new ApiError(
+      413,
+      `request body: larger than this server's limit of ${limit} bytes`,
+      "invalid_request_error",
+      null,
+      "request_too_large",
+    );
   const declared = Number(req.headers["content-length"] ?? "0");
   if (declared > limit) return Promise.reject(tooLarge());
   return new Promise((resolveBody, reject) => {
@@ -129,10 +138,24 @@ const ROUTES: Readonly<Record<string, "GET" | "POST">> = {
 async function handle(state: ServerState, req: IncomingMessage, res: ServerResponse): Promise<void> {
   const path = (req.url ?? "/").split("?")[0].replace(/\/+$/, "");
   const method = ROUTES[path];
-  if (method === undefined) throw new ApiError(404, `no route ${req.method} ${path}; this server has ${Object.keys(ROUTES).join(", ")}`, "invalid_request_error", null, "not_found");
-  if (req.method !== method) throw new ApiError(405, `${path} takes ${method}, not ${req.method}`, "invalid_request_error", null, "method_not_allowed");
+  if (method === undefined)
+    throw new ApiError(
+      404,
+      `no route ${req.method} ${path}; this server has ${Object.keys(ROUTES).join(", ")}`,
+      "invalid_request_error",
+      null,
+      "not_found",
+    );
+  if (req.method !== method)
+    throw new ApiError(405, `${path} takes ${method}, not ${req.method}`, "invalid_request_error", null, "method_not_allowed");
   if (!authorized(req, state.keyDigest))
-    throw new ApiError(401, "invalid or missing API key: send Authorization: Bearer <key>", "invalid_request_error", null, "invalid_api_key");
+    throw new ApiError(
+      401,
+      "invalid or missing API key: send Authorization: Bearer <key>",
+      "invalid_request_error",
+      null,
+      "invalid_api_key",
+    );
   if (method === "GET") {
     sendJson(res, 200, modelsBody(state.served.name, state.served.created));
     return;
@@ -156,7 +179,13 @@ async function handle(state: ServerState, req: IncomingMessage, res: ServerRespo
   });
 }
 
-async function streamJob(state: ServerState, res: ServerResponse, job: ReturnType<typeof prepareJob>, head: ResponseHead, signal: AbortSignal): Promise<void> {
+async function streamJob(
+  state: ServerState,
+  res: ServerResponse,
+  job: ReturnType<typeof prepareJob>,
+  head: ResponseHead,
+  signal: AbortSignal,
+): Promise<void> {
   const request: ParsedRequest = job.request;
   res.writeHead(200, { "content-type": "text/event-stream", "cache-control": "no-cache", connection: "keep-alive" });
   const started = new Set<number>();
@@ -176,7 +205,8 @@ async function streamJob(state: ServerState, res: ServerResponse, job: ReturnTyp
 function respondToFailure(state: ServerState, res: ServerResponse, err: unknown): void {
   if (res.destroyed) return;
   if (err instanceof ApiError) sendError(res, err);
-  else if (state.closing.signal.aborted) sendError(res, new ApiError(503, "the server is shutting down", "server_error", null, "shutting_down"));
+  else if (state.closing.signal.aborted)
+    sendError(res, new ApiError(503, "the server is shutting down", "server_error", null, "shutting_down"));
   else {
     state.log(`rrhf: serve: internal error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
     sendError(res, new ApiError(500, "internal server error (see the server's log)", "server_error"));
@@ -186,7 +216,11 @@ function respondToFailure(state: ServerState, res: ServerResponse, err: unknown)
 function listen(server: Server, port: number, host: string): Promise<void> {
   return new Promise((done, fail) => {
     server.once("error", (err: NodeJS.ErrnoException) =>
-      fail(err.code === "EADDRINUSE" || err.code === "EACCES" || err.code === "EADDRNOTAVAIL" ? new UserError(`cannot listen on ${host}:${port}: ${err.message}`) : err),
+      fail(
+        err.code === "EADDRINUSE" || err.code === "EACCES" || err.code === "EADDRNOTAVAIL"
+          ? new UserError(`cannot listen on ${host}:${port}: ${err.message}`)
+          : err,
+      ),
     );
     server.listen(port, host, () => done());
   });
@@ -199,7 +233,11 @@ function listen(server: Server, port: number, host: string): Promise<void> {
 export async function startServer(options: ServerOptions): Promise<RunningServer> {
   const settings = resolveSettings(SERVE_SETTINGS, options.settings ?? {}, "serve settings");
   checkServeSecurity(settings);
-  const served = await loadServedModel(options.model, options.tokenizer, { name: settings.served_model_name, backend: settings.backend, threads: settings.threads });
+  const served = await loadServedModel(options.model, options.tokenizer, {
+    name: settings.served_model_name,
+    backend: settings.backend,
+    threads: settings.threads,
+  });
   const state: ServerState = {
     served,
     settings,
