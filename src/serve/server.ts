@@ -7,7 +7,8 @@
  * (413); `close()` stops accepting, aborts what runs, refuses what waits.
  *
  * @example
- * const server = await startServer({ model: "tests/fixtures/models/gpt2-tiny", settings: { port: 0, backend: "ref" } });
+ * const options: ServerOptions = { model: "tests/fixtures/models/gpt2-tiny", settings: { port: 0, backend: "ref" } };
+ * const server: RunningServer = await startServer(options);
  * const models = await (await fetch(`${server.url}/v1/models`)).json(); // {object: "list", data: [{id: "gpt2-tiny", ...}]}
  * await server.close();
  */

@@ -3,6 +3,9 @@ import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { join } from "node:path";
 import { test } from "node:test";
+import { readFileSync } from "node:fs";
+import { SERVE_SETTINGS } from "../../src/serve/settings.js";
+import { settingsMarkdownRows } from "../../src/settings/index.js";
 import { fixture, repoRoot, runRrhf } from "../helpers.js";
 
 const BIN = join(repoRoot, "dist", "src", "cli", "bin.js");
@@ -39,4 +42,9 @@ test("rrhf serve --host 0.0.0.0 without --api-key is refused (exit 1) before loa
   const r = runRrhf(["serve", "--model", "/no/such/dir", "--host", "0.0.0.0"]);
   assert.equal(r.code, 1);
   assert.match(r.stderr, /--host 0\.0\.0\.0: listening beyond this machine \(not loopback\) requires --api-key/);
+});
+
+test("the README's serve flag table is the settings' help texts", () => {
+  const readme = readFileSync(join(repoRoot, "README.md"), "utf8");
+  for (const row of settingsMarkdownRows(SERVE_SETTINGS)) assert.ok(readme.includes(`${row}\n`), `README lacks the row\n${row}`);
 });
