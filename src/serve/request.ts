@@ -75,9 +75,10 @@ export function parseJsonBody(bytes: Uint8Array): Body {
   return value as Body;
 }
 
-function optionalNumber(body: Body, key: string, min: number, max: number, fallback: number, integer = false): number {
+/** `body[key]` as a number within [min, max] (an integer when asked), or null when absent. */
+function optionalNumber(body: Body, key: string, min: number, max: number, integer = false): number | null {
   const v = body[key];
-  if (v === undefined || v === null) return fallback;
+  if (v === undefined || v === null) return null;
   if (typeof v !== "number" || !Number.isFinite(v) || (integer && !Number.isSafeInteger(v)))
     throw bad(key, `must be ${integer ? "an integer" : "a number"}, got ${describe(v)}`);
   if (v < min || v > max) throw bad(key, `must be between ${min} and ${max}, got ${v}`);
@@ -132,30 +133,29 @@ function refuseUnsupported(body: Body): void {
 function commonFields(body: Body, limits: RequestLimits, prompts: number): Omit<ParsedRequest, "kind" | "prompts"> {
   refuseUnsupported(body);
   if (typeof body.model !== "string" || body.model.length === 0) throw bad("model", "must be the served model's name (see GET /v1/models)");
-  const n = optionalNumber(body, "n", 1, limits.maxN, 1, true);
+  const n = optionalNumber(body, "n", 1, limits.maxN, true) ?? 1;
   if (n * prompts > limits.maxN)
     throw bad("n", `n times the prompts (${n * prompts}) exceeds this server's limit of ${limits.maxN} choices`);
-  const maxTokens = body.max_completion_tokens ?? body.max_tokens;
-  const max_tokens = optionalNumber({ max_tokens: maxTokens }, "max_tokens", 1, Number.MAX_SAFE_INTEGER, -1, true);
-  const seed = optionalNumber(body, "seed", 0, Number.MAX_SAFE_INTEGER, -1, true);
+  const maxTokensField =
+    body.max_completion_tokens !== undefined && body.max_completion_tokens !== null ? "max_completion_tokens" : "max_tokens";
   const options = body.stream_options;
   if (options !== undefined && options !== null && (typeof options !== "object" || Array.isArray(options)))
     throw bad("stream_options", "must be an object");
   return {
     model: body.model,
     n,
-    temperature: optionalNumber(body, "temperature", 0, 2, 1),
+    temperature: optionalNumber(body, "temperature", 0, 2) ?? 1,
     top_p: topP(body),
-    max_tokens: max_tokens === -1 ? null : max_tokens,
+    max_tokens: optionalNumber(body, maxTokensField, 1, Number.MAX_SAFE_INTEGER, true),
     stop: stopStrings(body),
-    seed: seed === -1 ? null : seed,
+    seed: optionalNumber(body, "seed", 0, Number.MAX_SAFE_INTEGER, true),
     stream: optionalBoolean(body, "stream"),
     include_usage: optionalBoolean((options ?? {}) as Body, "include_usage"),
   };
 }
 
 function topP(body: Body): number {
-  const p = optionalNumber(body, "top_p", 0, 1, 1);
+  const p = optionalNumber(body, "top_p", 0, 1) ?? 1;
   if (p === 0) throw bad("top_p", "must be above 0 (use temperature 0 for greedy decoding)");
   return p;
 }

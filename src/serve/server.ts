@@ -250,7 +250,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   const server = createServer((req, res) => {
     handle(state, req, res).catch((err: unknown) => respondToFailure(state, res, err));
   });
-  server.requestTimeout = 0; // a long generation is not a slow client; the queue bounds the work instead
+  // Node's requestTimeout (receiving a request, not generating its answer) and headersTimeout stay on: slow clients are cut off.
   await listen(server, settings.port, settings.host);
   const address = server.address();
   const port = address !== null && typeof address === "object" ? address.port : settings.port;

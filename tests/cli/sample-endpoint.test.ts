@@ -29,7 +29,11 @@ function readOut(file: string): OutLine[] {
 
 /** A fake OpenAI server answering each request with `reply(request number, headers)`; returns its base URL and a close function. */
 async function fakeServer(
-  reply: (count: number, req: IncomingMessage, body: Record<string, unknown>) => { status: number; body: object; headers?: Record<string, string> },
+  reply: (
+    count: number,
+    req: IncomingMessage,
+    body: Record<string, unknown>,
+  ) => { status: number; body: object; headers?: Record<string, string> },
 ): Promise<{ url: string; requests: () => number; close: () => Promise<void> }> {
   let count = 0;
   const server = createServer((req: IncomingMessage, res: ServerResponse) => {
@@ -58,7 +62,10 @@ function onePrompt(): string {
   return file;
 }
 
-const completion = (n: number) => ({ choices: Array.from({ length: n }, (_, i) => ({ index: i, text: ` answer ${i}`, finish_reason: "stop" })), usage: { completion_tokens: 3 * n } });
+const completion = (n: number) => ({
+  choices: Array.from({ length: n }, (_, i) => ({ index: i, text: ` answer ${i}`, finish_reason: "stop" })),
+  usage: { completion_tokens: 3 * n },
+});
 
 test("sample --endpoint against rrhf serve: greedy equals local sampling line for line; -k maps to n; a rerun resumes", async () => {
   const server = await startServer({ model: MODEL, settings: { port: 0, backend: "ref", api_key: "k3y" }, log: () => {} });
@@ -123,7 +130,19 @@ test("sample --endpoint: a 400 is a clear error with the server's message (no re
     assert.equal(r.code, 1);
     assert.match(r.stderr, /\/v1\/completions: HTTP 400: temperature too hot/);
     assert.equal(bad.requests(), 1);
-    const gaveUp = await rrhf(["sample", "--endpoint", busy.url, "--endpoint-model", "m", "--endpoint-max-attempts", "3", "--prompts", onePrompt(), "--out", out]);
+    const gaveUp = await rrhf([
+      "sample",
+      "--endpoint",
+      busy.url,
+      "--endpoint-model",
+      "m",
+      "--endpoint-max-attempts",
+      "3",
+      "--prompts",
+      onePrompt(),
+      "--out",
+      out,
+    ]);
     assert.equal(gaveUp.code, 1);
     assert.match(gaveUp.stderr, /gave up after 3 attempts; last: HTTP 503: overloaded/);
     assert.equal(busy.requests(), 3);

@@ -20,12 +20,22 @@ const TEMPLATE = "{% for m in messages %}{{ m.role[0] }}: {{ m.content }}\n{% en
 
 /** Valid bodies the mutations start from. */
 const SEEDS: readonly { path: "completions" | "chat"; body: object }[] = [
-  { path: "completions", body: { model: "gpt2-tiny", prompt: "Hello", n: 2, max_tokens: 5, temperature: 0.7, top_p: 0.9, stop: ["\n"], seed: 3 } },
+  {
+    path: "completions",
+    body: { model: "gpt2-tiny", prompt: "Hello", n: 2, max_tokens: 5, temperature: 0.7, top_p: 0.9, stop: ["\n"], seed: 3 },
+  },
   { path: "completions", body: { model: "gpt2-tiny", prompt: ["Hi", "Yo"], stream: true, stream_options: { include_usage: true } } },
   { path: "completions", body: { model: "gpt2-tiny", prompt: [[1, 2, 3]], max_tokens: 60, logprobs: null, echo: false } },
   {
     path: "chat",
-    body: { model: "gpt2-tiny", messages: [{ role: "system", content: "Be brief." }, { role: "user", content: [{ type: "text", text: "Hi" }] }], max_completion_tokens: 4 },
+    body: {
+      model: "gpt2-tiny",
+      messages: [
+        { role: "system", content: "Be brief." },
+        { role: "user", content: [{ type: "text", text: "Hi" }] },
+      ],
+      max_completion_tokens: 4,
+    },
   },
 ];
 
@@ -49,7 +59,8 @@ function checkAccepted(req: ParsedRequest): void {
 function checkRefusal(err: ApiError): void {
   if (err.status !== 400 && err.status !== 404) throw new Error(`status ${err.status} for a bad request: ${err.message}`);
   const field = err.param ?? "request body";
-  if (!err.message.startsWith(field) && err.code !== "context_length_exceeded") throw new Error(`message does not start with its field ${field}: ${err.message}`);
+  if (!err.message.startsWith(field) && err.code !== "context_length_exceeded")
+    throw new Error(`message does not start with its field ${field}: ${err.message}`);
 }
 
 export function serveRequestTarget(): FuzzTarget {
@@ -86,7 +97,23 @@ export function serveRequestTarget(): FuzzTarget {
       return {
         arbitrary,
         check: async ({ path, bytes }: { path: "completions" | "chat"; bytes: Uint8Array }) => {
-          await expectCleanOutcome(() => handle(path, bytes), ["request body", "model", "prompt", "messages", "n", "max_tokens", "stop", "stream", "top_p", "temperature", "seed"]);
+          await expectCleanOutcome(
+            () => handle(path, bytes),
+            [
+              "request body",
+              "model",
+              "prompt",
+              "messages",
+              "n",
+              "max_tokens",
+              "max_completion_tokens",
+              "stop",
+              "stream",
+              "top_p",
+              "temperature",
+              "seed",
+            ],
+          );
         },
       } as PreparedTarget<unknown>;
     },

@@ -53,7 +53,8 @@ function checkEndpointSettings(s: SampleCommandSettings): void {
     throw new UserError(
       `--endpoint: --strategy ${s.strategy} is not available through an OpenAI-compatible endpoint (the API has no beam search); use --strategy sample or greedy, or a local --model`,
     );
-  if (s.endpoint_model === null) throw new UserError("--endpoint needs --endpoint-model NAME (the `model` of each request; see the server's GET /v1/models)");
+  if (s.endpoint_model === null)
+    throw new UserError("--endpoint needs --endpoint-model NAME (the `model` of each request; see the server's GET /v1/models)");
 }
 
 /** The non-OpenAI sampling fields vLLM and llama.cpp take, sent only when set away from their defaults. */

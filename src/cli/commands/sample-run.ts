@@ -123,9 +123,13 @@ export async function runSample(run: SampleRun, io: CliIo): Promise<void> {
     // Pooled models answer in model order: k responses each.
     for (const responder of responders) {
       const answers = await responder.respond(prompts, first, onTokens);
-      answers.forEach((a, i) => pooled[i].push(...a));
+      answers.forEach((a, i) => {
+        pooled[i].push(...a);
+      });
     }
-    const lines = batch.map((p, i) => `${JSON.stringify({ ...p.prompt, responses: run.keepProvided ? [...pooled[i], ...p.provided] : pooled[i] })}\n`);
+    const lines = batch.map(
+      (p, i) => `${JSON.stringify({ ...p.prompt, responses: run.keepProvided ? [...pooled[i], ...p.provided] : pooled[i] })}\n`,
+    );
     appendLines(run.out, lines.join(""));
     written += batch.length;
     batch = [];
