@@ -84,6 +84,9 @@ export type { DecodeOptions, DecodeSession } from "./models/causal-lm-decode.js"
 // Generation: greedy, sampling, beam and diverse beam search over KV-cache decoding.
 export * from "./generate/index.js";
 
+// The OpenAI-compatible server (`rrhf serve`).
+export { startServer, SERVE_SETTINGS, type ServerOptions, type RunningServer, type ServeSettings } from "./serve/index.js";
+
 // Reward models and scorers (`rrhf score`).
 export { loadRewardModel, type RewardModel, type RewardModelOptions } from "./models/reward-model.js";
 export { createScorer, type ScorerOptions } from "./score/spec.js";

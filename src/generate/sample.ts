@@ -15,6 +15,31 @@ export function sampleResponses(
   req: GenerateRequest,
   sample: boolean,
 ): Generation[][] {
+  const steps = sampleSteps(open, prompts, req, sample);
+  for (;;) {
+    const next = steps.next();
+    if (next.done === true) return next.value;
+  }
+}
+
+/** What {@link sampleSteps} yields after each decode step: every sequence's response so far (prompt-major) and whether it ended. */
+export interface SampleStep {
+  generations: readonly Generation[];
+  done: readonly boolean[];
+}
+
+/**
+ * {@link sampleResponses} one decode step at a time: yields after each step
+ * (so a server can stream the new text and let other work run between
+ * steps) and returns the responses [prompt][k]. Stopping it early leaves the
+ * responses as they were, finish "length".
+ */
+export function* sampleSteps(
+  open: OpenSession,
+  prompts: readonly (readonly number[])[],
+  req: GenerateRequest,
+  sample: boolean,
+): Generator<SampleStep, Generation[][]> {
   const s = req.settings;
   const k = s.num_return_sequences;
   const maxNew = s.max_new_tokens;
@@ -54,6 +79,7 @@ export function sampleResponses(
       }
     }
     req.onTokens?.(produced);
+    yield { generations: out, done };
     if (t === maxNew - 1 || done.every(Boolean)) break;
     logits = session.step(feed); // finished sequences are fed their last token; their logits are ignored
   }

@@ -25,6 +25,7 @@ import { LrSchedule } from "../../src/train/schedule.js";
 import { fixture, tempDir } from "../helpers.js";
 import { expectCleanOutcome } from "./check.js";
 import { jsonFileBytes, mutatedBytes, mutatedJson } from "./mutate.js";
+import { serveRequestTarget } from "./serve-target.js";
 
 export interface PreparedTarget<T> {
   arbitrary: fc.Arbitrary<T>;
@@ -358,4 +359,5 @@ export const FUZZ_TARGETS: readonly FuzzTarget[] = [
   tokenizerTarget(),
   checkpointTarget(),
   trainConfigTarget(),
+  serveRequestTarget(),
 ];

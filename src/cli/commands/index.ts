@@ -9,6 +9,7 @@ import { registerReport } from "./report.js";
 import { registerSample } from "./sample.js";
 import { registerScore } from "./score.js";
 import { registerSft } from "./sft.js";
+import { registerServe } from "./serve.js";
 import { registerTrain } from "./train.js";
 import { registerValidate } from "./validate.js";
 
@@ -25,4 +26,5 @@ export function registerCommands(program: Command, io: CliIo): void {
   registerEval(program, io);
   registerIterate(program, io);
   registerReport(program, io);
+  registerServe(program, io);
 }

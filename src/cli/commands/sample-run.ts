@@ -2,17 +2,11 @@
 import { existsSync, openSync, closeSync, fsyncSync, readFileSync, truncateSync, writeSync } from "node:fs";
 import { inputFormatOf, locationUnitOf, readSourceObjects, type InputFormat } from "../../data/source.js";
 import { checkMessages, type Place } from "../../data/messages.js";
-import type { ChatMessage, RrhfRecord } from "../../data/record.js";
+import type { ChatMessage } from "../../data/record.js";
 import { DataError, UserError, userErrorFromFs } from "../../errors.js";
-import { generate, eosTokenIdsOf } from "../../generate/generate.js";
 import { checkGenerateSettings } from "../../generate/settings.js";
-import { cutAtStop } from "../../generate/types.js";
-import { getBackend } from "../../kernels/select.js";
-import { loadCausalLM } from "../../models/registry.js";
-import { encodeRecord } from "../../tokenize/encode.js";
-import { loadTokenizer, type RrhfTokenizer } from "../../tokenize/tokenizer.js";
-import { requireChatTemplate } from "../../train/run-data.js";
 import type { CliIo } from "../io.js";
+import { endpointResponder, localResponder, type Responder } from "./sample-responders.js";
 import type { SampleRun } from "./sample-settings.js";
 
 /** One prompt line: its prompt and the responses it provides (kept with --keep-provided). */
@@ -50,17 +44,6 @@ async function* readPrompts(file: string, format: InputFormat | null): AsyncGene
     const paired = [...(stringsAt(value, "chosen", place) ?? []), ...(stringsAt(value, "rejected", place) ?? [])];
     yield { line, prompt, provided: responses ?? paired };
   }
-}
-
-/** The prompt's token ids exactly as training encodes the query (no truncation); a BOS/EOS stands in for an empty one. */
-function promptIds(tok: RrhfTokenizer, p: PromptLine, chatTemplate: boolean, file: string): number[] {
-  const record = { ...p.prompt, responses: [], scores: [] } as RrhfRecord;
-  const ids = encodeRecord(tok, record, { maxLength: null, chatTemplate, name: `${file}:${p.line}` }).query_ids;
-  if (ids.length > 0) return ids;
-  const start = tok.special.bos_token_id ?? tok.special.eos_token_id;
-  if (start === null || start === undefined)
-    throw new UserError(`${file}:${p.line}: empty prompt and the tokenizer has no BOS or EOS token to start from`);
-  return [start];
 }
 
 /**
@@ -102,17 +85,26 @@ function appendLines(out: string, text: string): void {
   }
 }
 
-/** Runs `rrhf sample` with resolved settings: batches of prompts, decoded and appended one batch at a time. */
+/** The responders of a run: each local model in order (pooled), or the endpoint. */
+async function respondersOf(run: SampleRun): Promise<Responder[]> {
+  const s = run.settings;
+  if (s.endpoint !== null) {
+    if (run.models.length > 0) throw new UserError("--endpoint and --model exclude each other: sample from a server or from local models");
+    return [endpointResponder(s)];
+  }
+  if (run.models.length === 0) throw new UserError("rrhf sample needs --model DIR (repeat it to pool several models) or --endpoint URL");
+  if (s.endpoint_model !== null || s.api_key_env !== null) throw new UserError("--endpoint-model and --api-key-env go with --endpoint");
+  const responders: Responder[] = [];
+  for (const dir of run.models) responders.push(await localResponder(dir, run.tokenizer, s));
+  return responders;
+}
+
+/** Runs `rrhf sample` with resolved settings: batches of prompts, answered and appended one batch at a time. */
 export async function runSample(run: SampleRun, io: CliIo): Promise<void> {
   const s = run.settings;
   checkGenerateSettings(s); // before any file is read or written
-  const model = loadCausalLM(run.model, { backend: getBackend(s.backend, s.threads === null ? {} : { threads: s.threads }) });
-  const tokenizerDir = run.tokenizer ?? run.model;
-  const tok = await loadTokenizer(tokenizerDir);
-  if (s.chat_template) requireChatTemplate(tok, tokenizerDir);
-  const eosTokenIds = eosTokenIdsOf(run.model, model.config.eosTokenIds);
-  const stopStrings = s.stop === null ? [] : [s.stop];
-  const stop = stopStrings.length > 0 ? { strings: stopStrings, decode: (ids: number[]) => tok.decode(ids) } : null;
+  const responders = await respondersOf(run);
+  const batchSize = s.endpoint === null ? s.prompts_per_batch : Math.max(s.prompts_per_batch, s.concurrency);
   const done = resumePoint(run.out);
   if (done.length > 0) io.stderr(`rrhf: sample: ${run.out} holds ${done.length} prompts already; resuming after them\n`);
   const started = Date.now();
@@ -120,24 +112,24 @@ export async function runSample(run: SampleRun, io: CliIo): Promise<void> {
   let written = 0;
   let tokens = 0;
   let batch: PromptLine[] = [];
-  const flush = () => {
+  const onTokens = (n: number): void => {
+    tokens += n;
+  };
+  const flush = async (): Promise<void> => {
     if (batch.length === 0) return;
     const first = index - batch.length;
-    const prompts = batch.map((p) => promptIds(tok, p, s.chat_template, run.prompts));
-    // A seed per batch start: a resumed run draws what the uninterrupted one would have for the same batches.
-    const settings = { ...s, seed: s.seed + first };
-    const out = generate(model, prompts, {
-      settings,
-      eosTokenIds,
-      stop,
-      onTokens: (n) => {
-        tokens += n;
-      },
-    });
-    const lines = batch.map((p, i) => {
-      const sampled = out[i].map((g) => cutAtStop(tok.decode(g.tokens), stopStrings));
-      return `${JSON.stringify({ ...p.prompt, responses: run.keepProvided ? [...sampled, ...p.provided] : sampled })}\n`;
-    });
+    const prompts = batch.map((p) => ({ prompt: p.prompt, name: `${run.prompts}:${p.line}` }));
+    const pooled: string[][] = batch.map(() => []);
+    // Pooled models answer in model order: k responses each.
+    for (const responder of responders) {
+      const answers = await responder.respond(prompts, first, onTokens);
+      answers.forEach((a, i) => {
+        pooled[i].push(...a);
+      });
+    }
+    const lines = batch.map(
+      (p, i) => `${JSON.stringify({ ...p.prompt, responses: run.keepProvided ? [...pooled[i], ...p.provided] : pooled[i] })}\n`,
+    );
     appendLines(run.out, lines.join(""));
     written += batch.length;
     batch = [];
@@ -158,9 +150,9 @@ export async function runSample(run: SampleRun, io: CliIo): Promise<void> {
     }
     batch.push(p);
     index++;
-    if (batch.length === s.prompts_per_batch) flush();
+    if (batch.length === batchSize) await flush();
   }
-  flush();
+  await flush();
   if (done.length > index) throw new UserError(`${run.out} holds ${done.length} lines, more than the ${index} prompts of ${run.prompts}`);
   if (written === 0) io.stderr(`rrhf: sample: nothing to do; ${run.out} already answers every prompt\n`);
 }

@@ -1,6 +1,7 @@
 /**
- * `rrhf sample --model DIR --prompts FILE -k K --strategy ... --out FILE`:
- * k responses per prompt from a model (KV-cache decoding; strategies and
+ * `rrhf sample --model DIR [--model DIR2 ...] --prompts FILE -k K --strategy ... --out FILE`
+ * (or `--endpoint URL --endpoint-model NAME` instead of --model):
+ * k responses per prompt from a model (k per model when pooled, or from an OpenAI-compatible server) (KV-cache decoding; strategies and
  * their flags from the generation settings table), written as our JSONL
  * `{query, responses}` (or `{messages, responses}`), ready to be scored.
  * Streaming and resumable: complete lines are appended batch by batch, and
@@ -13,7 +14,7 @@ import type { CliIo } from "../io.js";
 import { SAMPLE_COMMAND_SETTINGS } from "./sample-settings.js";
 
 interface SamplePathFlags {
-  model: string;
+  model: string[];
   prompts: string;
   out: string;
   tokenizer?: string;
@@ -25,7 +26,12 @@ export function registerSample(program: Command, io: CliIo): void {
   const cmd = program
     .command("sample")
     .description("generate k responses per prompt with a model (greedy, sampling, beam or diverse beam search) into JSONL")
-    .requiredOption("--model <dir>", "Hugging Face model folder (config.json + model.safetensors; tokenizer files too unless --tokenizer)")
+    .option(
+      "--model <dir>",
+      "Hugging Face model folder (config.json + model.safetensors; tokenizer files too unless --tokenizer); repeat it to pool several models' answers (k each, in order)",
+      (dir: string, dirs: string[]) => [...dirs, dir],
+      [] as string[],
+    )
     .requiredOption("--prompts <file>", "JSONL file, one {query} or {messages} object per line (optionally responses, or chosen/rejected)")
     .requiredOption("--out <file>", "output JSONL, one {query, responses} object per prompt; a rerun resumes after its complete lines")
     .option("--tokenizer <dir>", "tokenizer folder (default: the model folder)")
@@ -36,7 +42,7 @@ export function registerSample(program: Command, io: CliIo): void {
     const { runSample } = await import("./sample-run.js");
     await runSample(
       {
-        model: flags.model,
+        models: flags.model,
         prompts: flags.prompts,
         out: flags.out,
         tokenizer: flags.tokenizer,
