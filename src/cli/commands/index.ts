@@ -2,6 +2,7 @@ import type { Command } from "commander";
 import type { CliIo } from "../io.js";
 import { registerConvert } from "./convert.js";
 import { registerInitModel } from "./init-model.js";
+import { registerLabel } from "./label.js";
 import { registerLoss } from "./loss.js";
 import { registerSample } from "./sample.js";
 import { registerScore } from "./score.js";
@@ -17,4 +18,5 @@ export function registerCommands(program: Command, io: CliIo): void {
   registerTrain(program, io);
   registerSample(program, io);
   registerScore(program, io);
+  registerLabel(program, io);
 }
