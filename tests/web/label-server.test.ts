@@ -3,11 +3,11 @@ import { request } from "node:http";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
-import { resolveSettings } from "../../src/settings/index.js";
+import { resolveSettings, settingsMarkdownRows } from "../../src/settings/index.js";
 import { isLoopbackHost, RateLimiter, tokenMatches } from "../../src/web/label/http-guard.js";
 import { type LabelServer, startLabelServer } from "../../src/web/label/server.js";
 import { LABEL_SETTINGS, type LabelSettings } from "../../src/web/label/settings.js";
-import { tempDir } from "../helpers.js";
+import { repoRoot, tempDir } from "../helpers.js";
 import { writeLabelFile } from "./label-helpers.js";
 
 const TOKEN = "0123456789abcdef-secret";
@@ -173,4 +173,9 @@ describe("label server settings and guards", () => {
     assert.equal(limiter.allow("a", 1500), true, "a new second starts afresh");
     assert.deepEqual(["127.0.0.1", "::1", "localhost", "0.0.0.0", "192.168.1.2"].map(isLoopbackHost), [true, true, true, false, false]);
   });
+});
+
+it("the README's rrhf label table is the settings table", () => {
+  const readme = readFileSync(join(repoRoot, "README.md"), "utf8");
+  for (const row of settingsMarkdownRows(LABEL_SETTINGS)) assert.ok(readme.includes(`${row}\n`), `README lacks the row\n${row}`);
 });
