@@ -6,8 +6,8 @@
  * still be there. RRHF_LABEL_KILLS sets the number of kills (default 20).
  */
 import assert from "node:assert/strict";
-import { readFileSync } from "node:fs";
-import { join } from "node:path";
+import { readdirSync, readFileSync } from "node:fs";
+import { dirname, join } from "node:path";
 import { it } from "node:test";
 import { type Ranking, scoresFromRanking } from "../../src/web/label/ranking.js";
 import { tempDir } from "../helpers.js";
@@ -100,6 +100,11 @@ it(`rrhf label killed ${KILLS} times at random moments loses no acknowledged ran
   }
   const last = await spawnLabel(file);
   await checkServerHasAcked(last, view);
+  assert.deepEqual(
+    readdirSync(dirname(file)).sort(),
+    ["kill.jsonl", "kill.jsonl.labels.json", "kill.jsonl.labels.lock"],
+    "no temp file outlives a restart",
+  );
   await killHard(last);
   t.diagnostic(`${totalPosted} rankings acknowledged across ${KILLS} kills`);
   assert.ok(totalPosted > KILLS, `only ${totalPosted} rankings were acknowledged in ${KILLS} rounds: the test did not exercise saving`);

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
 import { request } from "node:http";
-import { readFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { resolveSettings, settingsMarkdownRows } from "../../src/settings/index.js";
@@ -151,6 +152,28 @@ describe("label server with a token", () => {
 });
 
 describe("label server settings and guards", () => {
+  it("allows one server per file; a lock or temp file left by a killed one is cleaned up", async () => {
+    const dir = tempDir();
+    const file = join(dir, "d.jsonl");
+    writeLabelFile(file, 1, 2);
+    const first = await startLabelServer(file, settings());
+    await assert.rejects(
+      startLabelServer(file, settings()),
+      new RegExp(`d\\.jsonl is being labelled by process ${process.pid} \\(rrhf label\\); stop it first`),
+    );
+    await first.close();
+    assert.equal(existsSync(`${file}.labels.lock`), false, "closing releases the lock");
+    const gone = spawnSync(process.execPath, ["-e", ""]).pid;
+    writeFileSync(`${file}.labels.lock`, `${gone}\n`);
+    writeFileSync(join(dir, `.d.jsonl.tmp-${gone}-0a1b2c3d`), "half a file");
+    writeFileSync(join(dir, `.d.jsonl.labels.json.tmp-${gone}-0a1b2c3d`), "half a file");
+    writeFileSync(join(dir, `.d.jsonl.tmp-${process.pid}-0a1b2c3d`), "a live writer's");
+    const second = await startLabelServer(file, settings());
+    await second.close();
+    assert.deepEqual(readdirSync(dir).sort(), [`.d.jsonl.tmp-${process.pid}-0a1b2c3d`, "d.jsonl"]);
+    await assert.rejects(startLabelServer(join(dir, "none.jsonl"), settings()), /none\.jsonl: no such file/);
+  });
+
   it("refuses another host without a token, and a short token", async () => {
     const file = join(tempDir(), "d.jsonl");
     writeLabelFile(file, 1, 2);

@@ -15,6 +15,7 @@
  * console.log(server.url); // http://127.0.0.1:PORT/
  * await server.close();
  */
+import { existsSync } from "node:fs";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { basename } from "node:path";
@@ -29,6 +30,7 @@ import {
   requestToken,
   tokenMatches,
 } from "./http-guard.js";
+import { lockLabelFile, removeStaleTemps } from "./lock.js";
 import { buildLabelPage, type LabelPage } from "./page.js";
 import { rankingProblem } from "./ranking.js";
 import type { LabelSettings } from "./settings.js";
@@ -161,6 +163,19 @@ async function route(ctx: ServerContext, req: IncomingMessage, res: ServerRespon
 /** Opens FILE and starts serving its ranking page; resolves once listening. */
 export async function startLabelServer(file: string, settings: LabelSettings): Promise<LabelServer> {
   checkBinding(settings);
+  if (!existsSync(file)) throw new UserError(`${file}: no such file`);
+  const unlock = lockLabelFile(file);
+  try {
+    return await serve(file, settings, unlock);
+  } catch (err) {
+    unlock();
+    throw err;
+  }
+}
+
+/** Opens the store and listens; the caller holds the lock and releases it if this throws. */
+async function serve(file: string, settings: LabelSettings, unlock: () => void): Promise<LabelServer> {
+  removeStaleTemps(file);
   const store = LabelStore.open(file, { policyScoresField: settings.policy_scores });
   const server = createServer();
   const ctx: ServerContext = {
@@ -198,7 +213,10 @@ export async function startLabelServer(file: string, settings: LabelSettings): P
     close: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections();
-        server.close(() => resolve());
+        server.close(() => {
+          unlock();
+          resolve();
+        });
       }),
   };
 }
