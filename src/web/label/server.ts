@@ -45,8 +45,6 @@ export interface LabelServer {
   close(): Promise<void>;
 }
 
-/** Requests per second one client may make; generous for a person, a wall for a script gone wrong. */
-const REQUESTS_PER_SECOND = 200;
 /** Shortest token accepted: guessing one must be hopeless. */
 const MIN_TOKEN_LENGTH = 16;
 
@@ -182,7 +180,7 @@ async function serve(file: string, settings: LabelSettings, unlock: () => void):
     store,
     settings,
     page: buildLabelPage(),
-    limiter: new RateLimiter(REQUESTS_PER_SECOND),
+    limiter: new RateLimiter(settings.max_requests_per_second),
     port: () => (server.address() as AddressInfo).port,
   };
   server.requestTimeout = 30_000;

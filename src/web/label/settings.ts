@@ -1,7 +1,7 @@
 /**
  * The settings of `rrhf label` (the ranking page): where it listens, the token
  * that guards it, which field holds the policy's own scores, and the request
- * size limit. The CLI builds its flags from this table.
+ * size and rate limits. The CLI builds its flags from this table.
  *
  * @example
  * const s: LabelSettings = resolveSettings(LABEL_SETTINGS, { port: 0 }, "flags");
@@ -41,6 +41,12 @@ export const LABEL_SETTINGS = {
     default: 65536,
     metavar: "n",
     help: "Largest request body accepted (bytes); a larger one is refused with 413.",
+  }),
+  max_requests_per_second: setting({
+    rule: rules.int({ min: 1 }),
+    default: 200,
+    metavar: "n",
+    help: "Requests one client may make per second; more are refused with 429 (a person needs a few).",
   }),
 } as const;
 
