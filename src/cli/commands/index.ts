@@ -4,6 +4,7 @@ import { registerConvert } from "./convert.js";
 import { registerEval } from "./eval.js";
 import { registerInitModel } from "./init-model.js";
 import { registerIterate } from "./iterate.js";
+import { registerLabel } from "./label.js";
 import { registerLoss } from "./loss.js";
 import { registerReport } from "./report.js";
 import { registerSample } from "./sample.js";
@@ -27,4 +28,5 @@ export function registerCommands(program: Command, io: CliIo): void {
   registerIterate(program, io);
   registerReport(program, io);
   registerServe(program, io);
+  registerLabel(program, io);
 }
