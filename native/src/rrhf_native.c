@@ -11,6 +11,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "small_gemm.h"
+
 #define CHECK(env, call)                                   \
   do {                                                     \
     if ((call) != napi_ok) {                               \
@@ -65,6 +67,7 @@ static napi_value Sgemm(napi_env env, napi_callback_info info) {
     return NULL;
   }
   if (M == 0 || N == 0) return NULL;
+  if (small_gemm(ta, tb, M, N, K, (float)alpha, A, B, (float)beta, C)) return NULL;
   cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans,
               M, N, K, (float)alpha, A, ta ? M : K, B, tb ? K : N, (float)beta, C, N);
   return NULL;
