@@ -80,6 +80,7 @@ static napi_value SetThreads(napi_env env, napi_callback_info info) {
   CHECK(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
   CHECK(env, napi_get_value_int32(env, argv[0], &n));
   openblas_set_num_threads(n);
+  small_gemm_threads = n;
   return NULL;
 }
 

@@ -39,6 +39,8 @@ export const ODD_SHAPES: Array<[number, number, number]> = [
   [6, 35, 100],
   [8, 9, 8],
   [7, 3, 5],
+  // Big enough (N * K >= 65536) for the native small-M path to split its columns over threads.
+  [4, 300, 257],
 ];
 
 export const SCALINGS: Array<[number, number]> = [
