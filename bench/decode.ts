@@ -116,5 +116,18 @@ console.log(
     `(median of ${reps}; load ${loadavg()[0].toFixed(2)}; first ids ${firstIds.join(",")})`,
 );
 if (values.json) {
-  console.log(JSON.stringify({ impl: "rrhf", backend: values.backend, threads, model: name, k, promptLen, newTokens, ttftMs: ttft, decodeTps, totalTps }));
+  console.log(
+    JSON.stringify({
+      impl: "rrhf",
+      backend: values.backend,
+      threads,
+      model: name,
+      k,
+      promptLen,
+      newTokens,
+      ttftMs: ttft,
+      decodeTps,
+      totalTps,
+    }),
+  );
 }

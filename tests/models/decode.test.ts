@@ -89,7 +89,11 @@ for (const name of ["gpt2-tiny", "llama-tiny"]) {
     test(`${name} (${backend}): prompts decoded together give each prompt's logits decoded alone`, () => {
       const model = loadCausalLM(fixture("models", name), { backend });
       const V = model.config.vocabSize;
-      const prompts = [[5, 17, 3, 22, 9, 30, 1], [11, 4], [8, 8, 2, 40]];
+      const prompts = [
+        [5, 17, 3, 22, 9, 30, 1],
+        [11, 4],
+        [8, 8, 2, 40],
+      ];
       const k = 2;
       const steps = 6;
       // Each sequence is fed its own fixed token stream, so batching cannot hide behind equal rows.
@@ -102,7 +106,11 @@ for (const name of ["gpt2-tiny", "llama-tiny"]) {
           assert.ok(d < 1e-5, `step ${t} prompt ${p}: batched logits differ from the prompt decoded alone by ${d}`);
         });
       };
-      compare(together.prefillLogits, alone.map((a) => a.prefillLogits), -1);
+      compare(
+        together.prefillLogits,
+        alone.map((a) => a.prefillLogits),
+        -1,
+      );
       for (let t = 0; t < steps; t++) {
         const feed = Array.from({ length: prompts.length * k }, (_, s) => tokenAt(s, t));
         const batched = together.step(feed);
