@@ -71,13 +71,21 @@ interface Timing {
   totalMs: number;
   tokens: number;
   firstTokens: number;
+  /** Process CPU time (user + system, all threads) after the first token, ms: steadier than wall time on a shared machine. */
+  decodeCpuMs: number;
 }
+
+const cpuMs = () => {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1000;
+};
 
 function once(): { timing: Timing; firstIds: number[] } {
   const start = performance.now();
   let ttft = -1;
   let tokens = 0;
   let firstTokens = 0;
+  let cpuAtFirst = 0;
   const session = model.decode(prompts, { continuations: k, maxNewTokens: Math.max(1, newTokens - 1) });
   const N = session.sequences;
   const feed = new Int32Array(N);
@@ -89,12 +97,14 @@ function once(): { timing: Timing; firstIds: number[] } {
     if (ttft < 0) {
       ttft = performance.now() - start;
       firstTokens = N;
+      cpuAtFirst = cpuMs();
     }
     tokens += N;
     if (t < newTokens - 1) logits = session.step(feed);
   }
   const totalMs = performance.now() - start;
-  return { timing: { ttftMs: ttft, totalMs, tokens, firstTokens }, firstIds: first.slice(0, 8) };
+  const decodeCpuMs = cpuMs() - cpuAtFirst;
+  return { timing: { ttftMs: ttft, totalMs, tokens, firstTokens, decodeCpuMs }, firstIds: first.slice(0, 8) };
 }
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
@@ -109,10 +119,12 @@ for (let r = 0; r < reps; r++) {
 const ttft = median(runs.map((t) => t.ttftMs));
 const decodeTps = median(runs.map((t) => (t.tokens - t.firstTokens) / ((t.totalMs - t.ttftMs) / 1000)));
 const totalTps = median(runs.map((t) => t.tokens / (t.totalMs / 1000)));
+const cpuPerToken = median(runs.map((t) => t.decodeCpuMs / (t.tokens - t.firstTokens)));
 const name = `${model.config.architecture} ${model.config.numLayers}x${model.config.hiddenSize}`;
 console.log(
   `rrhf ${values.backend} threads=${threads} ${name} prompts=${promptCount} k=${k} prompt=${promptLen} new=${newTokens}: ` +
-    `ttft ${ttft.toFixed(1)} ms, decode ${decodeTps.toFixed(1)} tokens/s, overall ${totalTps.toFixed(1)} tokens/s ` +
+    `ttft ${ttft.toFixed(1)} ms, decode ${decodeTps.toFixed(1)} tokens/s, overall ${totalTps.toFixed(1)} tokens/s, ` +
+    `decode CPU ${cpuPerToken.toFixed(2)} ms/token ` +
     `(median of ${reps}; load ${loadavg()[0].toFixed(2)}; first ids ${firstIds.join(",")})`,
 );
 if (values.json) {
@@ -128,6 +140,7 @@ if (values.json) {
       ttftMs: ttft,
       decodeTps,
       totalTps,
+      decodeCpuMsPerToken: cpuPerToken,
     }),
   );
 }

@@ -150,6 +150,7 @@ def run_once(model, prompt, k, new_tokens, shared):
         pos = len(prompt)
         tokens = logits.argmax(-1)
         ttft = time.perf_counter() - start
+        cpu_at_first = time.process_time()
         first.append(int(tokens[0]))
         for _ in range(new_tokens - 1):
             logits, past = model.forward(tokens.view(k, 1), past, pos)
@@ -157,7 +158,7 @@ def run_once(model, prompt, k, new_tokens, shared):
             tokens = logits.argmax(-1)
             first.append(int(tokens[0]))
     total = time.perf_counter() - start
-    return ttft, total, first
+    return ttft, total, first, time.process_time() - cpu_at_first
 
 
 def main():
@@ -184,17 +185,20 @@ def main():
     ttft = statistics.median(r[0] for r in runs) * 1000
     decode_tps = statistics.median(args.k * (args.new_tokens - 1) / (r[1] - r[0]) for r in runs)
     total_tps = statistics.median(n / r[1] for r in runs)
+    cpu_per_token = statistics.median(r[3] * 1000 / (args.k * (args.new_tokens - 1)) for r in runs)
     name = f"{cfg['architectures'][0]} {cfg.get('n_layer', cfg.get('num_hidden_layers'))}x{cfg.get('n_embd', cfg.get('hidden_size'))}"
     prefill = "shared" if args.shared_prefill else "expanded"
     print(
         f"torch {torch.__version__} threads={args.threads} {name} k={args.k} prompt={args.prompt_len} new={args.new_tokens} "
-        f"prefill={prefill}: ttft {ttft:.1f} ms, decode {decode_tps:.1f} tokens/s, overall {total_tps:.1f} tokens/s "
+        f"prefill={prefill}: ttft {ttft:.1f} ms, decode {decode_tps:.1f} tokens/s, overall {total_tps:.1f} tokens/s, "
+        f"decode CPU {cpu_per_token:.2f} ms/token "
         f"(median of {len(runs)}; load {os.getloadavg()[0]:.2f}; first ids {','.join(map(str, runs[-1][2][:8]))})"
     )
     if args.json:
         print(json.dumps({"impl": "torch", "threads": args.threads, "model": name, "k": args.k, "prefill": prefill,
                           "promptLen": args.prompt_len, "newTokens": args.new_tokens, "ttftMs": ttft,
-                          "decodeTps": decode_tps, "totalTps": total_tps}))
+                          "decodeTps": decode_tps, "totalTps": total_tps,
+                          "decodeCpuMsPerToken": cpu_per_token}))
 
 
 if __name__ == "__main__":

@@ -10,7 +10,9 @@
  *   2 (keys and values) × layers × kvHeads × headDim × (Σ prompt lengths + sequences × maxNewTokens)
  * values, allocated once at the start; no step copies it (the new token's
  * keys/values are written into their slot and attention reads the prompt's
- * and the continuation's caches where they lie).
+ * and the continuation's caches where they lie). Besides the caches, the
+ * attention keeps a reused scratch of about k × (query heads / kv heads) ×
+ * (2 × headDim + longest prompt + maxNewTokens) floats.
  *
  * @example
  * const options: DecodeOptions = { continuations: 4, maxNewTokens: 128 };
