@@ -68,6 +68,8 @@ const tmpAddon = `${addon}.tmp-${process.pid}`;
 const args = [
   "-O2",
   "-fPIC",
+  // The small-M sgemm path (src/small_gemm.h) splits its columns over OpenMP threads; without it, one thread.
+  ...(process.platform === "darwin" ? [] : ["-fopenmp"]),
   "-shared",
   "-std=c11",
   "-DNODE_GYP_MODULE_NAME=rrhf_native",

@@ -11,6 +11,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "small_gemm.h"
+
 #define CHECK(env, call)                                   \
   do {                                                     \
     if ((call) != napi_ok) {                               \
@@ -65,6 +67,7 @@ static napi_value Sgemm(napi_env env, napi_callback_info info) {
     return NULL;
   }
   if (M == 0 || N == 0) return NULL;
+  if (small_gemm(ta, tb, M, N, K, (float)alpha, A, B, (float)beta, C)) return NULL;
   cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans,
               M, N, K, (float)alpha, A, ta ? M : K, B, tb ? K : N, (float)beta, C, N);
   return NULL;
@@ -77,6 +80,7 @@ static napi_value SetThreads(napi_env env, napi_callback_info info) {
   CHECK(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
   CHECK(env, napi_get_value_int32(env, argv[0], &n));
   openblas_set_num_threads(n);
+  small_gemm_threads = n;
   return NULL;
 }
 

@@ -10,7 +10,9 @@
  *   2 (keys and values) × layers × kvHeads × headDim × (Σ prompt lengths + sequences × maxNewTokens)
  * values, allocated once at the start; no step copies it (the new token's
  * keys/values are written into their slot and attention reads the prompt's
- * and the continuation's caches where they lie).
+ * and the continuation's caches where they lie). Besides the caches, the
+ * attention keeps a reused scratch of about k × (query heads / kv heads) ×
+ * (2 × headDim + longest prompt + maxNewTokens) floats.
  *
  * @example
  * const options: DecodeOptions = { continuations: 4, maxNewTokens: 128 };
@@ -19,6 +21,7 @@
 import type { Graph } from "../autodiff/graph.js";
 import { UserError } from "../errors.js";
 import type { Tensor } from "../tensor/tensor.js";
+import { DecodeScratch, decodeAttentionInto } from "./decode-attention.js";
 import type { NormalizedConfig } from "./hf/config-types.js";
 
 /** Options of {@link CausalLM.decode}. */
@@ -81,6 +84,8 @@ export interface DecodeAttention {
   /** [sequences] slot the token of this call goes to (tokens fed so far). */
   lengths: Int32Array;
   maxNewTokens: number;
+  /** Buffers the attention reuses from step to step. */
+  scratch: DecodeScratch;
 }
 
 /** The model internals a session drives (DecoderLM hands them over). */
@@ -104,60 +109,15 @@ export interface DecodeHooks {
  * Attention of one decode step: q [B, Hq, 1, D] of each sequence over its
  * prompt's cached keys then its own; k, v [B, Hkv, 1, D] (the new token's)
  * are first written into the sequence's own cache slot. Out [B, Hq, 1, D].
+ * The kernel (decode-attention.ts) reads each prompt's cache once for all its continuations.
  */
 export function decodeAttention(g: Graph, layer: number, q: Tensor, k: Tensor, v: Tensor, d: DecodeAttention, scale: number): Tensor {
   const [B, Hq, T, D] = q.shape;
   const Hkv = k.dim(1);
   if (T !== 1 || k.dim(2) !== 1 || k.dim(0) !== B)
     throw new UserError(`decodeAttention: one token per sequence, got q ${q.describe()}, k ${k.describe()}`);
-  const M = d.maxNewTokens;
-  const ownK = d.ownK[layer];
-  const ownV = d.ownV[layer];
-  const group = Hq / Hkv;
   const out = g.output(q.shape, [q, k, v]);
-  let scores = new Float64Array(64);
-  const acc = new Float64Array(D);
-  for (let b = 0; b < B; b++) {
-    const slot = d.lengths[b];
-    if (slot >= M) throw new UserError(`decode: sequence ${b} is full (maxNewTokens ${M})`);
-    for (let h = 0; h < Hkv; h++) {
-      const src = (b * Hkv + h) * D;
-      const dst = ((b * Hkv + h) * M + slot) * D;
-      ownK.set(k.data.subarray(src, src + D), dst);
-      ownV.set(v.data.subarray(src, src + D), dst);
-    }
-    const p = d.promptOf[b];
-    const P = d.promptLengths[p];
-    const pk = d.promptK[layer][p];
-    const pv = d.promptV[layer][p];
-    const own = slot + 1;
-    const S = P + own;
-    if (scores.length < S) scores = new Float64Array(S * 2);
-    for (let hq = 0; hq < Hq; hq++) {
-      const h = Math.floor(hq / group);
-      const qo = (b * Hq + hq) * D;
-      let max = -Infinity;
-      for (let s = 0; s < S; s++) {
-        const [buf, o] = s < P ? [pk, (h * P + s) * D] : [ownK, ((b * Hkv + h) * M + (s - P)) * D];
-        let dot = 0;
-        for (let i = 0; i < D; i++) dot += q.data[qo + i] * buf[o + i];
-        scores[s] = dot * scale;
-        if (scores[s] > max) max = scores[s];
-      }
-      let sum = 0;
-      for (let s = 0; s < S; s++) {
-        scores[s] = Math.exp(scores[s] - max);
-        sum += scores[s];
-      }
-      acc.fill(0);
-      for (let s = 0; s < S; s++) {
-        const w = scores[s] / sum;
-        const [buf, o] = s < P ? [pv, (h * P + s) * D] : [ownV, ((b * Hkv + h) * M + (s - P)) * D];
-        for (let i = 0; i < D; i++) acc[i] += w * buf[o + i];
-      }
-      for (let i = 0; i < D; i++) out.data[qo + i] = acc[i];
-    }
-  }
+  decodeAttentionInto(g.backend, out.data, q.data, k.data, v.data, { B, Hq, Hkv, D }, d, layer, scale, d.scratch);
   return out;
 }
 
@@ -195,6 +155,7 @@ export function startDecode(hooks: DecodeHooks, prompts: readonly (readonly numb
     promptOf: Int32Array.from({ length: N }, (_, s) => Math.floor(s / k)),
     lengths: new Int32Array(N),
     maxNewTokens: M,
+    scratch: new DecodeScratch(),
   };
   const prefillLogits = new Float32Array(N * V);
   prompts.forEach((prompt, p) => {

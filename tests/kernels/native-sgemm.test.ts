@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
 import { describe, it } from "node:test";
 import { UserError } from "../../src/errors.js";
 import { createNativeBackend, loadNativeAddon } from "../../src/kernels/native/index.js";
@@ -47,6 +48,25 @@ describe("native (OpenBLAS) backend sgemm", () => {
       () => load.addon.sgemm(false, false, 1, 1, 1, 1, new Float64Array(1) as unknown as Float32Array, small, 0, small),
       TypeError,
     );
+  });
+
+  it("the small-M path's plain C kernels (RRHF_SMALL_GEMM=plain) and OpenBLAS alone (=off) match the reference too", (t) => {
+    if (!load.ok) return t.skip(`native addon not built: ${load.reason}`);
+    // The addon reads the variable once per process, so each mode runs in a child.
+    const cases = new URL("./sgemm-cases.js", import.meta.url).href;
+    const native = new URL("../../src/kernels/native/index.js", import.meta.url).href;
+    const script = `import { checkAgainstRef } from ${JSON.stringify(cases)};
+import { createNativeBackend } from ${JSON.stringify(native)};
+for (const threads of [1, 2]) { const be = createNativeBackend({ threads }); checkAgainstRef(be, (n) => be.alloc(n), "native " + process.env.RRHF_SMALL_GEMM); }
+console.log("checked");`;
+    for (const mode of ["plain", "off"]) {
+      const child = spawnSync(process.execPath, ["--input-type=module", "-e", script], {
+        env: { ...process.env, RRHF_SMALL_GEMM: mode },
+        encoding: "utf8",
+      });
+      assert.equal(child.status, 0, `RRHF_SMALL_GEMM=${mode}: ${child.stderr}`);
+      assert.match(child.stdout, /checked/);
+    }
   });
 
   it("explains why when it is unavailable", (t) => {

@@ -34,6 +34,13 @@ export const ODD_SHAPES: Array<[number, number, number]> = [
   [1, 37, 40],
   [2, 1030, 21],
   [3, 5, 17],
+  // 2 <= M <= 8 takes the native small-M path (decode steps): K and N off the 8-wide SIMD, K off the 4-row blocks.
+  [4, 19, 37],
+  [6, 35, 100],
+  [8, 9, 8],
+  [7, 3, 5],
+  // Big enough (N * K >= 65536) for the native small-M path to split its columns over threads.
+  [4, 300, 257],
 ];
 
 export const SCALINGS: Array<[number, number]> = [

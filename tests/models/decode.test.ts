@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import type { CausalLM } from "../../src/models/causal-lm.js";
+import { loadNativeAddon } from "../../src/kernels/native/index.js";
 import { loadCausalLM } from "../../src/models/registry.js";
 import { fixture } from "../helpers.js";
 
@@ -78,4 +79,44 @@ for (const name of ["gpt2-tiny", "llama-tiny"]) {
     assert.throws(() => model.decode([[1], [2]], { continuations: 1, maxNewTokens: 2 }).reorder([1, 0]), /another prompt/);
     assert.throws(() => model.decode([[]], { maxNewTokens: 2 }), /empty/);
   });
+}
+
+/** Backends the decode tests run on: the reference, and the native one (small-M sgemm path) when its addon is built. */
+const DECODE_BACKENDS = loadNativeAddon().ok ? (["ref", "native"] as const) : (["ref"] as const);
+
+for (const name of ["gpt2-tiny", "llama-tiny"]) {
+  for (const backend of DECODE_BACKENDS) {
+    test(`${name} (${backend}): prompts decoded together give each prompt's logits decoded alone`, () => {
+      const model = loadCausalLM(fixture("models", name), { backend });
+      const V = model.config.vocabSize;
+      const prompts = [
+        [5, 17, 3, 22, 9, 30, 1],
+        [11, 4],
+        [8, 8, 2, 40],
+      ];
+      const k = 2;
+      const steps = 6;
+      // Each sequence is fed its own fixed token stream, so batching cannot hide behind equal rows.
+      const tokenAt = (s: number, t: number) => (s * 13 + t * 7 + 3) % V;
+      const together = model.decode(prompts, { continuations: k, maxNewTokens: steps });
+      const alone = prompts.map((p) => model.decode([p], { continuations: k, maxNewTokens: steps }));
+      const compare = (batched: Float32Array, singles: Float32Array[], t: number) => {
+        singles.forEach((single, p) => {
+          const d = maxDiff(batched.subarray(p * k * V, (p + 1) * k * V), single);
+          assert.ok(d < 1e-5, `step ${t} prompt ${p}: batched logits differ from the prompt decoded alone by ${d}`);
+        });
+      };
+      compare(
+        together.prefillLogits,
+        alone.map((a) => a.prefillLogits),
+        -1,
+      );
+      for (let t = 0; t < steps; t++) {
+        const feed = Array.from({ length: prompts.length * k }, (_, s) => tokenAt(s, t));
+        const batched = together.step(feed);
+        const singles = alone.map((a, p) => a.step(feed.slice(p * k, (p + 1) * k)));
+        compare(batched, singles, t);
+      }
+    });
+  }
 }
