@@ -13,7 +13,9 @@ import type { Backend } from "../src/kernels/backend.js";
 import { gemmAttentionBackward, gemmAttentionForward } from "../src/kernels/gemm-attention.js";
 import type { AttentionDims } from "../src/kernels/ref/attention.js";
 import { attentionBackward, attentionForward } from "../src/kernels/ref/attention.js";
+import { adamwUpdateRef, type AdamWStep } from "../src/kernels/ref/optim.js";
 import { getBackend } from "../src/kernels/select.js";
+import { clipGradNorm } from "../src/train/optim/clip.js";
 
 const { values } = parseArgs({ options: { reps: { type: "string", default: "20" }, threads: { type: "string", default: "1" } } });
 const reps = Number(values.reps);
@@ -95,7 +97,28 @@ function fusedWasmAttention(): void {
   time("wasm attention backward (fused SIMD kernel, 1 thread)", () => b.call(be, dq, dk, dv, dout, q, k, v, out, lse, d));
 }
 
+/** AdamW over the small shape's 14.2M parameters, and the gradient norm + clip, reference loop beside the native kernel. */
+function optimizer(): void {
+  const n = 14_186_496;
+  const p = rand(n, 1);
+  const g = rand(n, 2);
+  const m = new Float32Array(n);
+  const v = new Float32Array(n);
+  const h: AdamWStep = { beta1: 0.9, beta2: 0.999, eps: 1e-8, stepSize: 1e-5, bc2Sqrt: 0.03, decay: 1 };
+  time("ref AdamW update (TypeScript loop)", () => adamwUpdateRef(p, g, m, v, 0, n, h));
+  time("ref gradient norm + clip (TypeScript loops)", () => clipGradNorm(g, 1e9));
+  const native = getBackend("native", { threads });
+  const update = native.adamwUpdate;
+  if (update) time("native AdamW update (C SIMD)", () => update(p, g, m, v, 0, n, h));
+  if (native.sumSquares) time("native gradient norm + clip (C SIMD)", () => clipGradNorm(g, 1e9, native));
+}
+
 console.log(`small shape, ${threads} thread(s), median of ${reps}`);
+try {
+  optimizer();
+} catch (err) {
+  console.log(`optimizer: ${(err as Error).message}`);
+}
 fusedWasmAttention();
 for (const name of ["wasm", "native"] as const) {
   try {

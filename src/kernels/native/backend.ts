@@ -6,7 +6,7 @@ import { createWasmBackend, type WasmBackend } from "../wasm/backend.js";
 import { WASM_OP_NAMES, type WasmOps } from "../wasm/ops.js";
 import { wasmAvailability } from "../wasm/simd-support.js";
 import { gemmAttentionBackward, gemmAttentionForward } from "../gemm-attention.js";
-import { loadNativeAddon } from "./addon.js";
+import { loadNativeAddon, type NativeAddon } from "./addon.js";
 
 export interface NativeBackendOptions {
   /**
@@ -59,8 +59,21 @@ export function createNativeBackend(opts: NativeBackendOptions = {}): NativeBack
     // on the small benchmark shape (bench/ops.ts).
     attentionForward: (out, lse, q, k, v, d) => gemmAttentionForward(backend, out, lse, q, k, v, d),
     attentionBackward: (dq, dk, dv, dout, q, k, v, out, lse, d) => gemmAttentionBackward(backend, dq, dk, dv, dout, q, k, v, out, lse, d),
+    ...optimKernels(addon),
   };
   return backend;
+}
+
+/** The addon's SIMD optimizer kernels, where this build of it has them. */
+function optimKernels(addon: NativeAddon): Pick<Backend, "adamwUpdate" | "sumSquares" | "scaleInPlace"> {
+  const { adamwUpdate, sumSquares, scaleInPlace } = addon;
+  if (!adamwUpdate || !sumSquares || !scaleInPlace) return {};
+  return {
+    adamwUpdate: (p, g, m, v, start, end, h) =>
+      adamwUpdate.call(addon, p, g, m, v, start, end, h.beta1, h.beta2, h.eps, h.stepSize, h.bc2Sqrt, h.decay),
+    sumSquares: (x) => sumSquares.call(addon, x),
+    scaleInPlace: (x, coef) => scaleInPlace.call(addon, x, coef),
+  };
 }
 
 /**
