@@ -15,7 +15,11 @@ import { AdamW } from "../../src/train/optim/adamw.js";
 import { seededValues } from "./wasm-ops-helpers.js";
 
 const load = loadNativeAddon();
-const skip = load.ok ? false : load.reason;
+const skip = !load.ok
+  ? load.reason
+  : typeof load.addon.adamwUpdate !== "function"
+    ? "the native addon predates its optimizer kernels: npm run build:native"
+    : false;
 
 describe("native optimizer kernels", { skip }, () => {
   const be = () => createNativeBackend({ threads: 1 });
