@@ -35,8 +35,24 @@ const RESPONSE_LEN = 64;
 
 /** The three shapes of issue 11 (Hugging Face config.json contents). */
 export const SHAPES: Record<string, Record<string, unknown>> = {
-  small: { architectures: ["GPT2LMHeadModel"], model_type: "gpt2", n_embd: 384, n_head: 6, n_layer: 6, n_positions: 1024, vocab_size: 8192 },
-  "gpt2-small": { architectures: ["GPT2LMHeadModel"], model_type: "gpt2", n_embd: 768, n_head: 12, n_layer: 12, n_positions: 1024, vocab_size: 50257 },
+  small: {
+    architectures: ["GPT2LMHeadModel"],
+    model_type: "gpt2",
+    n_embd: 384,
+    n_head: 6,
+    n_layer: 6,
+    n_positions: 1024,
+    vocab_size: 8192,
+  },
+  "gpt2-small": {
+    architectures: ["GPT2LMHeadModel"],
+    model_type: "gpt2",
+    n_embd: 768,
+    n_head: 12,
+    n_layer: 12,
+    n_positions: 1024,
+    vocab_size: 50257,
+  },
   "smollm-135m": {
     architectures: ["LlamaForCausalLM"],
     model_type: "llama",
@@ -166,7 +182,17 @@ async function memoryProbe(model: string, data: string, backend: string, threads
   const { getBackend } = await import("../src/kernels/select.js");
   const { poolFor } = await import("../src/autodiff/context.js");
   const config = resolveTrainConfig({
-    overrides: { model, data, output_dir: out, overwrite_output_dir: true, max_steps: 2, save_steps: 0, logging_steps: 1000, backend, threads },
+    overrides: {
+      model,
+      data,
+      output_dir: out,
+      overwrite_output_dir: true,
+      max_steps: 2,
+      save_steps: 0,
+      logging_steps: 1000,
+      backend,
+      threads,
+    },
   });
   await train(config);
   const stats = poolFor(getBackend(backend, { threads })).stats();
@@ -178,7 +204,20 @@ function memoryRow(work: string, shape: string, backend: string, threads: number
   const self = fileURLToPath(import.meta.url);
   const r = spawnSync(
     process.execPath,
-    [self, "--memory-probe", "--model", model, "--data", data, "--backend", backend, "--threads", String(threads), "--work", join(work, shape, "probe")],
+    [
+      self,
+      "--memory-probe",
+      "--model",
+      model,
+      "--data",
+      data,
+      "--backend",
+      backend,
+      "--threads",
+      String(threads),
+      "--work",
+      join(work, shape, "probe"),
+    ],
     { encoding: "utf8", env: cleanEnv() },
   );
   if (r.status !== 0) throw new Error(`memory probe ${shape}: ${r.stderr.slice(-1000)}`);
@@ -255,7 +294,9 @@ async function main(): Promise<void> {
           console.log(JSON.stringify(row));
         }
       }
-      commands.push(`rrhf train --model <work>/${shape}/model --data <work>/${shape}/data.jsonl --max-steps 2|8 --save-steps 0 --backend ${backend} --threads 1|2`);
+      commands.push(
+        `rrhf train --model <work>/${shape}/model --data <work>/${shape}/data.jsonl --max-steps 2|8 --save-steps 0 --backend ${backend} --threads 1|2`,
+      );
     }
     const params = paramCount(prepare(values.work, shape).model);
     const probe = memoryRow(values.work, shape, values.backends.split(",")[0], threads[threads.length - 1]);
@@ -271,7 +312,9 @@ async function main(): Promise<void> {
           console.log(JSON.stringify(row));
         }
       }
-      commands.push(`LD_PRELOAD=${JEMALLOC} python3 bench/train_torch.py --model <work>/${shape}/model --data <work>/${shape}/data.jsonl --layout official|same-algorithm --threads 1|2`);
+      commands.push(
+        `LD_PRELOAD=${JEMALLOC} python3 bench/train_torch.py --model <work>/${shape}/model --data <work>/${shape}/data.jsonl --layout official|same-algorithm --threads 1|2`,
+      );
     }
   }
   const md = table(rows, memory, commands);

@@ -180,7 +180,8 @@ function checkLengths(d: AttentionDims, bufs: ReadonlyArray<[Float32Array | null
   for (const [buf, kind] of bufs) {
     if (buf && buf.length < n[kind]) throw new RangeError(`gemm attention: a buffer has ${buf.length} values, needs ${n[kind]}`);
   }
-  if (d.keyMask && d.keyMask.length < d.B * d.S) throw new RangeError(`gemm attention: keyMask has ${d.keyMask.length} entries, needs ${d.B * d.S}`);
+  if (d.keyMask && d.keyMask.length < d.B * d.S)
+    throw new RangeError(`gemm attention: keyMask has ${d.keyMask.length} entries, needs ${d.B * d.S}`);
 }
 
 function maxKeys(tiles: readonly Tile[]): number {
@@ -274,7 +275,13 @@ export function gemmAttentionForward(
   v: Float32Array,
   d: AttentionDims,
 ): void {
-  checkLengths(d, [[out, "q"], [lse, "row"], [q, "q"], [k, "kv"], [v, "kv"]]);
+  checkLengths(d, [
+    [out, "q"],
+    [lse, "row"],
+    [q, "q"],
+    [k, "kv"],
+    [v, "kv"],
+  ]);
   const { Hq, Hkv, T, S, D, scale } = d;
   const group = Hq / Hkv;
   const tiles = planTiles(d);
@@ -311,7 +318,16 @@ export function gemmAttentionForward(
 }
 
 /** dS = P * (dP - rowsum(dO * O)) * scale, in place over dP [rows, L]. */
-function scoreGradient(P: Float32Array, dP: Float32Array, dO: Float32Array, O: Float32Array, rows: number, L: number, D: number, scale: number): void {
+function scoreGradient(
+  P: Float32Array,
+  dP: Float32Array,
+  dO: Float32Array,
+  O: Float32Array,
+  rows: number,
+  L: number,
+  D: number,
+  scale: number,
+): void {
   for (let i = 0; i < rows; i++) {
     let dot = 0;
     for (let c = 0; c < D; c++) dot += dO[i * D + c] * O[i * D + c];
@@ -335,7 +351,13 @@ export function gemmAttentionBackward(
   d: AttentionDims,
 ): void {
   if (!dq && !dk && !dv) return;
-  const bufs: Array<[Float32Array | null, "q" | "kv" | "row"]> = [[dq, "q"], [dk, "kv"], [dv, "kv"], [dout, "q"], [q, "q"]];
+  const bufs: Array<[Float32Array | null, "q" | "kv" | "row"]> = [
+    [dq, "q"],
+    [dk, "kv"],
+    [dv, "kv"],
+    [dout, "q"],
+    [q, "q"],
+  ];
   checkLengths(d, [...bufs, [k, "kv"], [v, "kv"], [out, "q"], [lse, "row"]]);
   const { Hq, Hkv, T, S, D, scale } = d;
   const group = Hq / Hkv;

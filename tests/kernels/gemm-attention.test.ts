@@ -44,7 +44,10 @@ const CASES: Array<[string, AttentionDims]> = [
   ["plain, D 64", dims({ B: 1, Hq: 2, Hkv: 2, T: 6, S: 6, D: 64 })],
   ["GQA, odd D 5, past 2", dims({ B: 2, Hq: 4, Hkv: 2, T: 5, S: 7, D: 5, past: 2 })],
   ["key lengths (one row sees nothing), D 12", dims({ B: 2, Hq: 2, Hkv: 1, T: 4, S: 4, D: 12, keyLengths: Int32Array.of(3, 0) })],
-  ["key mask (a query sees nothing), D 9", dims({ B: 2, Hq: 3, Hkv: 3, T: 5, S: 5, D: 9, keyMask: Uint8Array.of(0, 1, 1, 0, 1, 0, 1, 0, 1, 1) })],
+  [
+    "key mask (a query sees nothing), D 9",
+    dims({ B: 2, Hq: 3, Hkv: 3, T: 5, S: 5, D: 9, keyMask: Uint8Array.of(0, 1, 1, 0, 1, 0, 1, 0, 1, 1) }),
+  ],
   ["decode over a cache", dims({ B: 1, Hq: 1, Hkv: 1, T: 1, S: 5, D: 1, past: 3 })],
   ["more queries than a tile, GQA 3/1", dims({ B: 2, Hq: 3, Hkv: 1, T: 300, S: 300, D: 8 })],
   ["packed segments", packed([0, 3, 4, 7], null, 7)],
@@ -150,13 +153,31 @@ describe("attention through sgemm", () => {
     const d = dims({ B: 1, Hq: 2, Hkv: 1, T: 3, S: 3, D: 4 });
     const n = 2 * 3 * 4;
     const f = (kLen: number) => () =>
-      gemmAttentionForward(refBackend, new Float32Array(n), new Float32Array(6), new Float32Array(n), new Float32Array(kLen), new Float32Array(12), d);
+      gemmAttentionForward(
+        refBackend,
+        new Float32Array(n),
+        new Float32Array(6),
+        new Float32Array(n),
+        new Float32Array(kLen),
+        new Float32Array(12),
+        d,
+      );
     assert.throws(f(5), RangeError);
     assert.doesNotThrow(f(12));
   });
 
   it("its backward matches central differences of its forward", () => {
-    const d = packed([0, 3, 5, 8], [[0, 0], [0, 3], [0, 3]], 3, 2, 1);
+    const d = packed(
+      [0, 3, 5, 8],
+      [
+        [0, 0],
+        [0, 3],
+        [0, 3],
+      ],
+      3,
+      2,
+      1,
+    );
     const x = tensors(d, 5);
     const u = seededValues(x.q.length, 77);
     const probe = (): number => {
@@ -174,7 +195,11 @@ describe("attention through sgemm", () => {
     const dv = new Float32Array(x.v.length);
     gemmAttentionBackward(refBackend, dq, dk, dv, u, x.q, x.k, x.v, out, lse, d);
     const eps = 1e-2;
-    for (const [input, grad, name] of [[x.q, dq, "q"], [x.k, dk, "k"], [x.v, dv, "v"]] as const) {
+    for (const [input, grad, name] of [
+      [x.q, dq, "q"],
+      [x.k, dk, "k"],
+      [x.v, dv, "v"],
+    ] as const) {
       for (let i = 0; i < input.length; i++) {
         const orig = input[i];
         input[i] = orig + eps;

@@ -27,7 +27,14 @@ describe("native optimizer kernels", { skip }, () => {
   it("adamwUpdate equals the reference, with and without decay, on a sub-range", () => {
     const n = 1037; // not a multiple of any vector width
     for (const decay of [1, 1 - 1e-3 * 0.1]) {
-      const h: AdamWStep = { beta1: 0.9, beta2: 0.999, eps: 1e-8, stepSize: 1e-3 / (1 - 0.9 ** 3), bc2Sqrt: Math.sqrt(1 - 0.999 ** 3), decay };
+      const h: AdamWStep = {
+        beta1: 0.9,
+        beta2: 0.999,
+        eps: 1e-8,
+        stepSize: 1e-3 / (1 - 0.9 ** 3),
+        bc2Sqrt: Math.sqrt(1 - 0.999 ** 3),
+        decay,
+      };
       const init = () => ({
         p: seededValues(n, 1),
         g: seededValues(n, 2),

@@ -120,8 +120,8 @@ function biasedMatmul(g: Graph, x: Tensor, w: Tensor, bias: Tensor, transB: bool
   const M = x.size / K;
   const out = g.output([...x.shape.slice(0, -1), N], [x, w, bias]);
   const c = out.data;
-  const b = bias.data;
-  for (let r = 0; r < M; r++) c.set(b.subarray(0, N), r * N);
+  const b = bias.data.length === N ? bias.data : bias.data.subarray(0, N);
+  for (let r = 0; r < M; r++) c.set(b, r * N);
   const be = g.backend;
   if (M > 0 && N > 0) be.sgemm(false, transB, M, N, K, 1, x.data, w.data, 1, c);
   g.record("linear", out, [x, w, bias], (dC) => {
