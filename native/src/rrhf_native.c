@@ -171,6 +171,223 @@ static napi_value ScaleInPlace(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+/*
+ * Layer norm and RMS norm over rows of C values: the loops of
+ * kernels/ref/layernorm.ts and ref/rmsnorm.ts in double precision (row sums
+ * in four partial sums so they vectorise; the reference sums in order, so
+ * results differ from it by rounding only). Backward ACCUMULATES.
+ */
+MULTIVERSION
+static double row_sum(const float* restrict x, size_t C) {
+  double a[4] = {0, 0, 0, 0};
+  size_t c = 0;
+  for (; c + 4 <= C; c += 4)
+    for (int j = 0; j < 4; j++) a[j] += x[c + j];
+  double s = (a[0] + a[1]) + (a[2] + a[3]);
+  for (; c < C; c++) s += x[c];
+  return s;
+}
+
+MULTIVERSION
+static void layernorm_forward(float* out, float* mean, float* rstd, const float* inp, const float* w, const float* b, size_t N,
+                              size_t C, double eps) {
+  for (size_t n = 0; n < N; n++) {
+    const float* x = inp + n * C;
+    float* y = out + n * C;
+    const double m = row_sum(x, C) / (double)C;
+    double v[4] = {0, 0, 0, 0};
+    size_t c = 0;
+    for (; c + 4 <= C; c += 4)
+      for (int j = 0; j < 4; j++) v[j] += (x[c + j] - m) * (x[c + j] - m);
+    double var = (v[0] + v[1]) + (v[2] + v[3]);
+    for (; c < C; c++) var += (x[c] - m) * (x[c] - m);
+    var /= (double)C;
+    const double s = 1.0 / sqrt(var + eps);
+    for (c = 0; c < C; c++) y[c] = (float)((x[c] - m) * s * w[c] + (b ? b[c] : 0.0));
+    mean[n] = (float)m;
+    rstd[n] = (float)s;
+  }
+}
+
+MULTIVERSION
+static void layernorm_backward(float* dinp, float* dw, float* db, const float* dout, const float* inp, const float* w,
+                               const float* mean, const float* rstd, size_t N, size_t C) {
+  for (size_t n = 0; n < N; n++) {
+    const float* x = inp + n * C;
+    const float* g = dout + n * C;
+    const double m = mean[n], s = rstd[n];
+    double a[4] = {0, 0, 0, 0}, bb[4] = {0, 0, 0, 0};
+    size_t c = 0;
+    for (; c + 4 <= C; c += 4) {
+      for (int j = 0; j < 4; j++) {
+        const double norm = (x[c + j] - m) * s, dnorm = (double)w[c + j] * g[c + j];
+        a[j] += dnorm;
+        bb[j] += dnorm * norm;
+      }
+    }
+    double dm = (a[0] + a[1]) + (a[2] + a[3]), dnm = (bb[0] + bb[1]) + (bb[2] + bb[3]);
+    for (; c < C; c++) {
+      const double norm = (x[c] - m) * s, dnorm = (double)w[c] * g[c];
+      dm += dnorm;
+      dnm += dnorm * norm;
+    }
+    dm /= (double)C;
+    dnm /= (double)C;
+    for (c = 0; c < C; c++) {
+      const double norm = (x[c] - m) * s;
+      if (db) db[c] = (float)(db[c] + (double)g[c]);
+      if (dw) dw[c] = (float)(dw[c] + norm * g[c]);
+      if (dinp) dinp[n * C + c] = (float)(dinp[n * C + c] + s * ((double)w[c] * g[c] - dm - norm * dnm));
+    }
+  }
+}
+
+MULTIVERSION
+static void rmsnorm_forward(float* out, float* rstd, const float* inp, const float* w, size_t N, size_t C, double eps) {
+  for (size_t n = 0; n < N; n++) {
+    const float* x = inp + n * C;
+    double a[4] = {0, 0, 0, 0};
+    size_t c = 0;
+    for (; c + 4 <= C; c += 4)
+      for (int j = 0; j < 4; j++) a[j] += (double)x[c + j] * x[c + j];
+    double ss = (a[0] + a[1]) + (a[2] + a[3]);
+    for (; c < C; c++) ss += (double)x[c] * x[c];
+    const double s = 1.0 / sqrt(ss / (double)C + eps);
+    for (c = 0; c < C; c++) out[n * C + c] = (float)(x[c] * s * w[c]);
+    rstd[n] = (float)s;
+  }
+}
+
+MULTIVERSION
+static void rmsnorm_backward(float* dinp, float* dw, const float* dout, const float* inp, const float* w, const float* rstd,
+                             size_t N, size_t C) {
+  for (size_t n = 0; n < N; n++) {
+    const float* x = inp + n * C;
+    const float* g = dout + n * C;
+    const double s = rstd[n];
+    double a[4] = {0, 0, 0, 0};
+    size_t c = 0;
+    for (; c + 4 <= C; c += 4)
+      for (int j = 0; j < 4; j++) a[j] += (double)g[c + j] * w[c + j] * x[c + j];
+    double dot = (a[0] + a[1]) + (a[2] + a[3]);
+    for (; c < C; c++) dot += (double)g[c] * w[c] * x[c];
+    const double k = (s * s * dot) / (double)C;
+    for (c = 0; c < C; c++) {
+      if (dw) dw[c] = (float)(dw[c] + (double)g[c] * x[c] * s);
+      if (dinp) dinp[n * C + c] = (float)(dinp[n * C + c] + s * ((double)g[c] * w[c] - x[c] * k));
+    }
+  }
+}
+
+/* A Float32Array argument that may be null, at least `need` long; false (with a JS exception) otherwise. */
+static bool get_f32_opt(napi_env env, napi_value v, float** data, size_t need, const char* name) {
+  napi_valuetype t;
+  if (napi_typeof(env, v, &t) == napi_ok && t == napi_null) {
+    *data = NULL;
+    return true;
+  }
+  size_t len;
+  if (!get_f32(env, v, data, &len, name)) return false;
+  if (len < need) {
+    char msg[96];
+    snprintf(msg, sizeof msg, "rrhf-native: %s has %zu values, needs %zu", name, len, need);
+    napi_throw_range_error(env, NULL, msg);
+    return false;
+  }
+  return true;
+}
+
+/* Reads argv[first..first+count) as Float32Arrays (nullable where `nullable[i]`) of at least need[i] values. */
+static bool get_buffers(napi_env env, napi_value* argv, float** bufs, const size_t* need, const bool* nullable, int count,
+                        const char* op) {
+  for (int i = 0; i < count; i++) {
+    char name[48];
+    snprintf(name, sizeof name, "%s argument %d", op, i + 1);
+    if (!get_f32_opt(env, argv[i], &bufs[i], need[i], name)) return false;
+    if (!bufs[i] && !nullable[i]) {
+      napi_throw_type_error(env, NULL, "rrhf-native: a required buffer is null");
+      return false;
+    }
+  }
+  return true;
+}
+
+static bool get_dims(napi_env env, napi_value vn, napi_value vc, size_t* N, size_t* C) {
+  double n, c;
+  if (napi_get_value_double(env, vn, &n) != napi_ok || napi_get_value_double(env, vc, &c) != napi_ok || !(n >= 0) || !(c >= 1) ||
+      n != (double)(size_t)n || c != (double)(size_t)c) {
+    napi_throw_range_error(env, NULL, "rrhf-native: N and C must be integers, N >= 0, C >= 1");
+    return false;
+  }
+  *N = (size_t)n;
+  *C = (size_t)c;
+  return true;
+}
+
+/* layernormForward(out, mean, rstd, inp, weight, bias|null, N, C, eps) */
+static napi_value LayernormForward(napi_env env, napi_callback_info info) {
+  size_t argc = 9;
+  napi_value argv[9];
+  CHECK(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  size_t N, C;
+  double eps;
+  if (argc != 9 || !get_dims(env, argv[6], argv[7], &N, &C)) return NULL;
+  CHECK(env, napi_get_value_double(env, argv[8], &eps));
+  float* b[6];
+  const size_t need[6] = {N * C, N, N, N * C, C, C};
+  const bool nullable[6] = {false, false, false, false, false, true};
+  if (!get_buffers(env, argv, b, need, nullable, 6, "layernormForward")) return NULL;
+  layernorm_forward(b[0], b[1], b[2], b[3], b[4], b[5], N, C, eps);
+  return NULL;
+}
+
+/* layernormBackward(dinp|null, dweight|null, dbias|null, dout, inp, weight, mean, rstd, N, C) */
+static napi_value LayernormBackward(napi_env env, napi_callback_info info) {
+  size_t argc = 10;
+  napi_value argv[10];
+  CHECK(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  size_t N, C;
+  if (argc != 10 || !get_dims(env, argv[8], argv[9], &N, &C)) return NULL;
+  float* b[8];
+  const size_t need[8] = {N * C, C, C, N * C, N * C, C, N, N};
+  const bool nullable[8] = {true, true, true, false, false, false, false, false};
+  if (!get_buffers(env, argv, b, need, nullable, 8, "layernormBackward")) return NULL;
+  layernorm_backward(b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7], N, C);
+  return NULL;
+}
+
+/* rmsnormForward(out, rstd, inp, weight, N, C, eps) */
+static napi_value RmsnormForward(napi_env env, napi_callback_info info) {
+  size_t argc = 7;
+  napi_value argv[7];
+  CHECK(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  size_t N, C;
+  double eps;
+  if (argc != 7 || !get_dims(env, argv[4], argv[5], &N, &C)) return NULL;
+  CHECK(env, napi_get_value_double(env, argv[6], &eps));
+  float* b[4];
+  const size_t need[4] = {N * C, N, N * C, C};
+  const bool nullable[4] = {false, false, false, false};
+  if (!get_buffers(env, argv, b, need, nullable, 4, "rmsnormForward")) return NULL;
+  rmsnorm_forward(b[0], b[1], b[2], b[3], N, C, eps);
+  return NULL;
+}
+
+/* rmsnormBackward(dinp|null, dweight|null, dout, inp, weight, rstd, N, C) */
+static napi_value RmsnormBackward(napi_env env, napi_callback_info info) {
+  size_t argc = 8;
+  napi_value argv[8];
+  CHECK(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  size_t N, C;
+  if (argc != 8 || !get_dims(env, argv[6], argv[7], &N, &C)) return NULL;
+  float* b[6];
+  const size_t need[6] = {N * C, C, N * C, N * C, C, N};
+  const bool nullable[6] = {true, true, false, false, false, false};
+  if (!get_buffers(env, argv, b, need, nullable, 6, "rmsnormBackward")) return NULL;
+  rmsnorm_backward(b[0], b[1], b[2], b[3], b[4], b[5], N, C);
+  return NULL;
+}
+
 static napi_value SetThreads(napi_env env, napi_callback_info info) {
   size_t argc = 1;
   napi_value argv[1];
@@ -206,6 +423,10 @@ static napi_value Init(napi_env env, napi_value exports) {
     {"adamwUpdate", NULL, AdamwUpdate, NULL, NULL, NULL, napi_enumerable, NULL},
     {"sumSquares", NULL, SumSquares, NULL, NULL, NULL, napi_enumerable, NULL},
     {"scaleInPlace", NULL, ScaleInPlace, NULL, NULL, NULL, napi_enumerable, NULL},
+    {"layernormForward", NULL, LayernormForward, NULL, NULL, NULL, napi_enumerable, NULL},
+    {"layernormBackward", NULL, LayernormBackward, NULL, NULL, NULL, napi_enumerable, NULL},
+    {"rmsnormForward", NULL, RmsnormForward, NULL, NULL, NULL, napi_enumerable, NULL},
+    {"rmsnormBackward", NULL, RmsnormBackward, NULL, NULL, NULL, napi_enumerable, NULL},
   };
   CHECK(env, napi_define_properties(env, exports, sizeof props / sizeof props[0], props));
   return exports;

@@ -1,4 +1,6 @@
 import { createRequire } from "node:module";
+import type { layernormBackward, layernormForward } from "../ref/layernorm.js";
+import type { rmsnormBackward, rmsnormForward } from "../ref/rmsnorm.js";
 import { fileURLToPath } from "node:url";
 
 /** What the rrhf-native addon (native/src/rrhf_native.c) exports. */
@@ -40,6 +42,11 @@ export interface NativeAddon {
   ): void;
   sumSquares?(x: Float32Array): number;
   scaleInPlace?(x: Float32Array, coef: number): void;
+  /** SIMD norm kernels, same signatures as kernels/ref/layernorm.ts and rmsnorm.ts; absent from older builds. */
+  layernormForward?: typeof layernormForward;
+  layernormBackward?: typeof layernormBackward;
+  rmsnormForward?: typeof rmsnormForward;
+  rmsnormBackward?: typeof rmsnormBackward;
 }
 
 export type AddonLoad = { ok: true; addon: NativeAddon } | { ok: false; reason: string };

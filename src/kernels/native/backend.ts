@@ -60,8 +60,21 @@ export function createNativeBackend(opts: NativeBackendOptions = {}): NativeBack
     attentionForward: (out, lse, q, k, v, d) => gemmAttentionForward(backend, out, lse, q, k, v, d),
     attentionBackward: (dq, dk, dv, dout, q, k, v, out, lse, d) => gemmAttentionBackward(backend, dq, dk, dv, dout, q, k, v, out, lse, d),
     ...optimKernels(addon),
+    ...normKernels(addon),
   };
   return backend;
+}
+
+/** The addon's SIMD layer/RMS norm kernels, where this build of it has them. */
+function normKernels(addon: NativeAddon): Pick<Backend, "layernormForward" | "layernormBackward" | "rmsnormForward" | "rmsnormBackward"> {
+  const { layernormForward, layernormBackward, rmsnormForward, rmsnormBackward } = addon;
+  if (!layernormForward || !layernormBackward || !rmsnormForward || !rmsnormBackward) return {};
+  return {
+    layernormForward: layernormForward.bind(addon),
+    layernormBackward: layernormBackward.bind(addon),
+    rmsnormForward: rmsnormForward.bind(addon),
+    rmsnormBackward: rmsnormBackward.bind(addon),
+  };
 }
 
 /** The addon's SIMD optimizer kernels, where this build of it has them. */
