@@ -8,6 +8,9 @@
  * parameter gradients are summed in backward passes).
  */
 import type { AttentionDims } from "./ref/attention.js";
+import type { layernormBackward, layernormForward } from "./ref/layernorm.js";
+import type { AdamWStep } from "./ref/optim.js";
+import type { rmsnormBackward, rmsnormForward } from "./ref/rmsnorm.js";
 
 /**
  * The kernels a model and the tensor engine run on (matrix products, allocation,
@@ -76,4 +79,15 @@ export interface Backend {
     lse: Float32Array,
     d: AttentionDims,
   ): void;
+  /** One AdamW update of elements [start, end): see adamwUpdateRef in ref/optim.ts. */
+  adamwUpdate?(params: Float32Array, grads: Float32Array, m: Float32Array, v: Float32Array, start: number, end: number, h: AdamWStep): void;
+  /** Sum of squares in double precision: see sumSquaresRef in ref/optim.ts. */
+  sumSquares?(x: Float32Array): number;
+  /** x *= coef in place: see scaleInPlaceRef in ref/optim.ts. */
+  scaleInPlace?(x: Float32Array, coef: number): void;
+  /** Layer norm and RMS norm: exactly the signatures of ref/layernorm.ts and ref/rmsnorm.ts (backward ACCUMULATES). */
+  layernormForward?: typeof layernormForward;
+  layernormBackward?: typeof layernormBackward;
+  rmsnormForward?: typeof rmsnormForward;
+  rmsnormBackward?: typeof rmsnormBackward;
 }

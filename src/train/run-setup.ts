@@ -115,7 +115,7 @@ export async function setUpRun(config: TrainConfig, resumeDir: string | null, wa
   const { model, data } = loaded;
   const plan = trainingPlan({ numExamples: data.examples.length, ...config });
   const schedule = LrSchedule.fromTrainingArgs(config, plan.totalSteps);
-  const optimizer = createOptimizer(config.optim, segmentsFromSpecs(model.params.specs()), config);
+  const optimizer = createOptimizer(config.optim, segmentsFromSpecs(model.params.specs()), config, model.backend);
   const restored = resumeDir ? restoreCheckpoint(resumeDir, { model, optimizer, schedule, config }) : null;
   for (const w of restored?.warnings ?? []) warn(`rrhf: warning: ${w}\n`);
   const order = new DataOrder({

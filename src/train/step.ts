@@ -158,7 +158,7 @@ export function trainStep(ctx: StepContext, microBatches: readonly QueryBatch[],
   }
   if (forceNonFinite) loss = Number.NaN;
   // A NaN loss leaves the gradients half-accumulated: measure but never apply them.
-  const gradNorm = Number.isFinite(loss) ? clipGradNorm(grads.data, ctx.maxGradNorm) : Number.NaN;
+  const gradNorm = Number.isFinite(loss) ? clipGradNorm(grads.data, ctx.maxGradNorm, model.backend) : Number.NaN;
   const stepNumber = globalStep + 1;
   if (!ctx.guard.check(stepNumber, { loss, grad_norm: gradNorm })) {
     grads.data.fill(0);

@@ -7,7 +7,6 @@ import { UserError } from "../../errors.js";
 import { sameShape } from "../../tensor/shape.js";
 import type { Tensor } from "../../tensor/tensor.js";
 import type { Graph } from "../graph.js";
-import { add } from "./elementwise.js";
 
 export interface MatmulOptions {
   /** Read a's last two dims as [K, M] (use a^T). */
@@ -100,7 +99,45 @@ export function linear(g: Graph, x: Tensor, weight: Tensor, bias: Tensor | null 
   }
   if (x.rank < 1) throw new UserError(`linear: input must have rank >= 1, got ${x.describe()}`);
   const flatIn = x.rank === 1 ? g.view(x, [1, x.dim(0)]) : x;
-  const y = matmul(g, flatIn, weight, { transB: layout === "out_in" });
-  const out = bias ? add(g, y, bias) : y;
+  const transB = layout === "out_in";
+  const out = bias ? biasedMatmul(g, flatIn, weight, bias, transB) : matmul(g, flatIn, weight, { transB });
   return x.rank === 1 ? g.view(out, [outDim]) : out;
+}
+
+/**
+ * x @ op(W) + bias as one op: the output starts as the bias in every row and
+ * sgemm accumulates into it (beta = 1); backward takes dbias as column sums of
+ * dC. Why: the same numbers as matmul then add (bias + sum in one f32 result
+ * either way, up to the order of the last rounding), without the
+ * intermediate product, the broadcast add's pass and its gradient's pass.
+ * Shapes: x [..., K]; W [N, K] (transB) or [K, N]; bias [N].
+ */
+function biasedMatmul(g: Graph, x: Tensor, w: Tensor, bias: Tensor, transB: boolean): Tensor {
+  const K = x.dim(-1);
+  const Kw = transB ? w.dim(1) : w.dim(0);
+  const N = transB ? w.dim(0) : w.dim(1);
+  if (K !== Kw) throw new UserError(`linear: inner dims differ (${K} vs ${Kw}) for ${x.describe()} @ ${w.describe()}${transB ? "^T" : ""}`);
+  const M = x.size / K;
+  const out = g.output([...x.shape.slice(0, -1), N], [x, w, bias]);
+  const c = out.data;
+  const b = bias.data.length === N ? bias.data : bias.data.subarray(0, N);
+  for (let r = 0; r < M; r++) c.set(b, r * N);
+  const be = g.backend;
+  if (M > 0 && N > 0) be.sgemm(false, transB, M, N, K, 1, x.data, w.data, 1, c);
+  g.record("linear", out, [x, w, bias], (dC) => {
+    if (M === 0 || N === 0) return;
+    if (x.requiresGrad) be.sgemm(false, !transB, M, K, N, 1, dC, w.data, 1, g.gradOf(x));
+    if (w.requiresGrad) {
+      if (transB) be.sgemm(true, false, N, K, M, 1, dC, x.data, 1, g.gradOf(w));
+      else be.sgemm(true, false, K, N, M, 1, x.data, dC, 1, g.gradOf(w));
+    }
+    if (bias.requiresGrad) {
+      const db = g.gradOf(bias);
+      for (let r = 0; r < M; r++) {
+        const o = r * N;
+        for (let j = 0; j < N; j++) db[j] += dC[o + j];
+      }
+    }
+  });
+  return out;
 }

@@ -24,9 +24,13 @@ export function layerNorm(g: Graph, x: Tensor, weight: Tensor, bias: Tensor | nu
   const out = g.output(x.shape, inputs);
   const mean = g.scratch(N);
   const rstd = g.scratch(N);
-  layernormForward(out.data, mean, rstd, x.data, weight.data, bias ? bias.data : null, N, C, eps);
+  // The backend's kernels when it has them (same signatures), else the reference ones.
+  const be = g.backend;
+  const forward = be.layernormForward ?? layernormForward;
+  const backward = be.layernormBackward ?? layernormBackward;
+  forward(out.data, mean, rstd, x.data, weight.data, bias ? bias.data : null, N, C, eps);
   g.record("layerNorm", out, inputs, (dout) => {
-    layernormBackward(
+    backward(
       x.requiresGrad ? g.gradOf(x) : null,
       weight.requiresGrad ? g.gradOf(weight) : null,
       bias?.requiresGrad ? g.gradOf(bias) : null,
@@ -52,18 +56,12 @@ export function rmsNorm(g: Graph, x: Tensor, weight: Tensor, eps = 1e-6): Tensor
   checkVector("rmsNorm", weight, C);
   const out = g.output(x.shape, [x, weight]);
   const rstd = g.scratch(N);
-  rmsnormForward(out.data, rstd, x.data, weight.data, N, C, eps);
+  const be = g.backend;
+  const forward = be.rmsnormForward ?? rmsnormForward;
+  const backward = be.rmsnormBackward ?? rmsnormBackward;
+  forward(out.data, rstd, x.data, weight.data, N, C, eps);
   g.record("rmsNorm", out, [x, weight], (dout) => {
-    rmsnormBackward(
-      x.requiresGrad ? g.gradOf(x) : null,
-      weight.requiresGrad ? g.gradOf(weight) : null,
-      dout,
-      x.data,
-      weight.data,
-      rstd,
-      N,
-      C,
-    );
+    backward(x.requiresGrad ? g.gradOf(x) : null, weight.requiresGrad ? g.gradOf(weight) : null, dout, x.data, weight.data, rstd, N, C);
   });
   return out;
 }

@@ -1,4 +1,6 @@
 import { createRequire } from "node:module";
+import type { layernormBackward, layernormForward } from "../ref/layernorm.js";
+import type { rmsnormBackward, rmsnormForward } from "../ref/rmsnorm.js";
 import { fileURLToPath } from "node:url";
 
 /** What the rrhf-native addon (native/src/rrhf_native.c) exports. */
@@ -20,6 +22,31 @@ export interface NativeAddon {
   getThreads(): number;
   /** OpenBLAS build and detected core, e.g. "OpenBLAS 0.3.21 ... ; core Haswell". */
   config(): string;
+  /**
+   * SIMD optimizer kernels (see kernels/ref/optim.ts); absent from an addon
+   * built before they existed, which then still serves sgemm.
+   */
+  adamwUpdate?(
+    params: Float32Array,
+    grads: Float32Array,
+    m: Float32Array,
+    v: Float32Array,
+    start: number,
+    end: number,
+    beta1: number,
+    beta2: number,
+    eps: number,
+    stepSize: number,
+    bc2Sqrt: number,
+    decay: number,
+  ): void;
+  sumSquares?(x: Float32Array): number;
+  scaleInPlace?(x: Float32Array, coef: number): void;
+  /** SIMD norm kernels, same signatures as kernels/ref/layernorm.ts and rmsnorm.ts; absent from older builds. */
+  layernormForward?: typeof layernormForward;
+  layernormBackward?: typeof layernormBackward;
+  rmsnormForward?: typeof rmsnormForward;
+  rmsnormBackward?: typeof rmsnormBackward;
 }
 
 export type AddonLoad = { ok: true; addon: NativeAddon } | { ok: false; reason: string };

@@ -5,7 +5,8 @@ import { resolveThreadCount } from "../wasm/thread-count.js";
 import { createWasmBackend, type WasmBackend } from "../wasm/backend.js";
 import { WASM_OP_NAMES, type WasmOps } from "../wasm/ops.js";
 import { wasmAvailability } from "../wasm/simd-support.js";
-import { loadNativeAddon } from "./addon.js";
+import { gemmAttentionBackward, gemmAttentionForward } from "../gemm-attention.js";
+import { loadNativeAddon, type NativeAddon } from "./addon.js";
 
 export interface NativeBackendOptions {
   /**
@@ -33,7 +34,7 @@ export function createNativeBackend(opts: NativeBackendOptions = {}): NativeBack
   const { addon } = load;
   const threads = resolveThreadCount(opts.threads);
   addon.setThreads(threads);
-  return {
+  const backend: NativeBackend = {
     name: "native",
     threads,
     config: addon.config(),
@@ -53,6 +54,38 @@ export function createNativeBackend(opts: NativeBackendOptions = {}): NativeBack
       if (addon.getThreads() !== threads) addon.setThreads(threads);
       addon.sgemm(transA, transB, M, N, K, alpha, A, B, beta, C);
     },
+    // Attention as batched OpenBLAS products (kernels/gemm-attention.ts), not the
+    // single-threaded fused WASM kernels: about 1.3x faster forward, 3x backward
+    // on the small benchmark shape (bench/ops.ts).
+    attentionForward: (out, lse, q, k, v, d) => gemmAttentionForward(backend, out, lse, q, k, v, d),
+    attentionBackward: (dq, dk, dv, dout, q, k, v, out, lse, d) => gemmAttentionBackward(backend, dq, dk, dv, dout, q, k, v, out, lse, d),
+    ...optimKernels(addon),
+    ...normKernels(addon),
+  };
+  return backend;
+}
+
+/** The addon's SIMD layer/RMS norm kernels, where this build of it has them. */
+function normKernels(addon: NativeAddon): Pick<Backend, "layernormForward" | "layernormBackward" | "rmsnormForward" | "rmsnormBackward"> {
+  const { layernormForward, layernormBackward, rmsnormForward, rmsnormBackward } = addon;
+  if (!layernormForward || !layernormBackward || !rmsnormForward || !rmsnormBackward) return {};
+  return {
+    layernormForward: layernormForward.bind(addon),
+    layernormBackward: layernormBackward.bind(addon),
+    rmsnormForward: rmsnormForward.bind(addon),
+    rmsnormBackward: rmsnormBackward.bind(addon),
+  };
+}
+
+/** The addon's SIMD optimizer kernels, where this build of it has them. */
+function optimKernels(addon: NativeAddon): Pick<Backend, "adamwUpdate" | "sumSquares" | "scaleInPlace"> {
+  const { adamwUpdate, sumSquares, scaleInPlace } = addon;
+  if (!adamwUpdate || !sumSquares || !scaleInPlace) return {};
+  return {
+    adamwUpdate: (p, g, m, v, start, end, h) =>
+      adamwUpdate.call(addon, p, g, m, v, start, end, h.beta1, h.beta2, h.eps, h.stepSize, h.bc2Sqrt, h.decay),
+    sumSquares: (x) => sumSquares.call(addon, x),
+    scaleInPlace: (x, coef) => scaleInPlace.call(addon, x, coef),
   };
 }
 

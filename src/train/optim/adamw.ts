@@ -10,6 +10,8 @@
  * const opt = new AdamW(segments, { weight_decay: 0.01 });
  * opt.step(params, grads, schedule.lrAt(step));
  */
+import type { Backend } from "../../kernels/backend.js";
+import { adamwUpdateRef } from "../../kernels/ref/optim.js";
 import {
   assertLr,
   assertSameLength,
@@ -27,6 +29,8 @@ export interface AdamWOptions {
   adam_beta2?: number;
   adam_epsilon?: number;
   weight_decay?: number;
+  /** A backend whose `adamwUpdate` kernel (native SIMD) runs the update; default: the reference loop. */
+  kernels?: Pick<Backend, "adamwUpdate">;
 }
 
 export class AdamW implements Optimizer {
@@ -39,6 +43,7 @@ export class AdamW implements Optimizer {
   private readonly numel: number;
   private readonly m: Float32Array;
   private readonly v: Float32Array;
+  private readonly update: NonNullable<Backend["adamwUpdate"]>;
   private steps = 0;
 
   constructor(segments: readonly ParamSegment[], opts: AdamWOptions = {}) {
@@ -51,6 +56,7 @@ export class AdamW implements Optimizer {
     this.weightDecay = opts.weight_decay ?? 0;
     this.m = new Float32Array(this.numel);
     this.v = new Float32Array(this.numel);
+    this.update = opts.kernels?.adamwUpdate?.bind(opts.kernels) ?? adamwUpdateRef;
   }
 
   get stepCount(): number {
@@ -61,19 +67,12 @@ export class AdamW implements Optimizer {
     assertLr(lr);
     assertSameLength(params, grads, this.numel);
     const t = this.steps + 1;
-    const { beta1: b1, beta2: b2, eps, m, v } = this;
-    const stepSize = lr / (1 - b1 ** t);
-    const bc2Sqrt = Math.sqrt(1 - b2 ** t);
+    const { beta1, beta2, eps, m, v } = this;
+    const stepSize = lr / (1 - beta1 ** t);
+    const bc2Sqrt = Math.sqrt(1 - beta2 ** t);
     for (const seg of this.segments) {
       const decay = decaysWeight(seg) ? 1 - lr * this.weightDecay : 1;
-      const end = seg.offset + seg.length;
-      for (let i = seg.offset; i < end; i++) {
-        const g = grads[i];
-        if (decay !== 1) params[i] *= decay;
-        m[i] = b1 * m[i] + (1 - b1) * g;
-        v[i] = b2 * v[i] + (1 - b2) * g * g;
-        params[i] -= (stepSize * m[i]) / (Math.sqrt(v[i]) / bc2Sqrt + eps);
-      }
+      this.update(params, grads, m, v, seg.offset, seg.offset + seg.length, { beta1, beta2, eps, stepSize, bc2Sqrt, decay });
     }
     this.steps = t;
   }

@@ -8,11 +8,15 @@
  * if (!Number.isFinite(norm)) skipStep();  // grads are left untouched then
  */
 
+import type { Backend } from "../../kernels/backend.js";
+import { scaleInPlaceRef, sumSquaresRef } from "../../kernels/ref/optim.js";
+
+/** The backend kernels clipping can use (native SIMD); the reference loops otherwise. */
+export type ClipKernels = Pick<Backend, "sumSquares" | "scaleInPlace">;
+
 /** L2 norm of the whole arena, accumulated in double precision. */
-export function gradNorm(grads: Float32Array): number {
-  let sum = 0;
-  for (let i = 0; i < grads.length; i++) sum += grads[i] * grads[i];
-  return Math.sqrt(sum);
+export function gradNorm(grads: Float32Array, kernels?: ClipKernels): number {
+  return Math.sqrt(kernels?.sumSquares ? kernels.sumSquares(grads) : sumSquaresRef(grads));
 }
 
 /**
@@ -22,12 +26,13 @@ export function gradNorm(grads: Float32Array): number {
  * gradients) is returned as is and the gradients are not touched: the
  * caller reports and skips such a step instead.
  */
-export function clipGradNorm(grads: Float32Array, maxNorm: number): number {
-  const norm = gradNorm(grads);
+export function clipGradNorm(grads: Float32Array, maxNorm: number, kernels?: ClipKernels): number {
+  const norm = gradNorm(grads, kernels);
   if (!Number.isFinite(norm) || !(maxNorm > 0)) return norm;
   const coef = maxNorm / (norm + 1e-6);
   if (coef < 1) {
-    for (let i = 0; i < grads.length; i++) grads[i] *= coef;
+    if (kernels?.scaleInPlace) kernels.scaleInPlace(grads, coef);
+    else scaleInPlaceRef(grads, coef);
   }
   return norm;
 }

@@ -6,6 +6,7 @@
  * const opt = createOptimizer("adamw", store.segments, { weight_decay: 0.0, adam_beta1: 0.9, adam_beta2: 0.999, adam_epsilon: 1e-8 });
  */
 import { UserError } from "../../errors.js";
+import type { Backend } from "../../kernels/backend.js";
 import { Adafactor } from "./adafactor.js";
 import { AdamW } from "./adamw.js";
 import { Sgd } from "./sgd.js";
@@ -13,7 +14,7 @@ import { OPTIMIZER_NAMES, type Optimizer, type OptimizerName, type ParamSegment 
 
 export { Adafactor, type AdafactorOptions } from "./adafactor.js";
 export { AdamW, type AdamWOptions } from "./adamw.js";
-export { clipGradNorm, gradNorm } from "./clip.js";
+export { type ClipKernels, clipGradNorm, gradNorm } from "./clip.js";
 export { Sgd, type SgdOptions } from "./sgd.js";
 export {
   decaysWeight,
@@ -33,10 +34,16 @@ export interface OptimizerHyperParams {
   adam_epsilon: number;
 }
 
-export function createOptimizer(name: OptimizerName, segments: readonly ParamSegment[], hp: OptimizerHyperParams): Optimizer {
+/** `kernels`: the backend whose fast optimizer kernels to use (native SIMD), where it has them. */
+export function createOptimizer(
+  name: OptimizerName,
+  segments: readonly ParamSegment[],
+  hp: OptimizerHyperParams,
+  kernels?: Pick<Backend, "adamwUpdate">,
+): Optimizer {
   switch (name) {
     case "adamw":
-      return new AdamW(segments, hp);
+      return new AdamW(segments, { ...hp, kernels });
     case "adafactor":
       return new Adafactor(segments, { weight_decay: hp.weight_decay });
     case "sgd":
