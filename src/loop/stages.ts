@@ -71,6 +71,7 @@ export async function sampleStage(ctx: StageContext, modelDir: string, round: nu
   const stop = stopStrings.length > 0 ? { strings: stopStrings, decode: (ids: number[]) => tok.decode(ids) } : null;
   const genInput: Record<string, unknown> = {};
   for (const key of Object.keys(GENERATE_SETTINGS)) if (key in s) genInput[key] = s[key as keyof IterateSettings];
+  let dropped = 0;
   await writeStreamAtomic(target, async (write) => {
     for (let start = 0; start < prompts.length; start += s.prompts_per_batch) {
       const batch = prompts.slice(start, start + s.prompts_per_batch);
@@ -79,12 +80,18 @@ export async function sampleStage(ctx: StageContext, modelDir: string, round: nu
       const settings = resolveSettings(GENERATE_SETTINGS, { ...genInput, seed: s.seed + round * 1_000_003 + start }, "iterate");
       const out = generate(model, ids, { settings, eosTokenIds, stop });
       for (let i = 0; i < batch.length; i++) {
-        const responses = out[i].map((g) => cutAtStop(tok.decode(g.tokens), stopStrings));
+        // An empty answer (EOS first) is not valid data; a prompt left with fewer than two answers has nothing to rank.
+        const responses = out[i].map((g) => cutAtStop(tok.decode(g.tokens), stopStrings)).filter((r) => r !== "");
         const p = batch[i];
+        if (responses.length < 2) {
+          dropped++;
+          continue;
+        }
         await write(`${JSON.stringify({ ...p.prompt, responses, ...(p.answer === undefined ? {} : { answer: p.answer }) })}\n`);
       }
     }
   });
+  if (dropped > 0) ctx.log(`rrhf: iterate: round ${round}: ${dropped} prompt(s) left out: fewer than two non-empty answers\n`);
 }
 
 /** Scores `samples` into `scored` (scoreFile: resumable, renamed into place when complete). */
