@@ -1,6 +1,7 @@
 import type { Command } from "commander";
 import type { CliIo } from "../io.js";
 import { registerConvert } from "./convert.js";
+import { registerDemo } from "./demo.js";
 import { registerEval } from "./eval.js";
 import { registerInitModel } from "./init-model.js";
 import { registerIterate } from "./iterate.js";
@@ -16,6 +17,7 @@ import { registerValidate } from "./validate.js";
 
 /** Adds every `rrhf` sub-command to `program`; one module per command. */
 export function registerCommands(program: Command, io: CliIo): void {
+  registerDemo(program, io);
   registerValidate(program, io);
   registerConvert(program, io);
   registerInitModel(program, io);

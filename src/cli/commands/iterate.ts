@@ -9,6 +9,7 @@ import { ITERATE_SETTINGS } from "../../loop/settings.js";
 import { resolveSettings } from "../../settings/index.js";
 import { addSettingOptions, settingsFromOptions } from "../flags.js";
 import type { CliIo } from "../io.js";
+import { reportRefresher } from "../report-refresh.js";
 
 interface IteratePathFlags {
   model: string;
@@ -42,6 +43,7 @@ export function registerIterate(program: Command, io: CliIo): void {
       settings,
       log: (line) => io.stderr(line),
     });
+    reportRefresher(flags.out, io, "rrhf iterate")();
     io.stdout(formatIterateSummary(summary));
   });
 }

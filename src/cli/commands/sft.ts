@@ -9,6 +9,7 @@ import { Command, Option } from "commander";
 import { resolveSftConfig, SFT_SETTINGS } from "../../train/sft-config.js";
 import { addSettingOptions, settingsFromOptions } from "../flags.js";
 import type { CliIo } from "../io.js";
+import { reportRefresher } from "../report-refresh.js";
 import { abortOnSigint, InterruptedError, shellQuote } from "../interrupt.js";
 
 function resumeHint(at: { step: number; checkpoint: string | null }): string {
@@ -38,7 +39,15 @@ export function registerSft(program: Command, io: CliIo): void {
     );
     try {
       const progress = tty ? { progressStream: process.stdout } : {};
-      const result = await sft(config, { stdout: io.stdout, stderr: io.stderr, ...progress, signal: sigint.signal });
+      const refreshReport = reportRefresher(config.output_dir, io);
+      const result = await sft(config, {
+        stdout: io.stdout,
+        stderr: io.stderr,
+        ...progress,
+        signal: sigint.signal,
+        onCheckpointSaved: refreshReport,
+      });
+      refreshReport();
       if (result.interrupted) throw new InterruptedError(resumeHint(result.interrupted));
     } finally {
       sigint.dispose();

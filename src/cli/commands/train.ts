@@ -14,8 +14,8 @@ import { Command, Option } from "commander";
 import { resolveTrainConfig, TRAIN_SETTINGS } from "../../train/config.js";
 import { addSettingOptions, settingsFromOptions } from "../flags.js";
 import type { CliIo } from "../io.js";
+import { reportRefresher } from "../report-refresh.js";
 import { abortOnSigint, InterruptedError, shellQuote } from "../interrupt.js";
-import { writeRunReport } from "../../web/report/index.js";
 
 function resumeHint(at: { step: number; checkpoint: string | null }): string {
   if (at.checkpoint === null) return "interrupted before the first step; nothing was saved";
@@ -45,14 +45,7 @@ export function registerTrain(program: Command, io: CliIo): void {
     const sigint = abortOnSigint(() =>
       io.stderr("\nrrhf: Ctrl-C: finishing the current step, then saving a checkpoint (Ctrl-C again quits at once, without saving)\n"),
     );
-    // The report is a view of the run: failing to write it warns, it never stops or fails the training.
-    const refreshReport = (): void => {
-      try {
-        writeRunReport(config.output_dir);
-      } catch (err) {
-        io.stderr(`rrhf: warning: report.html not written: ${err instanceof Error ? err.message : String(err)}\n`);
-      }
-    };
+    const refreshReport = reportRefresher(config.output_dir, io);
     try {
       const progress = tty ? { progressStream: process.stdout } : {};
       const result = await train(config, {
