@@ -50,7 +50,7 @@ export const RUN_PATH_SETTINGS = {
   data: setting({
     rule: rules.string(),
     metavar: "file",
-    help: "Training data: one {query, responses, scores} record per line (JSONL, .jsonl.gz or Parquet).",
+    help: "Training data (JSONL, .jsonl.gz or Parquet): {query, responses, scores} records for RRHF; {query, response} or {text} for sft.",
   }),
   output_dir: setting({
     rule: rules.string(),

@@ -35,7 +35,7 @@ import {
 
 const README = join(repoRoot, "README.md");
 const BIN = join(repoRoot, "dist", "src", "cli", "bin.js");
-const BLOCK_TIMEOUT_MS = 120_000;
+const BLOCK_TIMEOUT_MS = 300_000;
 const blocks = markdownBlocks(readFileSync(README, "utf8"));
 
 /** A scratch folder laid out like the repository root for the examples' relative paths. */

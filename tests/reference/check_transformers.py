@@ -166,13 +166,33 @@ def check_rewards():
         record("reward", arch, worst <= REWARD_TOL, max_abs_diff=worst, tol=REWARD_TOL)
 
 
+def check_demo_model():
+    """The shipped float16 demo model (assets/demo/model, saved by rrhf sft --save-dtype float16) loads in
+    transformers with its tokenizer, and its greedy answers are the ones rrhf gives (README: 8, 16, 14)."""
+    from transformers import PreTrainedTokenizerFast
+
+    folder = os.path.join(ROOT, "assets", "demo", "model")
+    model = AutoModelForCausalLM.from_pretrained(folder, dtype=torch.float32).eval()
+    tok = PreTrainedTokenizerFast(tokenizer_file=os.path.join(folder, "tokenizer.json"))
+    want = {"What is 2 + 5?\nAnswer:": " 8", "What is 7 + 8?\nAnswer:": " 16", "What is 9 + 4?\nAnswer:": " 14"}
+    got = {}
+    for query in want:
+        ids = torch.tensor([tok.encode(query)])
+        with torch.no_grad():
+            out = model.generate(input_ids=ids, attention_mask=torch.ones_like(ids), max_new_tokens=4, do_sample=False, eos_token_id=0, pad_token_id=0)
+        new = [t for t in out[0, ids.shape[1]:].tolist()]
+        new = new[: new.index(0)] if 0 in new else new
+        got[query] = tok.decode(new)
+    record("demo-model", "greedy answers", got == want, got=got, want=want)
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--out")
     args = parser.parse_args()
     torch.manual_seed(0)
     print(f"torch {torch.__version__}, transformers {transformers.__version__}", flush=True)
-    for check in (check_logits, check_generate, check_rewards):
+    for check in (check_logits, check_generate, check_rewards, check_demo_model):
         try:
             check()
         except Exception as error:

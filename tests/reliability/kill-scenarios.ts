@@ -64,13 +64,13 @@ function comparableMetrics(file: string): Buffer {
   return Buffer.from(JSON.stringify(lines.map((l) => METRICS_COMPARED.map((k) => l[k]))));
 }
 
-function trainArgs(out: string): string[] {
+function trainArgs(out: string, command: "train" | "sft" = "train"): string[] {
   return [
-    "train",
+    command,
     "--model",
     MODEL,
     "--data",
-    fixture("train", "tiny-train.jsonl"),
+    fixture("train", command === "sft" ? "tiny-sft.jsonl" : "tiny-train.jsonl"),
     "--out",
     out,
     "--backend",
@@ -90,33 +90,90 @@ function trainArgs(out: string): string[] {
   ];
 }
 
-export const trainScenario: KillScenario = {
-  name: "train",
+/** `train` or `sft`: the same trainer, checkpoints and resume. */
+function trainerScenario(command: "train" | "sft"): KillScenario {
+  return {
+    name: command,
+    prepare: fresh,
+    args(dir, resumed) {
+      const out = join(dir, "out");
+      const latest = resumed ? findLatestCheckpoint(out) : null;
+      return latest === null ? trainArgs(out, command) : [...trainArgs(out, command), "--resume-from-checkpoint", "latest"];
+    },
+    checkAfterKill(dir) {
+      const out = join(dir, "out");
+      if (!existsSync(out)) return;
+      for (const name of readdirSync(out)) {
+        if (/^checkpoint-\d+$/.test(name)) assert.ok(isCompleteCheckpoint(join(out, name)), `${name} is incomplete`);
+      }
+      if (existsSync(join(out, "config.json"))) loadModelFolder(out); // throws when the final model is torn
+      if (!existsSync(join(out, "metrics.jsonl"))) return;
+      const logged = (wholeJsonLines(join(out, "metrics.jsonl")) as { step: number }[]).map((l) => l.step);
+      const last = logged.length === 0 ? 0 : logged[logged.length - 1];
+      const latest = findLatestCheckpoint(out);
+      const saved = latest === null ? 0 : Number(/checkpoint-(\d+)$/.exec(latest)?.[1]);
+      assert.ok(last - saved <= SAVE_STEPS, `step ${last} was logged but the newest checkpoint is step ${saved}`);
+    },
+    progress: (dir) => lineCount(join(dir, "out", "metrics.jsonl")),
+    result(dir) {
+      const out = join(dir, "out");
+      return { "model.safetensors": readFileSync(join(out, "model.safetensors")), metrics: comparableMetrics(join(out, "metrics.jsonl")) };
+    },
+  };
+}
+
+export const trainScenario = trainerScenario("train");
+export const sftScenario = trainerScenario("sft");
+
+const ITERATE_FILES = ["samples.jsonl", "scored.jsonl", "metrics.jsonl"];
+
+/** `iterate`: 2 rounds on gpt2-tiny with a rule scorer; every stage's file is whole or absent. */
+export const iterateScenario: KillScenario = {
+  name: "iterate",
   prepare: fresh,
-  args(dir, resumed) {
-    const out = join(dir, "out");
-    const latest = resumed ? findLatestCheckpoint(out) : null;
-    return latest === null ? trainArgs(out) : [...trainArgs(out), "--resume-from-checkpoint", "latest"];
-  },
+  args: (dir) => [
+    "iterate",
+    "--model",
+    MODEL,
+    "--prompts",
+    fixture("score", "prompts.jsonl"),
+    "--scorer",
+    "rule:length",
+    "--out",
+    join(dir, "out"),
+    "--rounds",
+    "2",
+    "--max-new-tokens",
+    "6",
+    "--max-steps",
+    "4",
+    "--save-steps",
+    "2",
+    "--learning-rate",
+    "1e-3",
+    "--backend",
+    "ref",
+    "--model-max-length",
+    "64",
+  ],
   checkAfterKill(dir) {
     const out = join(dir, "out");
-    if (!existsSync(out)) return;
-    for (const name of readdirSync(out)) {
-      if (/^checkpoint-\d+$/.test(name)) assert.ok(isCompleteCheckpoint(join(out, name)), `${name} is incomplete`);
+    for (const round of ["round-0", "round-1", "round-2"]) {
+      for (const f of ITERATE_FILES) if (existsSync(join(out, round, f))) wholeJsonLines(join(out, round, f));
+      if (existsSync(join(out, round, "eval.json"))) JSON.parse(readFileSync(join(out, round, "eval.json"), "utf8"));
+      if (existsSync(join(out, round, "model", "config.json"))) loadModelFolder(join(out, round, "model"));
     }
-    if (existsSync(join(out, "config.json"))) loadModelFolder(out); // throws when the final model is torn
-    if (!existsSync(join(out, "metrics.jsonl"))) return;
-    const logged = (wholeJsonLines(join(out, "metrics.jsonl")) as { step: number }[]).map((l) => l.step);
-    const last = logged.length === 0 ? 0 : logged[logged.length - 1];
-    const latest = findLatestCheckpoint(out);
-    const saved = latest === null ? 0 : Number(/checkpoint-(\d+)$/.exec(latest)?.[1]);
-    assert.ok(last - saved <= SAVE_STEPS, `step ${last} was logged but the newest checkpoint is step ${saved}`);
+    if (existsSync(join(out, "summary.json"))) JSON.parse(readFileSync(join(out, "summary.json"), "utf8"));
   },
-  progress: (dir) => lineCount(join(dir, "out", "metrics.jsonl")),
-  result(dir) {
-    const out = join(dir, "out");
-    return { "model.safetensors": readFileSync(join(out, "model.safetensors")), metrics: comparableMetrics(join(out, "metrics.jsonl")) };
-  },
+  progress: (dir) =>
+    ["round-0/eval.json", "round-1/samples.jsonl", "round-1/scored.jsonl", "round-1/model/config.json", "round-1/eval.json"]
+      .concat(["round-2/samples.jsonl", "round-2/scored.jsonl", "round-2/model/config.json", "round-2/eval.json", "summary.json"])
+      .filter((f) => existsSync(join(dir, "out", f))).length,
+  result: (dir) => ({
+    "summary.json": readFileSync(join(dir, "out", "summary.json")),
+    "round-2 model": readFileSync(join(dir, "out", "round-2", "model", "model.safetensors")),
+    "round-2 samples": readFileSync(join(dir, "out", "round-2", "samples.jsonl")),
+  }),
 };
 
 const PROMPTS = Array.from({ length: 24 }, (_, i) => ({ query: `Question ${i}: what comes after ${i}?` }));
@@ -204,6 +261,8 @@ export const scoreScenario: KillScenario = {
 /** Every scenario, by name (the CLI runner's --command). */
 export const KILL_SCENARIOS: Record<string, KillScenario> = {
   train: trainScenario,
+  sft: sftScenario,
   sample: sampleScenario,
   score: scoreScenario,
+  iterate: iterateScenario,
 };
