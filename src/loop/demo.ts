@@ -94,11 +94,25 @@ async function greedyAnswers(
  * const result = await demo({ out: "rrhf-demo", log: (l) => process.stderr.write(l) });
  * process.stdout.write(formatDemoResult(result));
  */
-export async function demo(options: { out: string; settings?: SettingsInput; log?: (line: string) => void }): Promise<DemoResult> {
+export async function demo(options: {
+  out: string;
+  settings?: SettingsInput;
+  log?: (line: string) => void;
+  /** A terminal stream for the training progress bar. */
+  progressStream?: NodeJS.WritableStream;
+}): Promise<DemoResult> {
   const model = join(DEMO_ASSETS, "model");
   const prompts = join(DEMO_ASSETS, "prompts.jsonl");
   const settings = { ...DEMO_SETTINGS, ...(options.settings ?? {}) };
-  const summary = await iterate({ model, prompts, scorer: DEMO_SCORER, out: options.out, settings, log: options.log });
+  const summary = await iterate({
+    model,
+    prompts,
+    scorer: DEMO_SCORER,
+    out: options.out,
+    settings,
+    ...(options.log === undefined ? {} : { log: options.log }),
+    ...(options.progressStream === undefined ? {} : { progressStream: options.progressStream }),
+  });
   const last = summary.rounds[summary.rounds.length - 1];
   const final = roundPaths(options.out, last.round).model;
   const scored = roundPaths(options.out, last.round).scored;

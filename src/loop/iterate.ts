@@ -61,6 +61,8 @@ export interface IterateOptions {
   afterStage?: (round: number, stage: IterateStage) => void | Promise<void>;
   /** Test hooks passed to every round's `train` (e.g. to kill the process half-way through a checkpoint). */
   trainHooks?: TrainHooks;
+  /** A terminal stream for each round's training progress bar (none by default). */
+  progressStream?: NodeJS.WritableStream;
 }
 
 /**
@@ -143,6 +145,7 @@ export async function iterate(options: IterateOptions): Promise<IterateSummary> 
     startModel: options.model,
     log,
     trainHooks: options.trainHooks ?? {},
+    ...(options.progressStream === undefined ? {} : { progressStream: options.progressStream }),
   };
   const after = options.afterStage ?? (() => {});
   try {

@@ -58,6 +58,8 @@ export interface StageContext {
   startModel: string;
   log: (line: string) => void;
   trainHooks: TrainHooks;
+  /** Where each round's training draws its progress bar (a terminal), or undefined for none. */
+  progressStream?: NodeJS.WritableStream;
 }
 
 /** Samples k responses per prompt from `modelDir` into `target` (`{query|messages, responses[, answer]}` lines). */
@@ -109,7 +111,12 @@ export async function trainStage(ctx: StageContext, from: string, paths: RoundPa
   const overrides: TrainConfigInput = { model: from, data: paths.scored, output_dir: paths.model };
   for (const key of ITERATE_TRAIN_KEYS) overrides[key] = s[key];
   if (listCheckpoints(paths.model).length > 0) overrides.resume_from_checkpoint = "latest";
-  const result = await train(resolveTrainConfig({ overrides }), { stdout: () => {}, stderr: ctx.log, hooks: ctx.trainHooks });
+  const result = await train(resolveTrainConfig({ overrides }), {
+    stdout: () => {},
+    stderr: ctx.log,
+    hooks: ctx.trainHooks,
+    ...(ctx.progressStream === undefined ? {} : { progressStream: ctx.progressStream }),
+  });
   if (result.interrupted) throw new UserError(`training of ${paths.model} stopped at step ${result.interrupted.step}`);
   const metrics = join(paths.model, "metrics.jsonl");
   if (existsSync(metrics)) writeFileAtomic(paths.metrics, readFileSync(metrics));

@@ -18,7 +18,8 @@ export function registerDemo(program: Command, io: CliIo): void {
       const { demo, formatDemoResult } = await import("../../loop/demo.js");
       const rounds = Number(flags.rounds);
       const started = Date.now();
-      const result = await demo({ out: flags.out, settings: { rounds }, log: (line) => io.stderr(line) });
+      const tty = process.stderr.isTTY === true ? { progressStream: process.stderr } : {};
+      const result = await demo({ out: flags.out, settings: { rounds }, log: (line) => io.stderr(line), ...tty });
       reportRefresher(flags.out, io, "rrhf demo")();
       const report = join(flags.out, "report.html");
       io.stdout(formatDemoResult(result));

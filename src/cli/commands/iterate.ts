@@ -42,6 +42,7 @@ export function registerIterate(program: Command, io: CliIo): void {
       out: flags.out,
       settings,
       log: (line) => io.stderr(line),
+      ...(process.stderr.isTTY === true ? { progressStream: process.stderr } : {}),
     });
     reportRefresher(flags.out, io, "rrhf iterate")();
     io.stdout(formatIterateSummary(summary));
