@@ -9,13 +9,7 @@ import { Command, Option } from "commander";
 import { resolveSftConfig, SFT_SETTINGS } from "../../train/sft-config.js";
 import { addSettingOptions, settingsFromOptions } from "../flags.js";
 import type { CliIo } from "../io.js";
-import { reportRefresher } from "../report-refresh.js";
-import { abortOnSigint, InterruptedError, shellQuote } from "../interrupt.js";
-
-function resumeHint(at: { step: number; checkpoint: string | null }): string {
-  if (at.checkpoint === null) return "interrupted before the first step; nothing was saved";
-  return `interrupted at step ${at.step}; resume with:\n  rrhf sft --resume-from-checkpoint ${shellQuote(at.checkpoint)}`;
-}
+import { runTrainerCommand } from "../trainer-run.js";
 
 /** Registers `rrhf sft`. */
 export function registerSft(program: Command, io: CliIo): void {
@@ -33,25 +27,7 @@ export function registerSft(program: Command, io: CliIo): void {
     const configFile = typeof opts.config === "string" ? opts.config : null;
     const config = resolveSftConfig({ configFile, overrides: settingsFromOptions(SFT_SETTINGS, opts) });
     const { sft } = await import("../../train/sft.js");
-    const tty = process.stdout.isTTY === true;
-    const sigint = abortOnSigint(() =>
-      io.stderr("\nrrhf: Ctrl-C: finishing the current step, then saving a checkpoint (Ctrl-C again quits at once, without saving)\n"),
-    );
-    try {
-      const progress = tty ? { progressStream: process.stdout } : {};
-      const refreshReport = reportRefresher(config.output_dir, io);
-      const result = await sft(config, {
-        stdout: io.stdout,
-        stderr: io.stderr,
-        ...progress,
-        signal: sigint.signal,
-        onCheckpointSaved: refreshReport,
-      });
-      refreshReport();
-      if (result.interrupted) throw new InterruptedError(resumeHint(result.interrupted));
-    } finally {
-      sigint.dispose();
-    }
+    await runTrainerCommand("sft", config, sft, io);
   });
   program.addCommand(cmd);
 }

@@ -14,14 +14,7 @@ import { Command, Option } from "commander";
 import { resolveTrainConfig, TRAIN_SETTINGS } from "../../train/config.js";
 import { addSettingOptions, settingsFromOptions } from "../flags.js";
 import type { CliIo } from "../io.js";
-import { reportRefresher } from "../report-refresh.js";
-import { abortOnSigint, InterruptedError, shellQuote } from "../interrupt.js";
-
-function resumeHint(at: { step: number; checkpoint: string | null }): string {
-  if (at.checkpoint === null) return "interrupted before the first step; nothing was saved";
-  // The checkpoint keeps every setting of the run (training_args.json): its path is all a resume needs.
-  return `interrupted at step ${at.step}; resume with:\n  rrhf train --resume-from-checkpoint ${shellQuote(at.checkpoint)}`;
-}
+import { runTrainerCommand } from "../trainer-run.js";
 
 /** Registers `rrhf train`. */
 export function registerTrain(program: Command, io: CliIo): void {
@@ -40,26 +33,7 @@ export function registerTrain(program: Command, io: CliIo): void {
     const config = resolveTrainConfig({ configFile, overrides: settingsFromOptions(TRAIN_SETTINGS, opts) });
     // Loaded on use so that other commands start without the model code.
     const { train } = await import("../../train/loop.js");
-    // A progress bar needs a real terminal; anything else gets plain lines through io.
-    const tty = process.stdout.isTTY === true;
-    const sigint = abortOnSigint(() =>
-      io.stderr("\nrrhf: Ctrl-C: finishing the current step, then saving a checkpoint (Ctrl-C again quits at once, without saving)\n"),
-    );
-    const refreshReport = reportRefresher(config.output_dir, io);
-    try {
-      const progress = tty ? { progressStream: process.stdout } : {};
-      const result = await train(config, {
-        stdout: io.stdout,
-        stderr: io.stderr,
-        ...progress,
-        signal: sigint.signal,
-        onCheckpointSaved: refreshReport,
-      });
-      refreshReport();
-      if (result.interrupted) throw new InterruptedError(resumeHint(result.interrupted));
-    } finally {
-      sigint.dispose();
-    }
+    await runTrainerCommand("train", config, train, io);
   });
   program.addCommand(cmd);
 }
