@@ -24,13 +24,15 @@ comparison with its largest difference.
 import argparse
 import json
 import os
-import struct
 import sys
 
 import numpy as np
 import torch
 import transformers
 from transformers import AutoModelForCausalLM, AutoModelForSequenceClassification
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from golden_safetensors import read_safetensors_f64  # noqa: E402
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 GOLDEN = os.path.join(ROOT, "tests", "fixtures", "golden")
@@ -50,21 +52,6 @@ def record(kind, name, ok, **detail):
     print(("ok  " if ok else "FAIL"), kind, name, json.dumps(detail)[:300], flush=True)
 
 
-def read_safetensors(path):
-    dtypes = {"F32": "<f4", "F64": "<f8"}
-    with open(path, "rb") as f:
-        n = struct.unpack("<Q", f.read(8))[0]
-        header = json.loads(f.read(n))
-        data = f.read()
-    out = {}
-    for name, info in header.items():
-        if name == "__metadata__":
-            continue
-        a, b = info["data_offsets"]
-        out[name] = np.frombuffer(data[a:b], dtype=dtypes[info["dtype"]]).reshape(info["shape"]).astype(np.float64)
-    return out
-
-
 def load_causal(folder):
     model = AutoModelForCausalLM.from_pretrained(folder, dtype=torch.float64)
     return model.eval()
@@ -73,7 +60,7 @@ def load_causal(folder):
 def check_logits():
     for name in ("gpt2-tiny", "llama-tiny", "qwen2-tiny"):
         golden = json.load(open(os.path.join(GOLDEN, f"{name}.json")))
-        tensors = read_safetensors(os.path.join(GOLDEN, f"{name}.safetensors"))
+        tensors = read_safetensors_f64(os.path.join(GOLDEN, f"{name}.safetensors"))
         model = load_causal(os.path.join(ROOT, "tests", "fixtures", "models", name))
         ids = torch.tensor(golden["batch"]["input_ids"])
         mask = torch.tensor(golden["batch"]["attention_mask"])

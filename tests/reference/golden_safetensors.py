@@ -39,3 +39,20 @@ def write_safetensors(path, tensors, metadata=None):
         f.write(raw)
         for blob in blobs:
             f.write(blob)
+
+
+def read_safetensors_f64(path):
+    """name -> float64 numpy array, from a safetensors file of F32 (or F64) tensors (the fixture models)."""
+    dtypes = {"F32": "<f4", "F64": "<f8"}
+    with open(path, "rb") as f:
+        n = struct.unpack("<Q", f.read(8))[0]
+        header = json.loads(f.read(n))
+        data = f.read()
+    out = {}
+    for name, info in header.items():
+        if name == "__metadata__":
+            continue
+        assert info["dtype"] in dtypes, f"{name}: dtype {info['dtype']}"
+        a, b = info["data_offsets"]
+        out[name] = np.frombuffer(data[a:b], dtype=dtypes[info["dtype"]]).reshape(info["shape"]).astype(np.float64)
+    return out

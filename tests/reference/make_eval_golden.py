@@ -25,7 +25,6 @@ CI does not run this script; its output is committed.
 """
 import json
 import os
-import struct
 import sys
 
 import numpy as np
@@ -33,6 +32,7 @@ import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from golden_models import gpt2_logits, llama_logits  # noqa: E402
+from golden_safetensors import read_safetensors_f64  # noqa: E402
 
 FIXTURE_VERSION = 1
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
@@ -41,18 +41,7 @@ DATA = os.path.join("tests", "fixtures", "golden", "eval-data.jsonl")
 
 
 def read_safetensors(path):
-    with open(path, "rb") as f:
-        n = struct.unpack("<Q", f.read(8))[0]
-        header = json.loads(f.read(n))
-        data = f.read()
-    out = {}
-    for name, info in header.items():
-        if name == "__metadata__":
-            continue
-        assert info["dtype"] == "F32", info["dtype"]
-        a, b = info["data_offsets"]
-        out[name] = torch.from_numpy(np.frombuffer(data[a:b], dtype="<f4").reshape(info["shape"]).astype(np.float64))
-    return out
+    return {name: torch.from_numpy(a) for name, a in read_safetensors_f64(path).items()}
 
 
 def load(name):
