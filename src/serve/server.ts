@@ -12,16 +12,18 @@
  * const models = await (await fetch(`${server.url}/v1/models`)).json(); // {object: "list", data: [{id: "gpt2-tiny", ...}]}
  * await server.close();
  */
-import { createHash, timingSafeEqual } from "node:crypto";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
-import { isIP } from "node:net";
 import { UserError } from "../errors.js";
+import { isLoopbackHost, RateLimiter, tokenMatches } from "../io/http-guard.js";
 import { resolveSettings, type SettingsInput } from "../settings/index.js";
 import { loadServedModel, prepareJob, runJob, type ServedModel } from "./engine.js";
 import { chunkBody, completionBody, errorBody, modelsBody, responseId, sseEvent, usageChunkBody, type ResponseHead } from "./openai.js";
 import { GenerationQueue } from "./queue.js";
 import { ApiError, parseChatRequest, parseCompletionRequest, parseJsonBody, type ParsedRequest } from "./request.js";
 import { SERVE_SETTINGS, type ServeSettings } from "./settings.js";
+
+// Part of serve's public surface (src/serve/index.ts); defined with the other shared guards.
+export { isLoopbackHost };
 
 /** What {@link startServer} serves and how. */
 export interface ServerOptions {
@@ -45,14 +47,6 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
-/** True for a loopback address or name (127.0.0.0/8, ::1, localhost). */
-export function isLoopbackHost(host: string): boolean {
-  const h = host.replace(/^\[|\]$/g, "").toLowerCase();
-  if (h === "localhost" || h === "::1" || h === "0:0:0:0:0:0:0:1") return true;
-  if (h.startsWith("::ffff:")) return isLoopbackHost(h.slice(7));
-  return isIP(h) === 4 && h.startsWith("127.");
-}
-
 /** Refuses a non-loopback host without an API key (before anything is loaded). */
 export function checkServeSecurity(s: Pick<ServeSettings, "host" | "api_key">): void {
   if (s.api_key !== null && s.api_key.length === 0) throw new UserError("--api-key: the key must not be empty");
@@ -62,14 +56,11 @@ export function checkServeSecurity(s: Pick<ServeSettings, "host" | "api_key">): 
     );
 }
 
-const digest = (text: string): Buffer => createHash("sha256").update(text, "utf8").digest();
-
-/** True when the request carries `Authorization: Bearer <key>`; compared as SHA-256 digests in constant time. */
-function authorized(req: IncomingMessage, keyDigest: Buffer | null): boolean {
-  if (keyDigest === null) return true;
-  const header = req.headers.authorization ?? "";
-  const match = /^Bearer\s+(.+)$/i.exec(header);
-  return timingSafeEqual(digest(match === null ? "" : match[1].trim()), keyDigest) && match !== null;
+/** True when the request carries `Authorization: Bearer <key>` (compared in constant time), or no key is set. */
+function authorized(req: IncomingMessage, apiKey: string | null): boolean {
+  if (apiKey === null) return true;
+  const match = /^Bearer\s+(.+)$/i.exec(req.headers.authorization ?? "");
+  return tokenMatches(match === null ? "" : match[1].trim(), apiKey) && match !== null;
 }
 
 function sendJson(res: ServerResponse, status: number, body: object, headers: Record<string, string> = {}): void {
@@ -124,7 +115,9 @@ interface ServerState {
   served: ServedModel;
   settings: ServeSettings;
   queue: GenerationQueue;
-  keyDigest: Buffer | null;
+  apiKey: string | null;
+  /** Requests per client per second (429 past it). */
+  limiter: RateLimiter;
   /** Aborts every running generation (close()). */
   closing: AbortController;
   log: (line: string) => void;
@@ -137,6 +130,16 @@ const ROUTES: Readonly<Record<string, "GET" | "POST">> = {
 };
 
 async function handle(state: ServerState, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  if (!state.limiter.allow(req.socket.remoteAddress ?? "?")) {
+    const limit = state.settings.max_requests_per_second;
+    throw new ApiError(
+      429,
+      `too many requests: at most ${limit} a second from one client`,
+      "rate_limit_exceeded",
+      null,
+      "rate_limit_exceeded",
+    );
+  }
   const path = (req.url ?? "/").split("?")[0].replace(/\/+$/, "");
   const method = ROUTES[path];
   if (method === undefined)
@@ -149,7 +152,7 @@ async function handle(state: ServerState, req: IncomingMessage, res: ServerRespo
     );
   if (req.method !== method)
     throw new ApiError(405, `${path} takes ${method}, not ${req.method}`, "invalid_request_error", null, "method_not_allowed");
-  if (!authorized(req, state.keyDigest))
+  if (!authorized(req, state.apiKey))
     throw new ApiError(
       401,
       "invalid or missing API key: send Authorization: Bearer <key>",
@@ -243,7 +246,8 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     served,
     settings,
     queue: new GenerationQueue(settings.queue_size),
-    keyDigest: settings.api_key === null ? null : digest(settings.api_key),
+    apiKey: settings.api_key,
+    limiter: new RateLimiter(settings.max_requests_per_second),
     closing: new AbortController(),
     log: options.log ?? ((line) => process.stderr.write(`${line}\n`)),
   };

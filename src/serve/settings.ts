@@ -47,6 +47,12 @@ export const SERVE_SETTINGS = {
     metavar: "n",
     help: "Largest request body accepted (bytes); a larger one gets 413.",
   }),
+  max_requests_per_second: setting({
+    rule: rules.int({ min: 1 }),
+    default: 100,
+    metavar: "n",
+    help: "Requests one client (IP address) may make per second; more get 429 with Retry-After.",
+  }),
   max_n: setting({
     rule: rules.int({ min: 1, max: 1024 }),
     default: 16,

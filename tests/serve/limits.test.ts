@@ -175,3 +175,25 @@ test("close() while a streamed generation runs: the stream ends without [DONE], 
   assert.ok(!rest.includes("[DONE]"), "an aborted stream does not claim to be complete");
   await assert.rejects(fetch(`${server.url}/v1/models`));
 });
+
+test("more than max_requests_per_second requests from one client in a second get 429 with Retry-After", async () => {
+  const server = await serve({ max_requests_per_second: 3 });
+  try {
+    const statuses: number[] = [];
+    let refused: Response | null = null;
+    for (let i = 0; i < 5; i++) {
+      const res = await fetch(`${server.url}/v1/models`);
+      statuses.push(res.status);
+      if (res.status === 429) refused = res;
+      else await res.arrayBuffer();
+    }
+    // A second boundary may fall between the five requests: then the count starts again, and at least one is still refused.
+    assert.deepEqual(statuses.slice(0, 3), [200, 200, 200]);
+    assert.ok(statuses.includes(429), JSON.stringify(statuses));
+    assert.ok(refused !== null);
+    assert.equal(refused.headers.get("retry-after"), "1");
+    assert.match(((await refused.json()) as { error: { message: string } }).error.message, /at most 3 a second/);
+  } finally {
+    await server.close();
+  }
+});

@@ -4,20 +4,9 @@
  * reach a loopback server by DNS rebinding), the Origin of writes, a rate
  * limit, and the body size limit.
  */
-import { createHash, timingSafeEqual } from "node:crypto";
 import type { IncomingMessage } from "node:http";
 
-/** Addresses that only this machine can reach; binding any other needs a token. */
-export function isLoopbackHost(host: string): boolean {
-  return host === "127.0.0.1" || host === "::1" || host === "localhost" || host === "[::1]";
-}
-
-/** True when `given` equals `expected`, in time that does not depend on where they differ (nor on the length of `given`). */
-export function tokenMatches(given: string, expected: string): boolean {
-  const a = createHash("sha256").update(given).digest();
-  const b = createHash("sha256").update(expected).digest();
-  return timingSafeEqual(a, b);
-}
+export { isLoopbackHost, RateLimiter, tokenMatches } from "../../io/http-guard.js";
 
 /** The token a request carries: `Authorization: Bearer T` or `?token=T`; null when none. */
 export function requestToken(req: IncomingMessage, url: URL): string | null {
@@ -35,25 +24,6 @@ export function loopbackHostNames(port: number): Set<string> {
 export interface Refusal {
   status: number;
   message: string;
-}
-
-/** Counts requests per client in one-second windows; over the limit is refused with 429. */
-export class RateLimiter {
-  private windowStart = 0;
-  private readonly counts = new Map<string, number>();
-
-  constructor(private readonly perSecond: number) {}
-
-  /** True when `client` may make one more request now. */
-  allow(client: string, now: number = Date.now()): boolean {
-    if (now - this.windowStart >= 1000) {
-      this.windowStart = now;
-      this.counts.clear();
-    }
-    const count = (this.counts.get(client) ?? 0) + 1;
-    this.counts.set(client, count);
-    return count <= this.perSecond;
-  }
 }
 
 /** Thrown while reading a body that is too large. */

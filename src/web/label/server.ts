@@ -139,7 +139,13 @@ async function handleLabel(ctx: ServerContext, req: IncomingMessage, res: Server
 }
 
 async function route(ctx: ServerContext, req: IncomingMessage, res: ServerResponse): Promise<void> {
-  const url = new URL(req.url ?? "/", "http://label.invalid");
+  let url: URL;
+  try {
+    url = new URL(req.url ?? "/", "http://label.invalid");
+  } catch {
+    // A request target such as "//?" reads as a URL with an empty host and does not parse (found by fuzzing: it was a 500).
+    return sendJson(res, 400, { error: "request path is not a valid URL path" });
+  }
   const refusal = guard(ctx, req, url);
   if (refusal !== null) return sendJson(res, refusal.status, { error: refusal.message });
   const path = url.pathname;
