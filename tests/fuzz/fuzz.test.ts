@@ -10,8 +10,12 @@ import { FUZZ_TARGETS } from "./targets.js";
 describe("fuzz (CI size)", () => {
   for (const target of FUZZ_TARGETS) {
     it(`${target.name}: ${target.ciRuns} random/mutated inputs fail cleanly or load`, async () => {
-      const { arbitrary, check } = await target.prepare();
-      await fc.assert(fc.asyncProperty(arbitrary, check), { numRuns: target.ciRuns, seed: 20261204 });
+      const { arbitrary, check, dispose } = await target.prepare();
+      try {
+        await fc.assert(fc.asyncProperty(arbitrary, check), { numRuns: target.ciRuns, seed: 20261204 });
+      } finally {
+        await dispose?.();
+      }
     });
   }
 });

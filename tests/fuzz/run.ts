@@ -39,8 +39,9 @@ async function main(): Promise<void> {
   for (const target of FUZZ_TARGETS) {
     if (args.targets !== null && !args.targets.includes(target.name)) continue;
     const started = performance.now();
-    const { arbitrary, check } = await target.prepare();
+    const { arbitrary, check, dispose } = await target.prepare();
     const result = await fc.check(fc.asyncProperty(arbitrary, check), { numRuns: args.runs, seed: args.seed });
+    await dispose?.();
     const seconds = ((performance.now() - started) / 1000).toFixed(1);
     if (result.failed) {
       failed = true;

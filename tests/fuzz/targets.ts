@@ -25,11 +25,14 @@ import { LrSchedule } from "../../src/train/schedule.js";
 import { fixture, tempDir } from "../helpers.js";
 import { expectCleanOutcome } from "./check.js";
 import { jsonFileBytes, mutatedBytes, mutatedJson } from "./mutate.js";
+import { labelRequestTarget } from "./label-target.js";
 import { serveRequestTarget } from "./serve-target.js";
 
 export interface PreparedTarget<T> {
   arbitrary: fc.Arbitrary<T>;
   check: (input: T) => Promise<void>;
+  /** Stops what prepare started (servers); absent when nothing needs stopping. */
+  dispose?: () => Promise<void>;
 }
 
 export interface FuzzTarget {
@@ -360,4 +363,5 @@ export const FUZZ_TARGETS: readonly FuzzTarget[] = [
   checkpointTarget(),
   trainConfigTarget(),
   serveRequestTarget(),
+  labelRequestTarget(),
 ];

@@ -102,6 +102,10 @@ describe("label server without a token (loopback)", () => {
       assert.equal(reply.status, 404, path);
       assert.doesNotMatch(reply.body, /root:|q0 r0/, path);
     }
+    // Fuzz finding: "//?" reads as a URL with an empty host and made the server answer 500.
+    const unparsable = await call(server.port, "PUT", "//?", { headers: json, body: "{}" });
+    assert.equal(unparsable.status, 400);
+    assert.match(unparsable.body, /not a valid URL path/);
     assert.equal(JSON.parse(readFileSync(`${file}.labels.json`, "utf8")).labels["0"], undefined, "nothing refused was saved");
   });
 
