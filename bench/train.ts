@@ -1,12 +1,12 @@
 /**
  * The honest training benchmark (issue 11, item 1): whole optimizer steps
  * through `rrhf train` (AdamW, clipping, everything a user runs) beside
- * PyTorch (bench/train_torch.py, jemalloc preloaded) in the official layout
+ * PyTorch (bench/train_torch.py, jemalloc preloaded, pages retained) in the official layout
  * and the same-algorithm layout, best of 1 and 2 threads, on three shapes.
  *
  *   npm run build && node dist/bench/train.js [--shapes small,gpt2-small,smollm-135m]
  *       [--threads 1,2] [--backends native,wasm] [--no-torch] [--work /tmp/rrhf-bench]
- *       [--markdown bench/RESULTS-latest.md]
+ *       [--gradient-checkpointing] [--markdown bench/RESULTS-latest.md]
  *
  * Step time = (t(8 steps) - t(2 steps)) / 6 of two separate `rrhf train`
  * processes, so loading, the first steps' allocations and the final save
@@ -29,6 +29,13 @@ const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..");
 const BIN = join(ROOT, "dist", "src", "cli", "bin.js");
 const TOKENIZER = join(ROOT, "tests", "fixtures", "models", "gpt2-tiny");
 const JEMALLOC = "/usr/lib/x86_64-linux-gnu/libjemalloc.so.2";
+/**
+ * jemalloc with page retention: PyTorch frees and re-allocates its activations
+ * every step, and with jemalloc's default decay the freed pages go back to the
+ * kernel and fault in again (on this VM about a third of its step was system
+ * time). Retaining them made PyTorch about 3x faster here: the strongest peer.
+ */
+export const TORCH_MALLOC_CONF = "dirty_decay_ms:-1,muzzy_decay_ms:-1";
 const QUERY = 193;
 const RESPONSES = 4;
 const RESPONSE_LEN = 64;
@@ -136,7 +143,7 @@ function prepare(work: string, shape: string): { model: string; data: string } {
 }
 
 /** Seconds per step of `rrhf train` and the 8-step process's peak RSS. */
-function rrhfStep(work: string, shape: string, backend: string, layout: string, threads: number): Row {
+function rrhfStep(work: string, shape: string, backend: string, layout: string, threads: number, gradCkpt: boolean): Row {
   const { model, data } = prepare(work, shape);
   const run = (steps: number) =>
     timed(
@@ -147,6 +154,7 @@ function rrhfStep(work: string, shape: string, backend: string, layout: string, 
         ...["--model", model, "--data", data, "--out", join(work, shape, `run-${backend}-${layout}-${threads}-${steps}`)],
         ...["--overwrite-output-dir", "--max-steps", String(steps), "--save-steps", "0", "--logging-steps", "1000"],
         ...["--backend", backend, "--layout", layout, "--threads", String(threads)],
+        ...(gradCkpt ? ["--gradient-checkpointing"] : []),
       ],
       cleanEnv(),
     );
@@ -154,19 +162,20 @@ function rrhfStep(work: string, shape: string, backend: string, layout: string, 
   const t8 = run(8);
   const sPerStep = (t8.seconds - t2.seconds) / 6;
   const tokens = QUERY + RESPONSES * RESPONSE_LEN;
-  return { shape, impl: `rrhf ${backend}`, layout, threads, sPerStep, tokensPerS: tokens / sPerStep, peakRssMiB: t8.rssMiB };
+  const impl = `rrhf ${backend}${gradCkpt ? " + gradient checkpointing" : ""}`;
+  return { shape, impl, layout, threads, sPerStep, tokensPerS: tokens / sPerStep, peakRssMiB: t8.rssMiB };
 }
 
 /** PyTorch rows: one child per (layout, threads); bench/train_torch.py does the step arithmetic itself. */
 function torchStep(work: string, shape: string, layout: string, threads: number): Row {
   const { model, data } = prepare(work, shape);
-  const env = cleanEnv(existsSync(JEMALLOC) ? { LD_PRELOAD: JEMALLOC } : {});
+  const env = cleanEnv(existsSync(JEMALLOC) ? { LD_PRELOAD: JEMALLOC, MALLOC_CONF: TORCH_MALLOC_CONF } : {});
   const script = join(ROOT, "bench", "train_torch.py");
   const r = timed(["/usr/bin/python3", script, "--model", model, "--data", data, "--layout", layout, "--threads", String(threads)], env);
   const out = JSON.parse(r.stdout.trim().split("\n").pop() ?? "{}") as { s_per_step: number; tokens: number };
   return {
     shape,
-    impl: existsSync(JEMALLOC) ? "torch (jemalloc)" : "torch (glibc malloc: jemalloc missing)",
+    impl: existsSync(JEMALLOC) ? "torch (jemalloc, pages retained)" : "torch (glibc malloc: jemalloc missing)",
     layout,
     threads,
     sPerStep: out.s_per_step,
@@ -270,6 +279,7 @@ async function main(): Promise<void> {
       "no-torch": { type: "boolean", default: false },
       work: { type: "string", default: "/tmp/rrhf-bench" },
       markdown: { type: "string" },
+      "gradient-checkpointing": { type: "boolean", default: false },
       "memory-probe": { type: "boolean", default: false },
       model: { type: "string" },
       data: { type: "string" },
@@ -288,14 +298,17 @@ async function main(): Promise<void> {
     if (!SHAPES[shape]) throw new Error(`unknown shape ${shape}; known: ${Object.keys(SHAPES).join(", ")}`);
     for (const backend of values.backends.split(",")) {
       for (const layout of values.layouts.split(",")) {
-        for (const t of threads) {
-          const row = rrhfStep(values.work, shape, backend, layout, t);
-          rows.push(row);
-          console.log(JSON.stringify(row));
+        for (const gradCkpt of values["gradient-checkpointing"] ? [false, true] : [false]) {
+          for (const t of threads) {
+            const row = rrhfStep(values.work, shape, backend, layout, t, gradCkpt);
+            rows.push(row);
+            console.log(JSON.stringify(row));
+          }
         }
       }
       commands.push(
-        `rrhf train --model <work>/${shape}/model --data <work>/${shape}/data.jsonl --max-steps 2|8 --save-steps 0 --backend ${backend} --threads 1|2`,
+        `rrhf train --model <work>/${shape}/model --data <work>/${shape}/data.jsonl --max-steps 2|8 --save-steps 0 --backend ${backend} --threads 1|2` +
+          (values["gradient-checkpointing"] ? " [--gradient-checkpointing]" : ""),
       );
     }
     const params = paramCount(prepare(values.work, shape).model);
@@ -313,7 +326,7 @@ async function main(): Promise<void> {
         }
       }
       commands.push(
-        `LD_PRELOAD=${JEMALLOC} python3 bench/train_torch.py --model <work>/${shape}/model --data <work>/${shape}/data.jsonl --layout official|same-algorithm --threads 1|2`,
+        `LD_PRELOAD=${JEMALLOC} MALLOC_CONF=${TORCH_MALLOC_CONF} python3 bench/train_torch.py --model <work>/${shape}/model --data <work>/${shape}/data.jsonl --layout official|same-algorithm --threads 1|2`,
       );
     }
   }

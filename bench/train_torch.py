@@ -18,8 +18,11 @@ Layouts:
 
 Step time = (t(8 steps) - t(2 steps)) / 6 inside this process (the same
 arithmetic bench/train.ts applies to two rrhf processes). Prints one JSON line.
-Run it with jemalloc preloaded (LD_PRELOAD=/usr/lib/x86_64-linux-gnu/libjemalloc.so.2):
-fresh pages from glibc malloc roughly halve PyTorch's speed on this VM.
+Run it with jemalloc preloaded and its pages retained
+(LD_PRELOAD=/usr/lib/x86_64-linux-gnu/libjemalloc.so.2
+MALLOC_CONF=dirty_decay_ms:-1,muzzy_decay_ms:-1, as bench/train.ts does):
+fresh pages, from glibc malloc or from jemalloc's default decay, cost PyTorch
+most of its speed on this VM (page faults every step).
 
     python3 bench/train_torch.py --model DIR --data FILE --layout official|same-algorithm --threads 1
 """
