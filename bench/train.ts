@@ -6,7 +6,7 @@
  *
  *   npm run build && node dist/bench/train.js [--shapes small,gpt2-small,smollm-135m]
  *       [--threads 1,2] [--backends native,wasm] [--no-torch] [--work /tmp/rrhf-bench]
- *       [--gradient-checkpointing] [--markdown bench/RESULTS-latest.md]
+ *       [--gradient-checkpointing] [--torch-malloc "default decay,pages retained"] [--markdown bench/RESULTS-latest.md]
  *
  * Step time = (t(8 steps) - t(2 steps)) / 6 of two separate `rrhf train`
  * processes, so loading, the first steps' allocations and the final save
@@ -30,12 +30,17 @@ const BIN = join(ROOT, "dist", "src", "cli", "bin.js");
 const TOKENIZER = join(ROOT, "tests", "fixtures", "models", "gpt2-tiny");
 const JEMALLOC = "/usr/lib/x86_64-linux-gnu/libjemalloc.so.2";
 /**
- * jemalloc with page retention: PyTorch frees and re-allocates its activations
- * every step, and with jemalloc's default decay the freed pages go back to the
- * kernel and fault in again (on this VM about a third of its step was system
- * time). Retaining them made PyTorch about 3x faster here: the strongest peer.
+ * jemalloc settings PyTorch runs under; the table keeps the fastest. PyTorch
+ * frees and re-allocates its activations every step: with jemalloc's default
+ * decay the freed pages go back to the kernel and fault in again (on this VM
+ * about a third of the small shape's step was system time), and retaining them
+ * made that step about 3x faster. On SmolLM-135M retention was slower instead
+ * and its RSS grew past 11 GiB, so both are measured.
  */
-export const TORCH_MALLOC_CONF = "dirty_decay_ms:-1,muzzy_decay_ms:-1";
+export const TORCH_MALLOC: Record<string, NodeJS.ProcessEnv> = {
+  "default decay": {},
+  "pages retained": { MALLOC_CONF: "dirty_decay_ms:-1,muzzy_decay_ms:-1" },
+};
 const QUERY = 193;
 const RESPONSES = 4;
 const RESPONSE_LEN = 64;
@@ -167,15 +172,16 @@ function rrhfStep(work: string, shape: string, backend: string, layout: string, 
 }
 
 /** PyTorch rows: one child per (layout, threads); bench/train_torch.py does the step arithmetic itself. */
-function torchStep(work: string, shape: string, layout: string, threads: number): Row {
+function torchStep(work: string, shape: string, layout: string, threads: number, malloc: string): Row {
   const { model, data } = prepare(work, shape);
-  const env = cleanEnv(existsSync(JEMALLOC) ? { LD_PRELOAD: JEMALLOC, MALLOC_CONF: TORCH_MALLOC_CONF } : {});
+  const env = cleanEnv(existsSync(JEMALLOC) ? { LD_PRELOAD: JEMALLOC, ...TORCH_MALLOC[malloc] } : {});
   const script = join(ROOT, "bench", "train_torch.py");
   const r = timed(["/usr/bin/python3", script, "--model", model, "--data", data, "--layout", layout, "--threads", String(threads)], env);
   const out = JSON.parse(r.stdout.trim().split("\n").pop() ?? "{}") as { s_per_step: number; tokens: number };
   return {
     shape,
-    impl: existsSync(JEMALLOC) ? "torch (jemalloc, pages retained)" : "torch (glibc malloc: jemalloc missing)",
+    impl: existsSync(JEMALLOC) ? "torch (jemalloc)" : "torch (glibc malloc: jemalloc missing)",
+    note: existsSync(JEMALLOC) ? malloc : undefined,
     layout,
     threads,
     sPerStep: out.s_per_step,
@@ -254,7 +260,7 @@ function table(rows: Row[], memory: string[], commands: string[]): string {
   const lines = [
     `Date ${new Date().toISOString()}; ${cpus().length} CPUs (${cpus()[0]?.model ?? "?"}); load average ${loadavg()[0].toFixed(2)} at the end.`,
     "",
-    "| shape | implementation | layout | best threads | s/step | tokens/s | peak RSS MiB | time vs torch official | time vs torch same-algorithm |",
+    "| shape | implementation | layout | best threads (malloc) | s/step | tokens/s | peak RSS MiB | time vs torch official | time vs torch same-algorithm |",
     "|---|---|---|---|---|---|---|---|---|",
   ];
   for (const r of best.values()) {
@@ -262,7 +268,7 @@ function table(rows: Row[], memory: string[], commands: string[]): string {
     const same = best.get(`${r.shape}|${rows.find((x) => x.impl.startsWith("torch"))?.impl ?? ""}|same-algorithm`);
     const ratio = (o: Row | undefined) => (o ? `${(r.sPerStep / o.sPerStep).toFixed(2)}x` : "–");
     lines.push(
-      `| ${r.shape} | ${r.impl} | ${r.layout} | ${r.threads} | ${r.sPerStep.toFixed(3)} | ${r.tokensPerS.toFixed(0)} | ${r.peakRssMiB.toFixed(0)} | ${ratio(off)} | ${ratio(same)} |`,
+      `| ${r.shape} | ${r.impl} | ${r.layout} | ${r.threads}${r.note === undefined ? "" : `, ${r.note}`} | ${r.sPerStep.toFixed(3)} | ${r.tokensPerS.toFixed(0)} | ${r.peakRssMiB.toFixed(0)} | ${ratio(off)} | ${ratio(same)} |`,
     );
   }
   lines.push("", ...memory, "", "Commands (each run in its own process):", "", "```text", ...commands, "```", "");
@@ -280,6 +286,7 @@ async function main(): Promise<void> {
       work: { type: "string", default: "/tmp/rrhf-bench" },
       markdown: { type: "string" },
       "gradient-checkpointing": { type: "boolean", default: false },
+      "torch-malloc": { type: "string", default: Object.keys(TORCH_MALLOC).join(",") },
       "memory-probe": { type: "boolean", default: false },
       model: { type: "string" },
       data: { type: "string" },
@@ -319,14 +326,17 @@ async function main(): Promise<void> {
     );
     if (!values["no-torch"]) {
       for (const layout of ["official", "same-algorithm"]) {
-        for (const t of threads) {
-          const row = torchStep(values.work, shape, layout, t);
-          rows.push(row);
-          console.log(JSON.stringify(row));
+        for (const malloc of values["torch-malloc"].split(",")) {
+          if (!TORCH_MALLOC[malloc]) throw new Error(`unknown --torch-malloc ${malloc}; known: ${Object.keys(TORCH_MALLOC).join(", ")}`);
+          for (const t of threads) {
+            const row = torchStep(values.work, shape, layout, t, malloc);
+            rows.push(row);
+            console.log(JSON.stringify(row));
+          }
         }
       }
       commands.push(
-        `LD_PRELOAD=${JEMALLOC} MALLOC_CONF=${TORCH_MALLOC_CONF} python3 bench/train_torch.py --model <work>/${shape}/model --data <work>/${shape}/data.jsonl --layout official|same-algorithm --threads 1|2`,
+        `LD_PRELOAD=${JEMALLOC} [MALLOC_CONF=${TORCH_MALLOC["pages retained"].MALLOC_CONF}] python3 bench/train_torch.py --model <work>/${shape}/model --data <work>/${shape}/data.jsonl --layout official|same-algorithm --threads 1|2`,
       );
     }
   }

@@ -18,11 +18,11 @@ Layouts:
 
 Step time = (t(8 steps) - t(2 steps)) / 6 inside this process (the same
 arithmetic bench/train.ts applies to two rrhf processes). Prints one JSON line.
-Run it with jemalloc preloaded and its pages retained
-(LD_PRELOAD=/usr/lib/x86_64-linux-gnu/libjemalloc.so.2
-MALLOC_CONF=dirty_decay_ms:-1,muzzy_decay_ms:-1, as bench/train.ts does):
-fresh pages, from glibc malloc or from jemalloc's default decay, cost PyTorch
-most of its speed on this VM (page faults every step).
+Run it with jemalloc preloaded (LD_PRELOAD=/usr/lib/x86_64-linux-gnu/libjemalloc.so.2),
+with its default page decay and with pages retained
+(MALLOC_CONF=dirty_decay_ms:-1,muzzy_decay_ms:-1), and keep the faster, as
+bench/train.ts does: fresh pages (glibc malloc, or jemalloc's decay) cost
+PyTorch much of its speed on this VM, but retention is not faster everywhere.
 
     python3 bench/train_torch.py --model DIR --data FILE --layout official|same-algorithm --threads 1
 """

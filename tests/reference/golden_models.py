@@ -178,7 +178,10 @@ def llama_hidden(cfg, w, input_ids, attention_mask):
 
     freqs = torch.arange(T, dtype=torch.float64)[:, None] * rope_inv_freq(cfg)[None, :]
     emb = torch.cat((freqs, freqs), dim=-1)
-    cos, sin = emb.cos()[None, None], emb.sin()[None, None]
+    # The tables in the weights' dtype: float64 for the goldens (a no-op), float32 for bench/train_torch.py,
+    # where float64 tables would promote q and k to float64 against a float32 v.
+    dtype = w["model.embed_tokens.weight"].dtype
+    cos, sin = emb.cos().to(dtype)[None, None], emb.sin().to(dtype)[None, None]
     rope = lambda x: x * cos + _rotate_half(x) * sin
 
     h = w["model.embed_tokens.weight"][input_ids]
