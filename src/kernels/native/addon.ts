@@ -1,4 +1,5 @@
 import { createRequire } from "node:module";
+import type { Backend } from "../backend.js";
 import type { layernormBackward, layernormForward } from "../ref/layernorm.js";
 import type { rmsnormBackward, rmsnormForward } from "../ref/rmsnorm.js";
 import { fileURLToPath } from "node:url";
@@ -47,6 +48,16 @@ export interface NativeAddon {
   layernormBackward?: typeof layernormBackward;
   rmsnormForward?: typeof rmsnormForward;
   rmsnormBackward?: typeof rmsnormBackward;
+  /**
+   * SIMD (and, for large calls, threaded) activation and row-softmax kernels,
+   * the signatures of kernels/ref/activations.ts and ref/row-softmax.ts; absent from older builds.
+   */
+  geluForward?: Backend["geluForward"];
+  geluBackward?: Backend["geluBackward"];
+  siluForward?: Backend["siluForward"];
+  siluBackward?: Backend["siluBackward"];
+  logSumExpRows?: Backend["logSumExpRows"];
+  scaledSoftmaxRows?: Backend["scaledSoftmaxRows"];
 }
 
 export type AddonLoad = { ok: true; addon: NativeAddon } | { ok: false; reason: string };

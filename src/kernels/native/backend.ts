@@ -34,6 +34,10 @@ export function createNativeBackend(opts: NativeBackendOptions = {}): NativeBack
   const { addon } = load;
   const threads = resolveThreadCount(opts.threads);
   addon.setThreads(threads);
+  // The addon's thread count is process-wide: another backend may have changed it since.
+  const sync = (): void => {
+    if (addon.getThreads() !== threads) addon.setThreads(threads);
+  };
   const backend: NativeBackend = {
     name: "native",
     threads,
@@ -51,7 +55,7 @@ export function createNativeBackend(opts: NativeBackendOptions = {}): NativeBack
         else for (let i = 0; i < c.length; i++) c[i] *= beta;
         return;
       }
-      if (addon.getThreads() !== threads) addon.setThreads(threads);
+      sync();
       addon.sgemm(transA, transB, M, N, K, alpha, A, B, beta, C);
     },
     // Attention as batched OpenBLAS products (kernels/gemm-attention.ts), not the
@@ -59,8 +63,9 @@ export function createNativeBackend(opts: NativeBackendOptions = {}): NativeBack
     // on the small benchmark shape (bench/ops.ts).
     attentionForward: (out, lse, q, k, v, d) => gemmAttentionForward(backend, out, lse, q, k, v, d),
     attentionBackward: (dq, dk, dv, dout, q, k, v, out, lse, d) => gemmAttentionBackward(backend, dq, dk, dv, dout, q, k, v, out, lse, d),
-    ...optimKernels(addon),
+    ...optimKernels(addon, sync),
     ...normKernels(addon),
+    ...pointwiseKernels(addon, sync),
   };
   return backend;
 }
@@ -77,22 +82,52 @@ function normKernels(addon: NativeAddon): Pick<Backend, "layernormForward" | "la
   };
 }
 
+/**
+ * The addon's activation and row-softmax kernels, where this build has them:
+ * in place on the plain buffers and threaded, where the lent WASM ones copy
+ * every operand into WASM memory and back on one thread.
+ */
+function pointwiseKernels(addon: NativeAddon, sync: () => void): Partial<Pick<Backend, (typeof POINTWISE)[number]>> {
+  const out: Partial<Record<(typeof POINTWISE)[number], unknown>> = {};
+  for (const name of POINTWISE) {
+    const f = addon[name] as ((...args: unknown[]) => void) | undefined;
+    if (typeof f === "function") {
+      out[name] = (...args: unknown[]) => {
+        sync();
+        f.apply(addon, args);
+      };
+    }
+  }
+  return out as Partial<Pick<Backend, (typeof POINTWISE)[number]>>;
+}
+
+const POINTWISE = ["geluForward", "geluBackward", "siluForward", "siluBackward", "logSumExpRows", "scaledSoftmaxRows"] as const;
+
 /** The addon's SIMD optimizer kernels, where this build of it has them. */
-function optimKernels(addon: NativeAddon): Pick<Backend, "adamwUpdate" | "sumSquares" | "scaleInPlace"> {
+function optimKernels(addon: NativeAddon, sync: () => void): Pick<Backend, "adamwUpdate" | "sumSquares" | "scaleInPlace"> {
   const { adamwUpdate, sumSquares, scaleInPlace } = addon;
   if (!adamwUpdate || !sumSquares || !scaleInPlace) return {};
   return {
-    adamwUpdate: (p, g, m, v, start, end, h) =>
-      adamwUpdate.call(addon, p, g, m, v, start, end, h.beta1, h.beta2, h.eps, h.stepSize, h.bc2Sqrt, h.decay),
-    sumSquares: (x) => sumSquares.call(addon, x),
-    scaleInPlace: (x, coef) => scaleInPlace.call(addon, x, coef),
+    adamwUpdate: (p, g, m, v, start, end, h) => {
+      sync();
+      adamwUpdate.call(addon, p, g, m, v, start, end, h.beta1, h.beta2, h.eps, h.stepSize, h.bc2Sqrt, h.decay);
+    },
+    sumSquares: (x) => {
+      sync();
+      return sumSquares.call(addon, x);
+    },
+    scaleInPlace: (x, coef) => {
+      sync();
+      scaleInPlace.call(addon, x, coef);
+    },
   };
 }
 
 /**
- * OpenBLAS has no kernels for the non-matmul ops, so the native backend lends
- * the WASM SIMD ones (where this runtime has WASM SIMD): a single-threaded WASM
- * backend, made on first use, runs them on copies of the plain buffers.
+ * Op kernels an older addon build lacks are lent from WASM (where this runtime
+ * has WASM SIMD): a single-threaded WASM backend, made on first use, runs them
+ * on copies of the plain buffers. The addon's own kernels, spread after these,
+ * replace them where present.
  */
 function wasmOps(): Partial<WasmOps> {
   if (!wasmAvailability().ok) return {};
