@@ -219,6 +219,7 @@ static napi_value ScaleInPlace(napi_env env, napi_callback_info info) {
 }
 #include "norm.h"
 #include "pointwise.h"
+#include "memops.h"
 
 static napi_value SetThreads(napi_env env, napi_callback_info info) {
   size_t argc = 1;
@@ -266,6 +267,8 @@ static napi_value Init(napi_env env, napi_value exports) {
     {"siluBackward", NULL, SiluBackward, NULL, NULL, NULL, napi_enumerable, NULL},
     {"logSumExpRows", NULL, LogSumExpRows, NULL, NULL, NULL, napi_enumerable, NULL},
     {"scaledSoftmaxRows", NULL, ScaledSoftmaxRows, NULL, NULL, NULL, napi_enumerable, NULL},
+    {"copyBlocks", NULL, CopyBlocks, NULL, NULL, NULL, napi_enumerable, NULL},
+    {"colSumsAcc", NULL, ColSumsAcc, NULL, NULL, NULL, napi_enumerable, NULL},
   };
   CHECK(env, napi_define_properties(env, exports, sizeof props / sizeof props[0], props));
   return exports;

@@ -20,13 +20,14 @@
  */
 import type { Backend } from "./backend.js";
 import { type AttentionDims, keyRanges } from "./ref/attention.js";
+import { copyBlocks, run } from "./ref/memops.js";
 import { logSumExpRowsRef, scaledSoftmaxRowsRef } from "./ref/row-softmax.js";
 
 /** Most queries per tile: bounds the score block at TILE_ROWS x keys. */
 const TILE_ROWS = 128;
 
 /** The kernels the gemm attention needs from a backend. */
-type GemmAttentionBackend = Pick<Backend, "sgemm" | "alloc" | "release" | "logSumExpRows" | "scaledSoftmaxRows">;
+type GemmAttentionBackend = Pick<Backend, "sgemm" | "alloc" | "release" | "logSumExpRows" | "scaledSoftmaxRows" | "copyBlocks">;
 
 /** One tile: queries [t0, t1) of batch row b and the keys they may see. */
 interface Tile {
@@ -145,11 +146,10 @@ function keyBlock(src: Float32Array, base: number, tile: Tile, D: number, into: 
 }
 
 /** Adds a gathered key-block gradient [L, D] back into dk/dv rows of one KV head. */
-function scatterAdd(dst: Float32Array, base: number, tile: Tile, D: number, block: Float32Array): void {
+function scatterAdd(be: GemmAttentionBackend, dst: Float32Array, base: number, tile: Tile, D: number, block: Float32Array): void {
   const nc = tile.c1 - tile.c0;
-  for (let j = 0; j < nc * D; j++) dst[base + tile.c0 * D + j] += block[j];
-  const no = tile.o1 - tile.o0;
-  for (let j = 0; j < no * D; j++) dst[base + tile.o0 * D + j] += block[nc * D + j];
+  copyBlocks(be, dst, block, run(base + tile.c0 * D, 0, nc * D, true));
+  copyBlocks(be, dst, block, run(base + tile.o0 * D, nc * D, (tile.o1 - tile.o0) * D, true));
 }
 
 /** Whether a tile's keys are one contiguous range (so gradients can go to dk/dv in place). */
@@ -392,8 +392,8 @@ export function gemmAttentionBackward(
           if (dk) be.sgemm(true, false, nk, D, rows, 1, w.grad, qb, accumulate, dkb);
           if (dv) be.sgemm(true, false, nk, D, rows, 1, w.scores, dob, accumulate, dvb);
         }
-        if (!inPlace && dk) scatterAdd(dk, kvBase, tile, D, w.dkBlock);
-        if (!inPlace && dv) scatterAdd(dv, kvBase, tile, D, w.dvBlock);
+        if (!inPlace && dk) scatterAdd(be, dk, kvBase, tile, D, w.dkBlock);
+        if (!inPlace && dv) scatterAdd(be, dv, kvBase, tile, D, w.dvBlock);
       }
     }
   } finally {

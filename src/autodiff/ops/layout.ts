@@ -7,6 +7,8 @@ import { UserError } from "../../errors.js";
 import { formatShape, numel, type Shape } from "../../tensor/shape.js";
 import type { Tensor } from "../../tensor/tensor.js";
 import type { Graph } from "../graph.js";
+import { copyBlocks, rows } from "../../kernels/ref/memops.js";
+import type { Backend } from "../../kernels/backend.js";
 
 /**
  * The same data seen with another shape (no copy; gradients land in x's buffer).
@@ -26,17 +28,22 @@ export function reshape(g: Graph, x: Tensor, shape: Shape): Tensor {
 }
 
 /** Copies [B, T, H, D] <-> [B, H, T, D] (swap of the middle two axes); `acc` adds instead of writing. */
-function swapMiddle(dst: Float32Array, src: Float32Array, B: number, A1: number, A2: number, D: number, acc: boolean): void {
-  // src [B, A1, A2, D] -> dst [B, A2, A1, D]
+function swapMiddle(be: Backend, dst: Float32Array, src: Float32Array, B: number, A1: number, A2: number, D: number, acc: boolean): void {
+  // src [B, A1, A2, D] -> dst [B, A2, A1, D]: per b, element (i, j) moves from (i*A2 + j)*D to (j*A1 + i)*D.
+  const per = A1 * A2 * D;
   for (let b = 0; b < B; b++) {
-    for (let i = 0; i < A1; i++) {
-      for (let j = 0; j < A2; j++) {
-        const s = ((b * A1 + i) * A2 + j) * D;
-        const d = ((b * A2 + j) * A1 + i) * D;
-        if (acc) for (let k = 0; k < D; k++) dst[d + k] += src[s + k];
-        else dst.set(src.subarray(s, s + D), d);
-      }
-    }
+    copyBlocks(be, dst, src, {
+      dOff: b * per,
+      sOff: b * per,
+      n0: A1,
+      dS0: D,
+      sS0: A2 * D,
+      n1: A2,
+      dS1: A1 * D,
+      sS1: D,
+      cols: D,
+      accumulate: acc,
+    });
   }
 }
 
@@ -49,8 +56,8 @@ export function splitHeads(g: Graph, x: Tensor, H: number): Tensor {
   const [B, T, HD] = x.shape;
   const D = HD / H;
   const out = g.output([B, H, T, D], [x]);
-  swapMiddle(out.data, x.data, B, T, H, D, false);
-  g.record("splitHeads", out, [x], (dout) => swapMiddle(g.gradOf(x), dout, B, H, T, D, true));
+  swapMiddle(g.backend, out.data, x.data, B, T, H, D, false);
+  g.record("splitHeads", out, [x], (dout) => swapMiddle(g.backend, g.gradOf(x), dout, B, H, T, D, true));
   return out;
 }
 
@@ -61,8 +68,8 @@ export function mergeHeads(g: Graph, x: Tensor): Tensor {
   if (x.rank !== 4) throw new UserError(`mergeHeads: ${x.describe()} is not [B, H, T, D]`);
   const [B, H, T, D] = x.shape;
   const out = g.output([B, T, H * D], [x]);
-  swapMiddle(out.data, x.data, B, H, T, D, false);
-  g.record("mergeHeads", out, [x], (dout) => swapMiddle(g.gradOf(x), dout, B, T, H, D, true));
+  swapMiddle(g.backend, out.data, x.data, B, H, T, D, false);
+  g.record("mergeHeads", out, [x], (dout) => swapMiddle(g.backend, g.gradOf(x), dout, B, T, H, D, true));
   return out;
 }
 
@@ -81,11 +88,8 @@ export function split(g: Graph, x: Tensor, sizes: readonly number[]): Tensor[] {
   for (const w of sizes) {
     const off = start;
     const out = g.output([...lead, w], [x]);
-    for (let n = 0; n < N; n++) out.data.set(x.data.subarray(n * C + off, n * C + off + w), n * w);
-    g.record("split", out, [x], (dout) => {
-      const dx = g.gradOf(x);
-      for (let n = 0; n < N; n++) for (let c = 0; c < w; c++) dx[n * C + off + c] += dout[n * w + c];
-    });
+    copyBlocks(g.backend, out.data, x.data, rows(0, w, off, C, N, w, false));
+    g.record("split", out, [x], (dout) => copyBlocks(g.backend, g.gradOf(x), dout, rows(off, C, 0, w, N, w, true)));
     parts.push(out);
     start += w;
   }

@@ -58,6 +58,22 @@ export interface NativeAddon {
   siluBackward?: Backend["siluBackward"];
   logSumExpRows?: Backend["logSumExpRows"];
   scaledSoftmaxRows?: Backend["scaledSoftmaxRows"];
+  /** The BlockCopy of kernels/ref/memops.ts as positional arguments; absent from older builds. */
+  copyBlocks?(
+    dst: Float32Array,
+    dOff: number,
+    src: Float32Array,
+    sOff: number,
+    n0: number,
+    dS0: number,
+    sS0: number,
+    n1: number,
+    dS1: number,
+    sS1: number,
+    cols: number,
+    accumulate: boolean,
+  ): void;
+  colSumsAcc?: Backend["colSumsAcc"];
 }
 
 export type AddonLoad = { ok: true; addon: NativeAddon } | { ok: false; reason: string };

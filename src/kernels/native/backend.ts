@@ -66,6 +66,7 @@ export function createNativeBackend(opts: NativeBackendOptions = {}): NativeBack
     ...optimKernels(addon, sync),
     ...normKernels(addon),
     ...pointwiseKernels(addon, sync),
+    ...memKernels(addon, sync),
   };
   return backend;
 }
@@ -102,6 +103,22 @@ function pointwiseKernels(addon: NativeAddon, sync: () => void): Partial<Pick<Ba
 }
 
 const POINTWISE = ["geluForward", "geluBackward", "siluForward", "siluBackward", "logSumExpRows", "scaledSoftmaxRows"] as const;
+
+/** The addon's block copy and column sums, where this build has them. */
+function memKernels(addon: NativeAddon, sync: () => void): Pick<Backend, "copyBlocks" | "colSumsAcc"> {
+  const { copyBlocks, colSumsAcc } = addon;
+  if (!copyBlocks || !colSumsAcc) return {};
+  return {
+    copyBlocks: (dst, src, b) => {
+      sync();
+      copyBlocks.call(addon, dst, b.dOff, src, b.sOff, b.n0, b.dS0, b.sS0, b.n1, b.dS1, b.sS1, b.cols, b.accumulate);
+    },
+    colSumsAcc: (sum, x, M, N) => {
+      sync();
+      colSumsAcc.call(addon, sum, x, M, N);
+    },
+  };
+}
 
 /** The addon's SIMD optimizer kernels, where this build of it has them. */
 function optimKernels(addon: NativeAddon, sync: () => void): Pick<Backend, "adamwUpdate" | "sumSquares" | "scaleInPlace"> {
