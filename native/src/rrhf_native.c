@@ -34,6 +34,8 @@ static size_t part_start(size_t a, size_t b, int p, int parts) {
   return s < b ? s : b;
 }
 
+#include "split_gemm.h"
+
 /* sgemm(transA, transB, M, N, K, alpha, A, B, beta, C): C = alpha*op(A)@op(B) + beta*C, row-major. */
 static napi_value Sgemm(napi_env env, napi_callback_info info) {
   size_t argc = 10;
@@ -65,8 +67,7 @@ static napi_value Sgemm(napi_env env, napi_callback_info info) {
   }
   if (M == 0 || N == 0) return NULL;
   if (small_gemm(ta, tb, M, N, K, (float)alpha, A, B, (float)beta, C)) return NULL;
-  cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans,
-              M, N, K, (float)alpha, A, ta ? M : K, B, tb ? K : N, (float)beta, C, N);
+  split_gemm(ta, tb, M, N, K, (float)alpha, A, B, (float)beta, C);
   return NULL;
 }
 
@@ -227,7 +228,7 @@ static napi_value SetThreads(napi_env env, napi_callback_info info) {
   int32_t n;
   CHECK(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
   CHECK(env, napi_get_value_int32(env, argv[0], &n));
-  openblas_set_num_threads(n);
+  openblas_set_num_threads(openblas_threads_for(n));
   small_gemm_threads = n;
   return NULL;
 }
@@ -235,7 +236,7 @@ static napi_value SetThreads(napi_env env, napi_callback_info info) {
 static napi_value GetThreads(napi_env env, napi_callback_info info) {
   (void)info;
   napi_value out;
-  CHECK(env, napi_create_int32(env, openblas_get_num_threads(), &out));
+  CHECK(env, napi_create_int32(env, small_gemm_threads, &out));
   return out;
 }
 

@@ -18,7 +18,10 @@ export interface NativeAddon {
     beta: number,
     C: Float32Array,
   ): void;
-  /** OpenBLAS threads; process-wide (OpenBLAS has one pool). */
+  /**
+   * The addon's threads, process-wide: large products are split over them
+   * (each part single-threaded OpenBLAS), as are the other kernels.
+   */
   setThreads(n: number): void;
   getThreads(): number;
   /** OpenBLAS build and detected core, e.g. "OpenBLAS 0.3.21 ... ; core Haswell". */

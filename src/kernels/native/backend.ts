@@ -10,8 +10,10 @@ import { loadNativeAddon, type NativeAddon } from "./addon.js";
 
 export interface NativeBackendOptions {
   /**
-   * OpenBLAS threads (default: env RRHF_THREADS, else CPUs capped at 8). OpenBLAS
-   * keeps one pool per process, so each call sets the count when it differs.
+   * Threads (default: env RRHF_THREADS, else CPUs capped at 8): large products
+   * are split over them, each part single-threaded OpenBLAS, as are the other
+   * kernels (native/src/split_gemm.h). The addon keeps one count per process,
+   * so each call sets it when it differs.
    */
   threads?: number;
 }
