@@ -48,16 +48,32 @@ function swapMiddle(be: Backend, dst: Float32Array, src: Float32Array, B: number
 }
 
 /**
- * Splits the last dim into heads and moves heads before time.
- * Shapes: x [B, T, H*D]. Out: [B, H, T, D].
+ * Splits the last dim into heads and moves heads before time. With `start`
+ * and `width`, only columns [start, start + width) of x are split (e.g. q, k
+ * or v straight out of GPT-2's fused c_attn output, without first copying
+ * them out with `split`).
+ * Shapes: x [B, T, W] (W = H*D without a range). Out: [B, H, T, D].
  */
-export function splitHeads(g: Graph, x: Tensor, H: number): Tensor {
-  if (x.rank !== 3 || x.dim(2) % H !== 0) throw new UserError(`splitHeads: ${x.describe()} is not [B, T, ${H}*D]`);
-  const [B, T, HD] = x.shape;
-  const D = HD / H;
+export function splitHeads(g: Graph, x: Tensor, H: number, start = 0, width = x.rank === 3 ? x.dim(2) - start : 0): Tensor {
+  if (x.rank !== 3 || width % H !== 0 || start < 0 || width < 0 || start + width > x.dim(2)) {
+    throw new UserError(`splitHeads: ${x.describe()} columns [${start}, ${start + width}) are not [B, T, ${H}*D]`);
+  }
+  const [B, T, W] = x.shape;
+  const D = width / H;
   const out = g.output([B, H, T, D], [x]);
-  swapMiddle(g.backend, out.data, x.data, B, T, H, D, false);
-  g.record("splitHeads", out, [x], (dout) => swapMiddle(g.backend, g.gradOf(x), dout, B, H, T, D, true));
+  // Per batch row: element (t, h) moves from t*W + start + h*D to (h*T + t)*D.
+  const plan = (b: number, acc: boolean) => ({ n0: T, n1: H, cols: D, accumulate: acc, bx: b * T * W + start, bh: b * H * T * D });
+  for (let b = 0; b < B; b++) {
+    const p = plan(b, false);
+    copyBlocks(g.backend, out.data, x.data, { ...p, dOff: p.bh, sOff: p.bx, dS0: D, sS0: W, dS1: T * D, sS1: D });
+  }
+  g.record("splitHeads", out, [x], (dout) => {
+    const dx = g.gradOf(x);
+    for (let b = 0; b < B; b++) {
+      const p = plan(b, true);
+      copyBlocks(g.backend, dx, dout, { ...p, dOff: p.bx, sOff: p.bh, dS0: W, sS0: D, dS1: D, sS1: T * D });
+    }
+  });
   return out;
 }
 
