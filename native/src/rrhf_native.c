@@ -221,6 +221,7 @@ static napi_value ScaleInPlace(napi_env env, napi_callback_info info) {
 #include "norm.h"
 #include "pointwise.h"
 #include "memops.h"
+#include "attention.h"
 
 static napi_value SetThreads(napi_env env, napi_callback_info info) {
   size_t argc = 1;
@@ -270,6 +271,8 @@ static napi_value Init(napi_env env, napi_value exports) {
     {"scaledSoftmaxRows", NULL, ScaledSoftmaxRows, NULL, NULL, NULL, napi_enumerable, NULL},
     {"copyBlocks", NULL, CopyBlocks, NULL, NULL, NULL, napi_enumerable, NULL},
     {"colSumsAcc", NULL, ColSumsAcc, NULL, NULL, NULL, napi_enumerable, NULL},
+    {"attentionTilesForward", NULL, AttentionTilesForward, NULL, NULL, NULL, napi_enumerable, NULL},
+    {"attentionTilesBackward", NULL, AttentionTilesBackward, NULL, NULL, NULL, napi_enumerable, NULL},
   };
   CHECK(env, napi_define_properties(env, exports, sizeof props / sizeof props[0], props));
   return exports;

@@ -1,5 +1,6 @@
 import { createRequire } from "node:module";
 import type { Backend } from "../backend.js";
+import type { TiledAttentionKernels } from "../gemm-attention.js";
 import type { layernormBackward, layernormForward } from "../ref/layernorm.js";
 import type { rmsnormBackward, rmsnormForward } from "../ref/rmsnorm.js";
 import { fileURLToPath } from "node:url";
@@ -77,6 +78,9 @@ export interface NativeAddon {
     accumulate: boolean,
   ): void;
   colSumsAcc?: Backend["colSumsAcc"];
+  /** native/src/attention.h; absent from older builds. */
+  attentionTilesForward?: TiledAttentionKernels["attentionTilesForward"];
+  attentionTilesBackward?: TiledAttentionKernels["attentionTilesBackward"];
 }
 
 export type AddonLoad = { ok: true; addon: NativeAddon } | { ok: false; reason: string };

@@ -5,7 +5,7 @@ import { resolveThreadCount } from "../wasm/thread-count.js";
 import { createWasmBackend, type WasmBackend } from "../wasm/backend.js";
 import { WASM_OP_NAMES, type WasmOps } from "../wasm/ops.js";
 import { wasmAvailability } from "../wasm/simd-support.js";
-import { gemmAttentionBackward, gemmAttentionForward } from "../gemm-attention.js";
+import { gemmAttentionBackward, gemmAttentionForward, type TiledAttentionKernels } from "../gemm-attention.js";
 import { loadNativeAddon, type NativeAddon } from "./addon.js";
 
 export interface NativeBackendOptions {
@@ -18,7 +18,7 @@ export interface NativeBackendOptions {
   threads?: number;
 }
 
-export interface NativeBackend extends Backend, Partial<WasmOps> {
+export interface NativeBackend extends Backend, Partial<WasmOps>, Partial<TiledAttentionKernels> {
   readonly name: "native";
   readonly threads: number;
   /** OpenBLAS build and core, for diagnostics. */
@@ -69,6 +69,7 @@ export function createNativeBackend(opts: NativeBackendOptions = {}): NativeBack
     ...normKernels(addon),
     ...pointwiseKernels(addon, sync),
     ...memKernels(addon, sync),
+    ...attentionKernels(addon, sync),
   };
   return backend;
 }
@@ -105,6 +106,22 @@ function pointwiseKernels(addon: NativeAddon, sync: () => void): Partial<Pick<Ba
 }
 
 const POINTWISE = ["geluForward", "geluBackward", "siluForward", "siluBackward", "logSumExpRows", "scaledSoftmaxRows"] as const;
+
+/** The addon's tiled attention (gemm-attention.ts hands it every call without a key mask), where this build has it. */
+function attentionKernels(addon: NativeAddon, sync: () => void): Partial<TiledAttentionKernels> {
+  const { attentionTilesForward: fwd, attentionTilesBackward: bwd } = addon;
+  if (!fwd || !bwd) return {};
+  return {
+    attentionTilesForward: (...args) => {
+      sync();
+      fwd.apply(addon, args);
+    },
+    attentionTilesBackward: (...args) => {
+      sync();
+      bwd.apply(addon, args);
+    },
+  };
+}
 
 /** The addon's block copy and column sums, where this build has them. */
 function memKernels(addon: NativeAddon, sync: () => void): Pick<Backend, "copyBlocks" | "colSumsAcc"> {
