@@ -38,8 +38,16 @@ function addSameShape(g: Graph, a: Tensor, b: Tensor): Tensor {
   // Whole tensor as rows of its last dimension, so a native kernel can split the rows over threads.
   const C = a.rank === 0 ? 1 : a.dim(-1);
   const n = C === 0 ? 0 : a.size / C;
-  copyBlocks(g.backend, out.data, a.data, rows(0, C, 0, C, n, C, false));
-  copyBlocks(g.backend, out.data, b.data, rows(0, C, 0, C, n, C, true));
+  if (g.backend.copyBlocks) {
+    copyBlocks(g.backend, out.data, a.data, rows(0, C, 0, C, n, C, false));
+    copyBlocks(g.backend, out.data, b.data, rows(0, C, 0, C, n, C, true));
+  } else {
+    // Without a kernel, one pass in JavaScript beats a copy and an accumulate.
+    const o = out.data;
+    const ad = a.data;
+    const bd = b.data;
+    for (let i = 0; i < o.length; i++) o[i] = ad[i] + bd[i];
+  }
   g.record("add", out, [a, b], (dout) => {
     if (a.requiresGrad) copyBlocks(g.backend, g.gradOf(a), dout, rows(0, C, 0, C, n, C, true));
     if (b.requiresGrad) copyBlocks(g.backend, g.gradOf(b), dout, rows(0, C, 0, C, n, C, true));

@@ -33,6 +33,8 @@ export function copyBlocksRef(dst: Float32Array, src: Float32Array, b: BlockCopy
       const d = b.dOff + i * dS0 + j * dS1;
       const s = b.sOff + i * sS0 + j * sS1;
       if (accumulate) for (let c = 0; c < cols; c++) dst[d + c] += src[s + c];
+      // A plain copy of a long run is a memcpy through set(); the view costs more than a short loop.
+      else if (cols >= 32) dst.set(src.subarray(s, s + cols), d);
       else for (let c = 0; c < cols; c++) dst[d + c] = src[s + c];
     }
   }
