@@ -14,30 +14,27 @@
 #include <stdio.h>
 
 #include "small_gemm.h"
+#include "napi_args.h"
 
-#define CHECK(env, call)                                   \
-  do {                                                     \
-    if ((call) != napi_ok) {                               \
-      napi_throw_error((env), NULL, "rrhf-native: " #call " failed"); \
-      return NULL;                                         \
-    }                                                      \
-  } while (0)
-
-static bool get_f32(napi_env env, napi_value v, float** data, size_t* len, const char* name) {
-  bool is_ta = false;
-  napi_typedarray_type type;
-  void* ptr = NULL;
-  if (napi_is_typedarray(env, v, &is_ta) != napi_ok || !is_ta ||
-      napi_get_typedarray_info(env, v, &type, len, &ptr, NULL, NULL) != napi_ok ||
-      type != napi_float32_array) {
-    char msg[64];
-    snprintf(msg, sizeof msg, "rrhf-native: %s must be a Float32Array", name);
-    napi_throw_type_error(env, NULL, msg);
-    return false;
-  }
-  *data = (float*)ptr;
-  return true;
+/*
+ * How many threads a kernel over `work` values uses: one per `min_per_thread`
+ * values (below that, waking another thread costs more than it saves), at
+ * most the backend's thread count (small_gemm_threads mirrors it).
+ */
+static int thread_parts(size_t work, size_t min_per_thread) {
+  const size_t most = work / min_per_thread;
+  const int t = small_gemm_threads;
+  return most < 2 || t < 2 ? 1 : (most < (size_t)t ? (int)most : t);
 }
+
+/* Start of part p of [a, b) split in `parts`, on a 16-value (64-byte) boundary so no two threads write one cache line. */
+static size_t part_start(size_t a, size_t b, int p, int parts) {
+  if (p == parts) return b;
+  const size_t s = a + (((b - a) * (size_t)p / (size_t)parts) & ~(size_t)15);
+  return s < b ? s : b;
+}
+
+#include "split_gemm.h"
 
 /* sgemm(transA, transB, M, N, K, alpha, A, B, beta, C): C = alpha*op(A)@op(B) + beta*C, row-major. */
 static napi_value Sgemm(napi_env env, napi_callback_info info) {
@@ -70,8 +67,7 @@ static napi_value Sgemm(napi_env env, napi_callback_info info) {
   }
   if (M == 0 || N == 0) return NULL;
   if (small_gemm(ta, tb, M, N, K, (float)alpha, A, B, (float)beta, C)) return NULL;
-  cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans,
-              M, N, K, (float)alpha, A, ta ? M : K, B, tb ? K : N, (float)beta, C, N);
+  split_gemm(ta, tb, M, N, K, (float)alpha, A, B, (float)beta, C);
   return NULL;
 }
 
@@ -88,7 +84,7 @@ static napi_value Sgemm(napi_env env, napi_callback_info info) {
 #endif
 
 MULTIVERSION
-static void adamw_update(float* restrict p, const float* restrict g, float* restrict m, float* restrict v, size_t start,
+static void adamw_range(float* restrict p, const float* restrict g, float* restrict m, float* restrict v, size_t start,
                          size_t end, double b1, double b2, double eps, double step_size, double bc2_sqrt, double decay) {
   const bool decays = decay != 1.0;
   for (size_t i = start; i < end; i++) {
@@ -103,8 +99,22 @@ static void adamw_update(float* restrict p, const float* restrict g, float* rest
   }
 }
 
+/* Elementwise, so splitting the range over threads leaves every value as the one-thread loop computes it. */
+static void adamw_update(float* p, const float* g, float* m, float* v, size_t start, size_t end, double b1, double b2,
+                         double eps, double step_size, double bc2_sqrt, double decay) {
+  const int parts = thread_parts(end - start, 1 << 16);
+  if (parts <= 1) {
+    adamw_range(p, g, m, v, start, end, b1, b2, eps, step_size, bc2_sqrt, decay);
+    return;
+  }
+#pragma omp parallel for num_threads(parts) schedule(static)
+  for (int k = 0; k < parts; k++)
+    adamw_range(p, g, m, v, part_start(start, end, k, parts), part_start(start, end, k + 1, parts), b1, b2, eps, step_size,
+                bc2_sqrt, decay);
+}
+
 MULTIVERSION
-static double sum_squares(const float* restrict x, size_t n) {
+static double sum_squares_block(const float* restrict x, size_t n) {
   /* Eight partial sums: the compiler keeps a strict order for one sum and would not vectorise it. */
   double acc[8] = {0, 0, 0, 0, 0, 0, 0, 0};
   size_t i = 0;
@@ -117,9 +127,44 @@ static double sum_squares(const float* restrict x, size_t n) {
   return sum;
 }
 
+/*
+ * Blocks of a fixed size, summed in order: the same value for any thread
+ * count (a split by thread count would change the rounding, so the clipping
+ * coefficient, with --threads).
+ */
+#define SUM_BLOCK ((size_t)1 << 16)
+
+static double sum_squares(const float* x, size_t n) {
+  const long blocks = (long)((n + SUM_BLOCK - 1) / SUM_BLOCK);
+  if (blocks <= 1) return sum_squares_block(x, n);
+  double part[64];
+  double sum = 0;
+  /* Groups of 64 blocks keep the partial sums on the stack. */
+  for (long b0 = 0; b0 < blocks; b0 += 64) {
+    const long nb = blocks - b0 < 64 ? blocks - b0 : 64;
+    const int parts = thread_parts((size_t)nb * SUM_BLOCK, SUM_BLOCK);
+#pragma omp parallel for num_threads(parts) schedule(static) if (parts > 1)
+    for (long k = 0; k < nb; k++) {
+      const size_t i = (size_t)(b0 + k) * SUM_BLOCK;
+      part[k] = sum_squares_block(x + i, n - i < SUM_BLOCK ? n - i : SUM_BLOCK);
+    }
+    for (long k = 0; k < nb; k++) sum += part[k];
+  }
+  return sum;
+}
+
 MULTIVERSION
-static void scale_in_place(float* restrict x, size_t n, double coef) {
+static void scale_range(float* restrict x, size_t n, double coef) {
   for (size_t i = 0; i < n; i++) x[i] = (float)(x[i] * coef);
+}
+
+static void scale_in_place(float* x, size_t n, double coef) {
+  const int parts = thread_parts(n, 1 << 16);
+#pragma omp parallel for num_threads(parts) schedule(static) if (parts > 1)
+  for (int k = 0; k < parts; k++) {
+    const size_t a = part_start(0, n, k, parts);
+    scale_range(x + a, part_start(0, n, k + 1, parts) - a, coef);
+  }
 }
 
 /* adamwUpdate(params, grads, m, v, start, end, beta1, beta2, eps, stepSize, bc2Sqrt, decay) */
@@ -173,223 +218,10 @@ static napi_value ScaleInPlace(napi_env env, napi_callback_info info) {
   scale_in_place(x, n, coef);
   return NULL;
 }
-
-/*
- * Layer norm and RMS norm over rows of C values: the loops of
- * kernels/ref/layernorm.ts and ref/rmsnorm.ts in double precision (row sums
- * in four partial sums so they vectorise; the reference sums in order, so
- * results differ from it by rounding only). Backward ACCUMULATES.
- */
-MULTIVERSION
-static double row_sum(const float* restrict x, size_t C) {
-  double a[4] = {0, 0, 0, 0};
-  size_t c = 0;
-  for (; c + 4 <= C; c += 4)
-    for (int j = 0; j < 4; j++) a[j] += x[c + j];
-  double s = (a[0] + a[1]) + (a[2] + a[3]);
-  for (; c < C; c++) s += x[c];
-  return s;
-}
-
-MULTIVERSION
-static void layernorm_forward(float* out, float* mean, float* rstd, const float* inp, const float* w, const float* b, size_t N,
-                              size_t C, double eps) {
-  for (size_t n = 0; n < N; n++) {
-    const float* x = inp + n * C;
-    float* y = out + n * C;
-    const double m = row_sum(x, C) / (double)C;
-    double v[4] = {0, 0, 0, 0};
-    size_t c = 0;
-    for (; c + 4 <= C; c += 4)
-      for (int j = 0; j < 4; j++) v[j] += (x[c + j] - m) * (x[c + j] - m);
-    double var = (v[0] + v[1]) + (v[2] + v[3]);
-    for (; c < C; c++) var += (x[c] - m) * (x[c] - m);
-    var /= (double)C;
-    const double s = 1.0 / sqrt(var + eps);
-    for (c = 0; c < C; c++) y[c] = (float)((x[c] - m) * s * w[c] + (b ? b[c] : 0.0));
-    mean[n] = (float)m;
-    rstd[n] = (float)s;
-  }
-}
-
-MULTIVERSION
-static void layernorm_backward(float* dinp, float* dw, float* db, const float* dout, const float* inp, const float* w,
-                               const float* mean, const float* rstd, size_t N, size_t C) {
-  for (size_t n = 0; n < N; n++) {
-    const float* x = inp + n * C;
-    const float* g = dout + n * C;
-    const double m = mean[n], s = rstd[n];
-    double a[4] = {0, 0, 0, 0}, bb[4] = {0, 0, 0, 0};
-    size_t c = 0;
-    for (; c + 4 <= C; c += 4) {
-      for (int j = 0; j < 4; j++) {
-        const double norm = (x[c + j] - m) * s, dnorm = (double)w[c + j] * g[c + j];
-        a[j] += dnorm;
-        bb[j] += dnorm * norm;
-      }
-    }
-    double dm = (a[0] + a[1]) + (a[2] + a[3]), dnm = (bb[0] + bb[1]) + (bb[2] + bb[3]);
-    for (; c < C; c++) {
-      const double norm = (x[c] - m) * s, dnorm = (double)w[c] * g[c];
-      dm += dnorm;
-      dnm += dnorm * norm;
-    }
-    dm /= (double)C;
-    dnm /= (double)C;
-    for (c = 0; c < C; c++) {
-      const double norm = (x[c] - m) * s;
-      if (db) db[c] = (float)(db[c] + (double)g[c]);
-      if (dw) dw[c] = (float)(dw[c] + norm * g[c]);
-      if (dinp) dinp[n * C + c] = (float)(dinp[n * C + c] + s * ((double)w[c] * g[c] - dm - norm * dnm));
-    }
-  }
-}
-
-MULTIVERSION
-static void rmsnorm_forward(float* out, float* rstd, const float* inp, const float* w, size_t N, size_t C, double eps) {
-  for (size_t n = 0; n < N; n++) {
-    const float* x = inp + n * C;
-    double a[4] = {0, 0, 0, 0};
-    size_t c = 0;
-    for (; c + 4 <= C; c += 4)
-      for (int j = 0; j < 4; j++) a[j] += (double)x[c + j] * x[c + j];
-    double ss = (a[0] + a[1]) + (a[2] + a[3]);
-    for (; c < C; c++) ss += (double)x[c] * x[c];
-    const double s = 1.0 / sqrt(ss / (double)C + eps);
-    for (c = 0; c < C; c++) out[n * C + c] = (float)(x[c] * s * w[c]);
-    rstd[n] = (float)s;
-  }
-}
-
-MULTIVERSION
-static void rmsnorm_backward(float* dinp, float* dw, const float* dout, const float* inp, const float* w, const float* rstd,
-                             size_t N, size_t C) {
-  for (size_t n = 0; n < N; n++) {
-    const float* x = inp + n * C;
-    const float* g = dout + n * C;
-    const double s = rstd[n];
-    double a[4] = {0, 0, 0, 0};
-    size_t c = 0;
-    for (; c + 4 <= C; c += 4)
-      for (int j = 0; j < 4; j++) a[j] += (double)g[c + j] * w[c + j] * x[c + j];
-    double dot = (a[0] + a[1]) + (a[2] + a[3]);
-    for (; c < C; c++) dot += (double)g[c] * w[c] * x[c];
-    const double k = (s * s * dot) / (double)C;
-    for (c = 0; c < C; c++) {
-      if (dw) dw[c] = (float)(dw[c] + (double)g[c] * x[c] * s);
-      if (dinp) dinp[n * C + c] = (float)(dinp[n * C + c] + s * ((double)g[c] * w[c] - x[c] * k));
-    }
-  }
-}
-
-/* A Float32Array argument that may be null, at least `need` long; false (with a JS exception) otherwise. */
-static bool get_f32_opt(napi_env env, napi_value v, float** data, size_t need, const char* name) {
-  napi_valuetype t;
-  if (napi_typeof(env, v, &t) == napi_ok && t == napi_null) {
-    *data = NULL;
-    return true;
-  }
-  size_t len;
-  if (!get_f32(env, v, data, &len, name)) return false;
-  if (len < need) {
-    char msg[96];
-    snprintf(msg, sizeof msg, "rrhf-native: %s has %zu values, needs %zu", name, len, need);
-    napi_throw_range_error(env, NULL, msg);
-    return false;
-  }
-  return true;
-}
-
-/* Reads argv[first..first+count) as Float32Arrays (nullable where `nullable[i]`) of at least need[i] values. */
-static bool get_buffers(napi_env env, napi_value* argv, float** bufs, const size_t* need, const bool* nullable, int count,
-                        const char* op) {
-  for (int i = 0; i < count; i++) {
-    char name[48];
-    snprintf(name, sizeof name, "%s argument %d", op, i + 1);
-    if (!get_f32_opt(env, argv[i], &bufs[i], need[i], name)) return false;
-    if (!bufs[i] && !nullable[i]) {
-      napi_throw_type_error(env, NULL, "rrhf-native: a required buffer is null");
-      return false;
-    }
-  }
-  return true;
-}
-
-static bool get_dims(napi_env env, napi_value vn, napi_value vc, size_t* N, size_t* C) {
-  double n, c;
-  if (napi_get_value_double(env, vn, &n) != napi_ok || napi_get_value_double(env, vc, &c) != napi_ok || !(n >= 0) || !(c >= 1) ||
-      n != (double)(size_t)n || c != (double)(size_t)c) {
-    napi_throw_range_error(env, NULL, "rrhf-native: N and C must be integers, N >= 0, C >= 1");
-    return false;
-  }
-  *N = (size_t)n;
-  *C = (size_t)c;
-  return true;
-}
-
-/* layernormForward(out, mean, rstd, inp, weight, bias|null, N, C, eps) */
-static napi_value LayernormForward(napi_env env, napi_callback_info info) {
-  size_t argc = 9;
-  napi_value argv[9];
-  CHECK(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-  size_t N, C;
-  double eps;
-  if (argc != 9 || !get_dims(env, argv[6], argv[7], &N, &C)) return NULL;
-  CHECK(env, napi_get_value_double(env, argv[8], &eps));
-  float* b[6];
-  const size_t need[6] = {N * C, N, N, N * C, C, C};
-  const bool nullable[6] = {false, false, false, false, false, true};
-  if (!get_buffers(env, argv, b, need, nullable, 6, "layernormForward")) return NULL;
-  layernorm_forward(b[0], b[1], b[2], b[3], b[4], b[5], N, C, eps);
-  return NULL;
-}
-
-/* layernormBackward(dinp|null, dweight|null, dbias|null, dout, inp, weight, mean, rstd, N, C) */
-static napi_value LayernormBackward(napi_env env, napi_callback_info info) {
-  size_t argc = 10;
-  napi_value argv[10];
-  CHECK(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-  size_t N, C;
-  if (argc != 10 || !get_dims(env, argv[8], argv[9], &N, &C)) return NULL;
-  float* b[8];
-  const size_t need[8] = {N * C, C, C, N * C, N * C, C, N, N};
-  const bool nullable[8] = {true, true, true, false, false, false, false, false};
-  if (!get_buffers(env, argv, b, need, nullable, 8, "layernormBackward")) return NULL;
-  layernorm_backward(b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7], N, C);
-  return NULL;
-}
-
-/* rmsnormForward(out, rstd, inp, weight, N, C, eps) */
-static napi_value RmsnormForward(napi_env env, napi_callback_info info) {
-  size_t argc = 7;
-  napi_value argv[7];
-  CHECK(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-  size_t N, C;
-  double eps;
-  if (argc != 7 || !get_dims(env, argv[4], argv[5], &N, &C)) return NULL;
-  CHECK(env, napi_get_value_double(env, argv[6], &eps));
-  float* b[4];
-  const size_t need[4] = {N * C, N, N * C, C};
-  const bool nullable[4] = {false, false, false, false};
-  if (!get_buffers(env, argv, b, need, nullable, 4, "rmsnormForward")) return NULL;
-  rmsnorm_forward(b[0], b[1], b[2], b[3], N, C, eps);
-  return NULL;
-}
-
-/* rmsnormBackward(dinp|null, dweight|null, dout, inp, weight, rstd, N, C) */
-static napi_value RmsnormBackward(napi_env env, napi_callback_info info) {
-  size_t argc = 8;
-  napi_value argv[8];
-  CHECK(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-  size_t N, C;
-  if (argc != 8 || !get_dims(env, argv[6], argv[7], &N, &C)) return NULL;
-  float* b[6];
-  const size_t need[6] = {N * C, C, N * C, N * C, C, N};
-  const bool nullable[6] = {true, true, false, false, false, false};
-  if (!get_buffers(env, argv, b, need, nullable, 6, "rmsnormBackward")) return NULL;
-  rmsnorm_backward(b[0], b[1], b[2], b[3], b[4], b[5], N, C);
-  return NULL;
-}
+#include "norm.h"
+#include "pointwise.h"
+#include "memops.h"
+#include "attention.h"
 
 static napi_value SetThreads(napi_env env, napi_callback_info info) {
   size_t argc = 1;
@@ -397,7 +229,7 @@ static napi_value SetThreads(napi_env env, napi_callback_info info) {
   int32_t n;
   CHECK(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
   CHECK(env, napi_get_value_int32(env, argv[0], &n));
-  openblas_set_num_threads(n);
+  openblas_set_num_threads(openblas_threads_for(n));
   small_gemm_threads = n;
   return NULL;
 }
@@ -405,7 +237,7 @@ static napi_value SetThreads(napi_env env, napi_callback_info info) {
 static napi_value GetThreads(napi_env env, napi_callback_info info) {
   (void)info;
   napi_value out;
-  CHECK(env, napi_create_int32(env, openblas_get_num_threads(), &out));
+  CHECK(env, napi_create_int32(env, small_gemm_threads, &out));
   return out;
 }
 
@@ -431,6 +263,16 @@ static napi_value Init(napi_env env, napi_value exports) {
     {"layernormBackward", NULL, LayernormBackward, NULL, NULL, NULL, napi_enumerable, NULL},
     {"rmsnormForward", NULL, RmsnormForward, NULL, NULL, NULL, napi_enumerable, NULL},
     {"rmsnormBackward", NULL, RmsnormBackward, NULL, NULL, NULL, napi_enumerable, NULL},
+    {"geluForward", NULL, GeluForward, NULL, NULL, NULL, napi_enumerable, NULL},
+    {"geluBackward", NULL, GeluBackward, NULL, NULL, NULL, napi_enumerable, NULL},
+    {"siluForward", NULL, SiluForward, NULL, NULL, NULL, napi_enumerable, NULL},
+    {"siluBackward", NULL, SiluBackward, NULL, NULL, NULL, napi_enumerable, NULL},
+    {"logSumExpRows", NULL, LogSumExpRows, NULL, NULL, NULL, napi_enumerable, NULL},
+    {"scaledSoftmaxRows", NULL, ScaledSoftmaxRows, NULL, NULL, NULL, napi_enumerable, NULL},
+    {"copyBlocks", NULL, CopyBlocks, NULL, NULL, NULL, napi_enumerable, NULL},
+    {"colSumsAcc", NULL, ColSumsAcc, NULL, NULL, NULL, napi_enumerable, NULL},
+    {"attentionTilesForward", NULL, AttentionTilesForward, NULL, NULL, NULL, napi_enumerable, NULL},
+    {"attentionTilesBackward", NULL, AttentionTilesBackward, NULL, NULL, NULL, napi_enumerable, NULL},
   };
   CHECK(env, napi_define_properties(env, exports, sizeof props / sizeof props[0], props));
   return exports;

@@ -9,6 +9,7 @@
  */
 import type { AttentionDims } from "./ref/attention.js";
 import type { layernormBackward, layernormForward } from "./ref/layernorm.js";
+import type { BlockCopy } from "./ref/memops.js";
 import type { AdamWStep } from "./ref/optim.js";
 import type { rmsnormBackward, rmsnormForward } from "./ref/rmsnorm.js";
 
@@ -90,4 +91,8 @@ export interface Backend {
   layernormBackward?: typeof layernormBackward;
   rmsnormForward?: typeof rmsnormForward;
   rmsnormBackward?: typeof rmsnormBackward;
+  /** Strided block copy or accumulation (head split/merge, residual adds, bias rows): see copyBlocksRef in ref/memops.ts. */
+  copyBlocks?(dst: Float32Array, src: Float32Array, b: BlockCopy): void;
+  /** sum[c] += column sums of x [M, N] (bias gradients): see colSumsAccRef in ref/memops.ts. */
+  colSumsAcc?(sum: Float32Array, x: Float32Array, M: number, N: number): void;
 }

@@ -16,66 +16,21 @@
  * gathered into one contiguous block. Masked scores are exactly 0 in P.
  *
  * Why: the fused kernels are scalar loops on one thread; this puts almost
- * all the work on the backend's threaded SIMD sgemm.
+ * all the work on the backend's threaded SIMD sgemm. A backend with the
+ * native tiled kernels (attention-tiles.ts) gets the plan and runs the same
+ * loops there, (batch row, KV head) pairs on its threads at once.
  */
 import type { Backend } from "./backend.js";
-import { type AttentionDims, keyRanges } from "./ref/attention.js";
+import { keyOf, planTiles, rowSpans, type Tile, TILE_ROWS, type TiledAttentionKernels, tilePlan } from "./attention-tiles.js";
+import type { AttentionDims } from "./ref/attention.js";
+import { copyBlocks, run } from "./ref/memops.js";
 import { logSumExpRowsRef, scaledSoftmaxRowsRef } from "./ref/row-softmax.js";
 
-/** Most queries per tile: bounds the score block at TILE_ROWS x keys. */
-const TILE_ROWS = 128;
+export type { TiledAttentionKernels } from "./attention-tiles.js";
 
 /** The kernels the gemm attention needs from a backend. */
-type GemmAttentionBackend = Pick<Backend, "sgemm" | "alloc" | "release" | "logSumExpRows" | "scaledSoftmaxRows">;
-
-/** One tile: queries [t0, t1) of batch row b and the keys they may see. */
-interface Tile {
-  b: number;
-  t0: number;
-  t1: number;
-  /** Context keys [c0, c1) (seen by every query of the tile), then own keys [o0, o1). */
-  c0: number;
-  c1: number;
-  o0: number;
-  o1: number;
-}
-
-/** Splits the queries into tiles whose rows share a context range (so one key block serves them all). */
-function planTiles(d: AttentionDims): Tile[] {
-  const tiles: Tile[] = [];
-  const r = new Int32Array(4);
-  const r2 = new Int32Array(4);
-  for (let b = 0; b < d.B; b++) {
-    let t = 0;
-    while (t < d.T) {
-      keyRanges(d, b, t, r);
-      const seg = d.segments ? d.segments.segmentOf[t] : -1;
-      let t1 = t + 1;
-      let o0 = r[2];
-      let o1 = r[3];
-      while (t1 < d.T && t1 - t < TILE_ROWS && (!d.segments || d.segments.segmentOf[t1] === seg)) {
-        keyRanges(d, b, t1, r2);
-        o0 = Math.min(o0, r2[2]);
-        o1 = Math.max(o1, r2[3]);
-        t1++;
-      }
-      const clamp = (x: number): number => Math.max(0, Math.min(d.S, x));
-      const c0 = clamp(r[0]);
-      const c1 = Math.max(c0, clamp(r[1]));
-      o0 = clamp(o0);
-      o1 = Math.max(o0, clamp(o1));
-      tiles.push({ b, t0: t, t1, c0, c1, o0, o1 });
-      t = t1;
-    }
-  }
-  return tiles;
-}
-
-/** Absolute key index of column j of a tile's key block. */
-function keyOf(tile: Tile, j: number): number {
-  const nc = tile.c1 - tile.c0;
-  return j < nc ? tile.c0 + j : tile.o0 + (j - nc);
-}
+type GemmAttentionBackend = Pick<Backend, "sgemm" | "alloc" | "release" | "logSumExpRows" | "scaledSoftmaxRows" | "copyBlocks"> &
+  Partial<TiledAttentionKernels>;
 
 /**
  * Fills, per row of the tile, its visible key columns as two spans
@@ -88,18 +43,10 @@ function tileMask(d: AttentionDims, tile: Tile, L: number, w: Workspace): void {
   const r = new Int32Array(4);
   const { spans, visible, anyVisible } = w;
   const mask = d.keyMask;
-  const nc = tile.c1 - tile.c0;
   for (let t = tile.t0; t < tile.t1; t++) {
-    keyRanges(d, tile.b, t, r);
     const i = t - tile.t0;
-    const a0 = Math.max(r[0], tile.c0) - tile.c0;
-    const a1 = Math.max(a0, Math.min(r[1], tile.c1) - tile.c0);
-    const b0 = nc + Math.max(r[2], tile.o0) - tile.o0;
-    const b1 = Math.max(b0, nc + Math.min(r[3], tile.o1) - tile.o0);
-    spans[4 * i] = a0;
-    spans[4 * i + 1] = a1;
-    spans[4 * i + 2] = b0;
-    spans[4 * i + 3] = b1;
+    rowSpans(d, tile, t, r, spans, 4 * i);
+    const [a0, a1, b0, b1] = spans.subarray(4 * i, 4 * i + 4);
     let any = a1 > a0 || b1 > b0;
     if (mask) {
       any = false;
@@ -145,11 +92,10 @@ function keyBlock(src: Float32Array, base: number, tile: Tile, D: number, into: 
 }
 
 /** Adds a gathered key-block gradient [L, D] back into dk/dv rows of one KV head. */
-function scatterAdd(dst: Float32Array, base: number, tile: Tile, D: number, block: Float32Array): void {
+function scatterAdd(be: GemmAttentionBackend, dst: Float32Array, base: number, tile: Tile, D: number, block: Float32Array): void {
   const nc = tile.c1 - tile.c0;
-  for (let j = 0; j < nc * D; j++) dst[base + tile.c0 * D + j] += block[j];
-  const no = tile.o1 - tile.o0;
-  for (let j = 0; j < no * D; j++) dst[base + tile.o0 * D + j] += block[nc * D + j];
+  copyBlocks(be, dst, block, run(base + tile.c0 * D, 0, nc * D, true));
+  copyBlocks(be, dst, block, run(base + tile.o0 * D, nc * D, (tile.o1 - tile.o0) * D, true));
 }
 
 /** Whether a tile's keys are one contiguous range (so gradients can go to dk/dv in place). */
@@ -282,7 +228,12 @@ export function gemmAttentionForward(
     [k, "kv"],
     [v, "kv"],
   ]);
-  const { Hq, Hkv, T, S, D, scale } = d;
+  const { B, Hq, Hkv, T, S, D, scale } = d;
+  if (be.attentionTilesForward && !d.keyMask) {
+    const { tiles, spans } = tilePlan(d);
+    be.attentionTilesForward(out, lse, q, k, v, tiles, spans, B, Hq, Hkv, T, S, D, scale);
+    return;
+  }
   const group = Hq / Hkv;
   const tiles = planTiles(d);
   const L = maxKeys(tiles);
@@ -359,7 +310,12 @@ export function gemmAttentionBackward(
     [q, "q"],
   ];
   checkLengths(d, [...bufs, [k, "kv"], [v, "kv"], [out, "q"], [lse, "row"]]);
-  const { Hq, Hkv, T, S, D, scale } = d;
+  const { B, Hq, Hkv, T, S, D, scale } = d;
+  if (be.attentionTilesBackward && !d.keyMask) {
+    const { tiles, spans } = tilePlan(d);
+    be.attentionTilesBackward(dq, dk, dv, dout, q, k, v, out, lse, tiles, spans, B, Hq, Hkv, T, S, D, scale);
+    return;
+  }
   const group = Hq / Hkv;
   const tiles = planTiles(d);
   const L = maxKeys(tiles);
@@ -392,8 +348,8 @@ export function gemmAttentionBackward(
           if (dk) be.sgemm(true, false, nk, D, rows, 1, w.grad, qb, accumulate, dkb);
           if (dv) be.sgemm(true, false, nk, D, rows, 1, w.scores, dob, accumulate, dvb);
         }
-        if (!inPlace && dk) scatterAdd(dk, kvBase, tile, D, w.dkBlock);
-        if (!inPlace && dv) scatterAdd(dv, kvBase, tile, D, w.dvBlock);
+        if (!inPlace && dk) scatterAdd(be, dk, kvBase, tile, D, w.dkBlock);
+        if (!inPlace && dv) scatterAdd(be, dv, kvBase, tile, D, w.dvBlock);
       }
     }
   } finally {

@@ -165,8 +165,8 @@ export function trainStep(ctx: StepContext, microBatches: readonly QueryBatch[],
     return { applied: false, reason: ctx.guard.lastReason, loss, gradNorm };
   }
   const lr = ctx.schedule.lrAt(globalStep);
+  // The gradients stay until the next step zeroes them at its start: one pass over the arena per step, not two.
   ctx.optimizer.step(model.params.data, grads.data, lr);
-  grads.data.fill(0);
   const ranking = poolRanking(rankings);
   return {
     applied: true,

@@ -154,6 +154,24 @@ test("splitHeads/mergeHeads are inverse permutations; split cuts the last dim", 
   gradCheck((gg, [xx]) => split(gg, xx, [1, 3])[1], [x]);
 });
 
+test("splitHeads of a column range equals split then splitHeads, gradients included", () => {
+  const B = 2,
+    T = 3,
+    H = 2,
+    D = 3;
+  const x = { data: rand(B * T * 3 * H * D, 45), shape: [B, T, 3 * H * D] };
+  const g = new Graph({ grad: false });
+  const xt = g.input(x.data, x.shape);
+  const parts = split(g, xt, [H * D, H * D, H * D]);
+  for (let i = 0; i < 3; i++) {
+    assert.deepEqual([...splitHeads(g, xt, H, i * H * D, H * D).data], [...splitHeads(g, parts[i], H).data], `part ${i}`);
+  }
+  assert.throws(() => splitHeads(g, xt, H, 2 * H * D, H * D + 1), /not \[B, T/);
+  assert.throws(() => splitHeads(g, xt, H, 2 * H * D + 1, H * D), /not \[B, T/);
+  g.release();
+  gradCheck((gg, [xx]) => splitHeads(gg, xx, H, H * D, H * D), [x]);
+});
+
 test("parameter gradients accumulate across backward passes (micro-batches)", () => {
   const wData = rand(4 * 3, 42);
   const wGrad = new Float32Array(12);

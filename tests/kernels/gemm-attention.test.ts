@@ -12,7 +12,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import type { Backend } from "../../src/kernels/backend.js";
-import { gemmAttentionBackward, gemmAttentionForward } from "../../src/kernels/gemm-attention.js";
+import { gemmAttentionBackward, gemmAttentionForward, type TiledAttentionKernels } from "../../src/kernels/gemm-attention.js";
 import { loadNativeAddon } from "../../src/kernels/native/addon.js";
 import { createNativeBackend } from "../../src/kernels/native/backend.js";
 import { attentionBackward, attentionForward, type AttentionDims } from "../../src/kernels/ref/attention.js";
@@ -83,12 +83,17 @@ const CASES: Array<[string, AttentionDims]> = [
   ["empty: T 0", dims({ B: 2, Hq: 2, Hkv: 1, T: 0, S: 3, D: 4, past: 3 })],
 ];
 
-type GemmBackend = Pick<Backend, "sgemm" | "alloc" | "release" | "logSumExpRows" | "scaledSoftmaxRows">;
+type GemmBackend = Pick<Backend, "sgemm" | "alloc" | "release" | "logSumExpRows" | "scaledSoftmaxRows"> & Partial<TiledAttentionKernels>;
 
 function backends(): Array<[string, GemmBackend]> {
   const list: Array<[string, GemmBackend]> = [["ref", refBackend]];
   if (wasmAvailability().ok) list.push(["wasm", wasm()]);
-  if (loadNativeAddon().ok) list.push(["native", createNativeBackend({ threads: 1 })]);
+  if (loadNativeAddon().ok) {
+    // With the addon's tiled kernels (every call without a key mask) on 1 and 2 threads, and without them (the loops here on native sgemm).
+    for (const threads of [1, 2]) list.push([`native/${threads}`, createNativeBackend({ threads })]);
+    const hidden = { attentionTilesForward: { value: undefined }, attentionTilesBackward: { value: undefined } };
+    list.push(["native, TypeScript loops", Object.create(createNativeBackend({ threads: 1 }), hidden) as GemmBackend]);
+  }
   return list;
 }
 

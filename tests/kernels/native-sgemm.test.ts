@@ -50,21 +50,25 @@ describe("native (OpenBLAS) backend sgemm", () => {
     );
   });
 
-  it("the small-M path's plain C kernels (RRHF_SMALL_GEMM=plain) and OpenBLAS alone (=off) match the reference too", (t) => {
+  it("the small-M path's plain C kernels (RRHF_SMALL_GEMM=plain), OpenBLAS alone (=off) and OpenBLAS's own thread pool (RRHF_SGEMM_THREADS=openblas) match the reference too", (t) => {
     if (!load.ok) return t.skip(`native addon not built: ${load.reason}`);
-    // The addon reads the variable once per process, so each mode runs in a child.
+    // The addon reads the variables once per process, so each mode runs in a child.
     const cases = new URL("./sgemm-cases.js", import.meta.url).href;
     const native = new URL("../../src/kernels/native/index.js", import.meta.url).href;
     const script = `import { checkAgainstRef } from ${JSON.stringify(cases)};
 import { createNativeBackend } from ${JSON.stringify(native)};
-for (const threads of [1, 2]) { const be = createNativeBackend({ threads }); checkAgainstRef(be, (n) => be.alloc(n), "native " + process.env.RRHF_SMALL_GEMM); }
+for (const threads of [1, 2]) { const be = createNativeBackend({ threads }); checkAgainstRef(be, (n) => be.alloc(n), "native " + process.argv[1]); }
 console.log("checked");`;
-    for (const mode of ["plain", "off"]) {
-      const child = spawnSync(process.execPath, ["--input-type=module", "-e", script], {
-        env: { ...process.env, RRHF_SMALL_GEMM: mode },
+    for (const [name, value] of [
+      ["RRHF_SMALL_GEMM", "plain"],
+      ["RRHF_SMALL_GEMM", "off"],
+      ["RRHF_SGEMM_THREADS", "openblas"],
+    ]) {
+      const child = spawnSync(process.execPath, ["--input-type=module", "-e", script, `${name}=${value}`], {
+        env: { ...process.env, [name]: value },
         encoding: "utf8",
       });
-      assert.equal(child.status, 0, `RRHF_SMALL_GEMM=${mode}: ${child.stderr}`);
+      assert.equal(child.status, 0, `${name}=${value}: ${child.stderr}`);
       assert.match(child.stdout, /checked/);
     }
   });

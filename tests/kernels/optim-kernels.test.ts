@@ -73,6 +73,28 @@ describe("native optimizer kernels", { skip }, () => {
     }
   });
 
+  it("on 2 threads (arrays large enough to be split): AdamW equals the reference, the norm equals 1 thread's", () => {
+    const n = 300_007;
+    const h: AdamWStep = { beta1: 0.9, beta2: 0.999, eps: 1e-8, stepSize: 1e-3, bc2Sqrt: 0.05, decay: 0.999 };
+    const p = seededValues(n, 1);
+    const g = seededValues(n, 2);
+    const m = seededValues(n, 3, -0.1, 0.1);
+    const v = seededValues(n, 4, 0, 0.01);
+    const ref = [p, g, m, v].map((a) => Float32Array.from(a));
+    adamwUpdateRef(ref[0], ref[1], ref[2], ref[3], 3, n - 1, h);
+    const two = createNativeBackend({ threads: 2 });
+    two.adamwUpdate?.(p, g, m, v, 3, n - 1, h);
+    assert.deepEqual([p, m, v], [ref[0], ref[2], ref[3]]);
+    const x = seededValues(n, 9, -3, 3);
+    const sum2 = two.sumSquares?.(x) ?? Number.NaN;
+    assert.equal(be().sumSquares?.(x), sum2);
+    assert.ok(Math.abs(sum2 - sumSquaresRef(x)) <= 1e-12 * sum2);
+    const a = Float32Array.from(x);
+    scaleInPlaceRef(a, 0.7);
+    two.scaleInPlace?.(x, 0.7);
+    assert.deepEqual(x, a);
+  });
+
   it("AdamW and clipGradNorm give the same numbers with the native kernels as without", () => {
     const n = 300;
     const segments = [

@@ -41,6 +41,9 @@ export const ODD_SHAPES: Array<[number, number, number]> = [
   [7, 3, 5],
   // Big enough (N * K >= 65536) for the native small-M path to split its columns over threads.
   [4, 300, 257],
+  // Big enough (M * N * K >= 2 * 2^21) for the native backend to split the product over 2 threads: by rows, by column blocks.
+  [131, 67, 600],
+  [37, 211, 700],
 ];
 
 export const SCALINGS: Array<[number, number]> = [

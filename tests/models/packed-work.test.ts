@@ -44,7 +44,7 @@ for (const name of ["gpt2-tiny", "llama-tiny"] as const) {
   describe(`packed work: ${name}`, () => {
     const be = countingBackend();
     const model = loadCausalLM(fixture("models", name), { backend: be, trainable: true });
-    const { vocabSize: V, numLayers } = model.config;
+    const { vocabSize: V, numLayers, hiddenSize: C } = model.config;
     const batch = unequalBatch(
       [
         [14, [2, 9, 1]],
@@ -61,7 +61,8 @@ for (const name of ["gpt2-tiny", "llama-tiny"] as const) {
      * sgemm calls of a pass in `layout`, split into the body's and the LM
      * head's. Order tells them apart: forward runs the body then the head
      * (one chunk here: one sgemm of M = scored positions, N = V); backward
-     * runs the head's three sgemms (logits again, dh, dW) first, then the body's.
+     * runs the head's two sgemms (dh, dW: a single chunk's logits are kept
+     * from forward, not recomputed) first, then the body's.
      */
     const record = (layout: NonNullable<ForwardOptions["layout"]>, backward: boolean): { body: Call[]; head: Call[] } => {
       be.calls.length = 0;
@@ -73,7 +74,8 @@ for (const name of ["gpt2-tiny", "llama-tiny"] as const) {
       const bwd = be.calls.slice(forwardCalls);
       const headFwd = fwd[fwd.length - 1];
       assert.ok(headFwd.M === scored && headFwd.N === V, "the forward's last sgemm is the LM head");
-      return { body: [...fwd.slice(0, -1), ...bwd.slice(3)], head: [headFwd, ...bwd.slice(0, 3)] };
+      if (backward) assert.ok(bwd[0].M === scored && bwd[0].N === C, "backward starts with the head's dh, no logits recomputed");
+      return { body: [...fwd.slice(0, -1), ...bwd.slice(2)], head: [headFwd, ...bwd.slice(0, 2)] };
     };
 
     test("every per-token matmul of the packed body runs on Ntot rows, once per layer and projection", () => {

@@ -3,7 +3,8 @@
  * (sum over stretched dimensions) back to each operand's shape.
  */
 import { addBackward, addForward, mulBackward, mulForward, type BroadcastPlan } from "../../kernels/ref/broadcast.js";
-import { broadcastShapes, broadcastStrides } from "../../tensor/shape.js";
+import { copyBlocks, rows } from "../../kernels/ref/memops.js";
+import { broadcastShapes, broadcastStrides, sameShape } from "../../tensor/shape.js";
 import type { Tensor } from "../../tensor/tensor.js";
 import type { Graph } from "../graph.js";
 
@@ -17,11 +18,39 @@ function broadcastPlan(a: Tensor, b: Tensor): BroadcastPlan {
  * @example add(g, x, bias) // x [B, T, C] + bias [C] -> [B, T, C]
  */
 export function add(g: Graph, a: Tensor, b: Tensor): Tensor {
+  if (sameShape(a.shape, b.shape)) return addSameShape(g, a, b);
   const p = broadcastPlan(a, b);
   const out = g.output(p.outShape, [a, b]);
   addForward(out.data, a.data, b.data, p);
   g.record("add", out, [a, b], (dout) => {
     addBackward(a.requiresGrad ? g.gradOf(a) : null, b.requiresGrad ? g.gradOf(b) : null, dout, p);
+  });
+  return out;
+}
+
+/**
+ * a + b of one shape (residual adds): as block copies on the backend's
+ * kernels (out = a, out += b; backward da += dout, db += dout), not the
+ * broadcasting loops, which index every value through row offsets.
+ */
+function addSameShape(g: Graph, a: Tensor, b: Tensor): Tensor {
+  const out = g.output(a.shape, [a, b]);
+  // Whole tensor as rows of its last dimension, so a native kernel can split the rows over threads.
+  const C = a.rank === 0 ? 1 : a.dim(-1);
+  const n = C === 0 ? 0 : a.size / C;
+  if (g.backend.copyBlocks) {
+    copyBlocks(g.backend, out.data, a.data, rows(0, C, 0, C, n, C, false));
+    copyBlocks(g.backend, out.data, b.data, rows(0, C, 0, C, n, C, true));
+  } else {
+    // Without a kernel, one pass in JavaScript beats a copy and an accumulate.
+    const o = out.data;
+    const ad = a.data;
+    const bd = b.data;
+    for (let i = 0; i < o.length; i++) o[i] = ad[i] + bd[i];
+  }
+  g.record("add", out, [a, b], (dout) => {
+    if (a.requiresGrad) copyBlocks(g.backend, g.gradOf(a), dout, rows(0, C, 0, C, n, C, true));
+    if (b.requiresGrad) copyBlocks(g.backend, g.gradOf(b), dout, rows(0, C, 0, C, n, C, true));
   });
   return out;
 }

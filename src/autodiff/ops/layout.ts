@@ -7,6 +7,8 @@ import { UserError } from "../../errors.js";
 import { formatShape, numel, type Shape } from "../../tensor/shape.js";
 import type { Tensor } from "../../tensor/tensor.js";
 import type { Graph } from "../graph.js";
+import { copyBlocks, rows } from "../../kernels/ref/memops.js";
+import type { Backend } from "../../kernels/backend.js";
 
 /**
  * The same data seen with another shape (no copy; gradients land in x's buffer).
@@ -26,31 +28,52 @@ export function reshape(g: Graph, x: Tensor, shape: Shape): Tensor {
 }
 
 /** Copies [B, T, H, D] <-> [B, H, T, D] (swap of the middle two axes); `acc` adds instead of writing. */
-function swapMiddle(dst: Float32Array, src: Float32Array, B: number, A1: number, A2: number, D: number, acc: boolean): void {
-  // src [B, A1, A2, D] -> dst [B, A2, A1, D]
+function swapMiddle(be: Backend, dst: Float32Array, src: Float32Array, B: number, A1: number, A2: number, D: number, acc: boolean): void {
+  // src [B, A1, A2, D] -> dst [B, A2, A1, D]: per b, element (i, j) moves from (i*A2 + j)*D to (j*A1 + i)*D.
+  const per = A1 * A2 * D;
   for (let b = 0; b < B; b++) {
-    for (let i = 0; i < A1; i++) {
-      for (let j = 0; j < A2; j++) {
-        const s = ((b * A1 + i) * A2 + j) * D;
-        const d = ((b * A2 + j) * A1 + i) * D;
-        if (acc) for (let k = 0; k < D; k++) dst[d + k] += src[s + k];
-        else dst.set(src.subarray(s, s + D), d);
-      }
-    }
+    copyBlocks(be, dst, src, {
+      dOff: b * per,
+      sOff: b * per,
+      n0: A1,
+      dS0: D,
+      sS0: A2 * D,
+      n1: A2,
+      dS1: A1 * D,
+      sS1: D,
+      cols: D,
+      accumulate: acc,
+    });
   }
 }
 
 /**
- * Splits the last dim into heads and moves heads before time.
- * Shapes: x [B, T, H*D]. Out: [B, H, T, D].
+ * Splits the last dim into heads and moves heads before time. With `start`
+ * and `width`, only columns [start, start + width) of x are split (e.g. q, k
+ * or v straight out of GPT-2's fused c_attn output, without first copying
+ * them out with `split`).
+ * Shapes: x [B, T, W] (W = H*D without a range). Out: [B, H, T, D].
  */
-export function splitHeads(g: Graph, x: Tensor, H: number): Tensor {
-  if (x.rank !== 3 || x.dim(2) % H !== 0) throw new UserError(`splitHeads: ${x.describe()} is not [B, T, ${H}*D]`);
-  const [B, T, HD] = x.shape;
-  const D = HD / H;
+export function splitHeads(g: Graph, x: Tensor, H: number, start = 0, width = x.rank === 3 ? x.dim(2) - start : 0): Tensor {
+  if (x.rank !== 3 || width % H !== 0 || start < 0 || width < 0 || start + width > x.dim(2)) {
+    throw new UserError(`splitHeads: ${x.describe()} columns [${start}, ${start + width}) are not [B, T, ${H}*D]`);
+  }
+  const [B, T, W] = x.shape;
+  const D = width / H;
   const out = g.output([B, H, T, D], [x]);
-  swapMiddle(out.data, x.data, B, T, H, D, false);
-  g.record("splitHeads", out, [x], (dout) => swapMiddle(g.gradOf(x), dout, B, H, T, D, true));
+  // Per batch row: element (t, h) moves from t*W + start + h*D to (h*T + t)*D.
+  const plan = (b: number, acc: boolean) => ({ n0: T, n1: H, cols: D, accumulate: acc, bx: b * T * W + start, bh: b * H * T * D });
+  for (let b = 0; b < B; b++) {
+    const p = plan(b, false);
+    copyBlocks(g.backend, out.data, x.data, { ...p, dOff: p.bh, sOff: p.bx, dS0: D, sS0: W, dS1: T * D, sS1: D });
+  }
+  g.record("splitHeads", out, [x], (dout) => {
+    const dx = g.gradOf(x);
+    for (let b = 0; b < B; b++) {
+      const p = plan(b, true);
+      copyBlocks(g.backend, dx, dout, { ...p, dOff: p.bx, sOff: p.bh, dS0: W, sS0: D, dS1: D, sS1: T * D });
+    }
+  });
   return out;
 }
 
@@ -61,8 +84,8 @@ export function mergeHeads(g: Graph, x: Tensor): Tensor {
   if (x.rank !== 4) throw new UserError(`mergeHeads: ${x.describe()} is not [B, H, T, D]`);
   const [B, H, T, D] = x.shape;
   const out = g.output([B, T, H * D], [x]);
-  swapMiddle(out.data, x.data, B, H, T, D, false);
-  g.record("mergeHeads", out, [x], (dout) => swapMiddle(g.gradOf(x), dout, B, T, H, D, true));
+  swapMiddle(g.backend, out.data, x.data, B, H, T, D, false);
+  g.record("mergeHeads", out, [x], (dout) => swapMiddle(g.backend, g.gradOf(x), dout, B, T, H, D, true));
   return out;
 }
 
@@ -81,11 +104,8 @@ export function split(g: Graph, x: Tensor, sizes: readonly number[]): Tensor[] {
   for (const w of sizes) {
     const off = start;
     const out = g.output([...lead, w], [x]);
-    for (let n = 0; n < N; n++) out.data.set(x.data.subarray(n * C + off, n * C + off + w), n * w);
-    g.record("split", out, [x], (dout) => {
-      const dx = g.gradOf(x);
-      for (let n = 0; n < N; n++) for (let c = 0; c < w; c++) dx[n * C + off + c] += dout[n * w + c];
-    });
+    copyBlocks(g.backend, out.data, x.data, rows(0, w, off, C, N, w, false));
+    g.record("split", out, [x], (dout) => copyBlocks(g.backend, g.gradOf(x), dout, rows(off, C, 0, w, N, w, true)));
     parts.push(out);
     start += w;
   }

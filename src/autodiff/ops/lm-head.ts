@@ -73,13 +73,31 @@ export function lmHeadLogProbs(g: Graph, h: Tensor, weight: Tensor, labels: Int3
   const p = planLmHead(h, weight, labels, opts);
   const out = g.output([p.N], [h, weight], true);
   const lse = g.scratch(p.N);
-  forwardChunks(g, h, weight, labels, p, out.data, lse);
-  g.record("lmHeadLogProbs", out, [h, weight], (dout) => backwardChunks(g, h, weight, labels, p, lse, dout));
+  // When every scored row fits one chunk, backward reuses the forward's logits instead of recomputing them
+  // (one product of the four saved, for the chunk's memory held until backward).
+  const keep = out.requiresGrad && p.rows.length <= p.chunk;
+  const kept = forwardChunks(g, h, weight, labels, p, out.data, lse, keep);
+  g.record("lmHeadLogProbs", out, [h, weight], (dout) => backwardChunks(g, h, weight, labels, p, lse, dout, kept));
   return out;
 }
 
-/** Forward: out[n] and the log-sum-exp lse[n] of every scored row, chunk by chunk. */
-function forwardChunks(g: Graph, h: Tensor, weight: Tensor, labels: Int32Array, p: LmHeadPlan, out: Float32Array, lse: Float32Array): void {
+/** The one chunk's gathered hidden rows and logits, kept from forward for backward. */
+interface KeptChunk {
+  hc: Float32Array;
+  logits: Float32Array;
+}
+
+/** Forward: out[n] and the log-sum-exp lse[n] of every scored row, chunk by chunk; returns the chunk when `keep`. */
+function forwardChunks(
+  g: Graph,
+  h: Tensor,
+  weight: Tensor,
+  labels: Int32Array,
+  p: LmHeadPlan,
+  out: Float32Array,
+  lse: Float32Array,
+  keep: boolean,
+): KeptChunk | null {
   const { C, V, rows, chunk } = p;
   const hc = g.scratch(chunk * C);
   const logits = g.scratch(chunk * V);
@@ -95,10 +113,12 @@ function forwardChunks(g: Graph, h: Tensor, weight: Tensor, labels: Int32Array, 
       out[n] = logits[i * V + labels[n]] - lse[n];
     }
   }
+  g.freeScratch(lseChunk);
+  if (keep) return { hc, logits };
   // Work space goes back now; backward takes its own (the pool hands the same buffers back).
   g.freeScratch(hc);
   g.freeScratch(logits);
-  g.freeScratch(lseChunk);
+  return null;
 }
 
 /** Backward: recomputes each chunk's logits, forms dlogits and accumulates dh and dW. */
@@ -110,20 +130,21 @@ function backwardChunks(
   p: LmHeadPlan,
   lse: Float32Array,
   dout: Float32Array,
+  kept: KeptChunk | null,
 ): void {
   const { C, V, rows, chunk, transW } = p;
   const dh = h.requiresGrad ? g.gradOf(h) : null;
   const dW = weight.requiresGrad ? g.gradOf(weight) : null;
   const be = g.backend;
-  const hcB = g.scratch(chunk * C);
-  const dl = g.scratch(chunk * V);
+  const hcB = kept ? kept.hc : g.scratch(chunk * C);
+  const dl = kept ? kept.logits : g.scratch(chunk * V);
   const dhc = g.scratch(chunk * C);
   const lseC = g.scratch(chunk);
   const negDout = g.scratch(chunk);
   const softmaxRows = be.scaledSoftmaxRows?.bind(be) ?? scaledSoftmaxRowsRef;
   for (let r0 = 0; r0 < rows.length; r0 += chunk) {
     const r = Math.min(chunk, rows.length - r0);
-    chunkLogits(be, h.data, weight.data, rows, r0, r, C, V, transW, hcB, dl);
+    if (!kept) chunkLogits(be, h.data, weight.data, rows, r0, r, C, V, transW, hcB, dl);
     // dlogits = dout * (onehot - softmax), in place over the recomputed logits.
     for (let i = 0; i < r; i++) {
       lseC[i] = lse[rows[r0 + i]];

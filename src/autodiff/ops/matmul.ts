@@ -7,6 +7,7 @@ import { UserError } from "../../errors.js";
 import { sameShape } from "../../tensor/shape.js";
 import type { Tensor } from "../../tensor/tensor.js";
 import type { Graph } from "../graph.js";
+import { colSumsAcc, copyBlocks, rows } from "../../kernels/ref/memops.js";
 
 export interface MatmulOptions {
   /** Read a's last two dims as [K, M] (use a^T). */
@@ -120,9 +121,9 @@ function biasedMatmul(g: Graph, x: Tensor, w: Tensor, bias: Tensor, transB: bool
   const M = x.size / K;
   const out = g.output([...x.shape.slice(0, -1), N], [x, w, bias]);
   const c = out.data;
-  const b = bias.data.length === N ? bias.data : bias.data.subarray(0, N);
-  for (let r = 0; r < M; r++) c.set(b, r * N);
   const be = g.backend;
+  // The bias in every row (a zero source stride repeats it).
+  copyBlocks(be, c, bias.data, rows(0, N, 0, 0, M, N, false));
   if (M > 0 && N > 0) be.sgemm(false, transB, M, N, K, 1, x.data, w.data, 1, c);
   g.record("linear", out, [x, w, bias], (dC) => {
     if (M === 0 || N === 0) return;
@@ -131,13 +132,7 @@ function biasedMatmul(g: Graph, x: Tensor, w: Tensor, bias: Tensor, transB: bool
       if (transB) be.sgemm(true, false, N, K, M, 1, dC, x.data, 1, g.gradOf(w));
       else be.sgemm(true, false, K, N, M, 1, x.data, dC, 1, g.gradOf(w));
     }
-    if (bias.requiresGrad) {
-      const db = g.gradOf(bias);
-      for (let r = 0; r < M; r++) {
-        const o = r * N;
-        for (let j = 0; j < N; j++) db[j] += dC[o + j];
-      }
-    }
+    if (bias.requiresGrad) colSumsAcc(be, g.gradOf(bias), dC, M, N);
   });
   return out;
 }

@@ -1,4 +1,6 @@
 import { createRequire } from "node:module";
+import type { Backend } from "../backend.js";
+import type { TiledAttentionKernels } from "../gemm-attention.js";
 import type { layernormBackward, layernormForward } from "../ref/layernorm.js";
 import type { rmsnormBackward, rmsnormForward } from "../ref/rmsnorm.js";
 import { fileURLToPath } from "node:url";
@@ -17,7 +19,10 @@ export interface NativeAddon {
     beta: number,
     C: Float32Array,
   ): void;
-  /** OpenBLAS threads; process-wide (OpenBLAS has one pool). */
+  /**
+   * The addon's threads, process-wide: large products are split over them
+   * (each part single-threaded OpenBLAS), as are the other kernels.
+   */
   setThreads(n: number): void;
   getThreads(): number;
   /** OpenBLAS build and detected core, e.g. "OpenBLAS 0.3.21 ... ; core Haswell". */
@@ -47,6 +52,35 @@ export interface NativeAddon {
   layernormBackward?: typeof layernormBackward;
   rmsnormForward?: typeof rmsnormForward;
   rmsnormBackward?: typeof rmsnormBackward;
+  /**
+   * SIMD (and, for large calls, threaded) activation and row-softmax kernels,
+   * the signatures of kernels/ref/activations.ts and ref/row-softmax.ts; absent from older builds.
+   */
+  geluForward?: Backend["geluForward"];
+  geluBackward?: Backend["geluBackward"];
+  siluForward?: Backend["siluForward"];
+  siluBackward?: Backend["siluBackward"];
+  logSumExpRows?: Backend["logSumExpRows"];
+  scaledSoftmaxRows?: Backend["scaledSoftmaxRows"];
+  /** The BlockCopy of kernels/ref/memops.ts as positional arguments; absent from older builds. */
+  copyBlocks?(
+    dst: Float32Array,
+    dOff: number,
+    src: Float32Array,
+    sOff: number,
+    n0: number,
+    dS0: number,
+    sS0: number,
+    n1: number,
+    dS1: number,
+    sS1: number,
+    cols: number,
+    accumulate: boolean,
+  ): void;
+  colSumsAcc?: Backend["colSumsAcc"];
+  /** native/src/attention.h; absent from older builds. */
+  attentionTilesForward?: TiledAttentionKernels["attentionTilesForward"];
+  attentionTilesBackward?: TiledAttentionKernels["attentionTilesBackward"];
 }
 
 export type AddonLoad = { ok: true; addon: NativeAddon } | { ok: false; reason: string };

@@ -5,18 +5,20 @@ import { resolveThreadCount } from "../wasm/thread-count.js";
 import { createWasmBackend, type WasmBackend } from "../wasm/backend.js";
 import { WASM_OP_NAMES, type WasmOps } from "../wasm/ops.js";
 import { wasmAvailability } from "../wasm/simd-support.js";
-import { gemmAttentionBackward, gemmAttentionForward } from "../gemm-attention.js";
+import { gemmAttentionBackward, gemmAttentionForward, type TiledAttentionKernels } from "../gemm-attention.js";
 import { loadNativeAddon, type NativeAddon } from "./addon.js";
 
 export interface NativeBackendOptions {
   /**
-   * OpenBLAS threads (default: env RRHF_THREADS, else CPUs capped at 8). OpenBLAS
-   * keeps one pool per process, so each call sets the count when it differs.
+   * Threads (default: env RRHF_THREADS, else CPUs capped at 8): large products
+   * are split over them, each part single-threaded OpenBLAS, as are the other
+   * kernels (native/src/split_gemm.h). The addon keeps one count per process,
+   * so each call sets it when it differs.
    */
   threads?: number;
 }
 
-export interface NativeBackend extends Backend, Partial<WasmOps> {
+export interface NativeBackend extends Backend, Partial<WasmOps>, Partial<TiledAttentionKernels> {
   readonly name: "native";
   readonly threads: number;
   /** OpenBLAS build and core, for diagnostics. */
@@ -34,6 +36,10 @@ export function createNativeBackend(opts: NativeBackendOptions = {}): NativeBack
   const { addon } = load;
   const threads = resolveThreadCount(opts.threads);
   addon.setThreads(threads);
+  // The addon's thread count is process-wide: another backend may have changed it since.
+  const sync = (): void => {
+    if (addon.getThreads() !== threads) addon.setThreads(threads);
+  };
   const backend: NativeBackend = {
     name: "native",
     threads,
@@ -51,7 +57,7 @@ export function createNativeBackend(opts: NativeBackendOptions = {}): NativeBack
         else for (let i = 0; i < c.length; i++) c[i] *= beta;
         return;
       }
-      if (addon.getThreads() !== threads) addon.setThreads(threads);
+      sync();
       addon.sgemm(transA, transB, M, N, K, alpha, A, B, beta, C);
     },
     // Attention as batched OpenBLAS products (kernels/gemm-attention.ts), not the
@@ -59,8 +65,11 @@ export function createNativeBackend(opts: NativeBackendOptions = {}): NativeBack
     // on the small benchmark shape (bench/ops.ts).
     attentionForward: (out, lse, q, k, v, d) => gemmAttentionForward(backend, out, lse, q, k, v, d),
     attentionBackward: (dq, dk, dv, dout, q, k, v, out, lse, d) => gemmAttentionBackward(backend, dq, dk, dv, dout, q, k, v, out, lse, d),
-    ...optimKernels(addon),
+    ...optimKernels(addon, sync),
     ...normKernels(addon),
+    ...pointwiseKernels(addon, sync),
+    ...memKernels(addon, sync),
+    ...attentionKernels(addon, sync),
   };
   return backend;
 }
@@ -77,22 +86,84 @@ function normKernels(addon: NativeAddon): Pick<Backend, "layernormForward" | "la
   };
 }
 
+/**
+ * The addon's activation and row-softmax kernels, where this build has them:
+ * in place on the plain buffers and threaded, where the lent WASM ones copy
+ * every operand into WASM memory and back on one thread.
+ */
+function pointwiseKernels(addon: NativeAddon, sync: () => void): Partial<Pick<Backend, (typeof POINTWISE)[number]>> {
+  const out: Partial<Record<(typeof POINTWISE)[number], unknown>> = {};
+  for (const name of POINTWISE) {
+    const f = addon[name] as ((...args: unknown[]) => void) | undefined;
+    if (typeof f === "function") {
+      out[name] = (...args: unknown[]) => {
+        sync();
+        f.apply(addon, args);
+      };
+    }
+  }
+  return out as Partial<Pick<Backend, (typeof POINTWISE)[number]>>;
+}
+
+const POINTWISE = ["geluForward", "geluBackward", "siluForward", "siluBackward", "logSumExpRows", "scaledSoftmaxRows"] as const;
+
+/** The addon's tiled attention (gemm-attention.ts hands it every call without a key mask), where this build has it. */
+function attentionKernels(addon: NativeAddon, sync: () => void): Partial<TiledAttentionKernels> {
+  const { attentionTilesForward: fwd, attentionTilesBackward: bwd } = addon;
+  if (!fwd || !bwd) return {};
+  return {
+    attentionTilesForward: (...args) => {
+      sync();
+      fwd.apply(addon, args);
+    },
+    attentionTilesBackward: (...args) => {
+      sync();
+      bwd.apply(addon, args);
+    },
+  };
+}
+
+/** The addon's block copy and column sums, where this build has them. */
+function memKernels(addon: NativeAddon, sync: () => void): Pick<Backend, "copyBlocks" | "colSumsAcc"> {
+  const { copyBlocks, colSumsAcc } = addon;
+  if (!copyBlocks || !colSumsAcc) return {};
+  return {
+    copyBlocks: (dst, src, b) => {
+      sync();
+      copyBlocks.call(addon, dst, b.dOff, src, b.sOff, b.n0, b.dS0, b.sS0, b.n1, b.dS1, b.sS1, b.cols, b.accumulate);
+    },
+    colSumsAcc: (sum, x, M, N) => {
+      sync();
+      colSumsAcc.call(addon, sum, x, M, N);
+    },
+  };
+}
+
 /** The addon's SIMD optimizer kernels, where this build of it has them. */
-function optimKernels(addon: NativeAddon): Pick<Backend, "adamwUpdate" | "sumSquares" | "scaleInPlace"> {
+function optimKernels(addon: NativeAddon, sync: () => void): Pick<Backend, "adamwUpdate" | "sumSquares" | "scaleInPlace"> {
   const { adamwUpdate, sumSquares, scaleInPlace } = addon;
   if (!adamwUpdate || !sumSquares || !scaleInPlace) return {};
   return {
-    adamwUpdate: (p, g, m, v, start, end, h) =>
-      adamwUpdate.call(addon, p, g, m, v, start, end, h.beta1, h.beta2, h.eps, h.stepSize, h.bc2Sqrt, h.decay),
-    sumSquares: (x) => sumSquares.call(addon, x),
-    scaleInPlace: (x, coef) => scaleInPlace.call(addon, x, coef),
+    adamwUpdate: (p, g, m, v, start, end, h) => {
+      sync();
+      adamwUpdate.call(addon, p, g, m, v, start, end, h.beta1, h.beta2, h.eps, h.stepSize, h.bc2Sqrt, h.decay);
+    },
+    sumSquares: (x) => {
+      sync();
+      return sumSquares.call(addon, x);
+    },
+    scaleInPlace: (x, coef) => {
+      sync();
+      scaleInPlace.call(addon, x, coef);
+    },
   };
 }
 
 /**
- * OpenBLAS has no kernels for the non-matmul ops, so the native backend lends
- * the WASM SIMD ones (where this runtime has WASM SIMD): a single-threaded WASM
- * backend, made on first use, runs them on copies of the plain buffers.
+ * Op kernels an older addon build lacks are lent from WASM (where this runtime
+ * has WASM SIMD): a single-threaded WASM backend, made on first use, runs them
+ * on copies of the plain buffers. The addon's own kernels, spread after these,
+ * replace them where present.
  */
 function wasmOps(): Partial<WasmOps> {
   if (!wasmAvailability().ok) return {};

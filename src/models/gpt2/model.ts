@@ -12,7 +12,7 @@ import type { Graph } from "../../autodiff/graph.js";
 import { gelu } from "../../autodiff/ops/activations.js";
 import { add } from "../../autodiff/ops/elementwise.js";
 import { embedding } from "../../autodiff/ops/embedding.js";
-import { mergeHeads, split, splitHeads } from "../../autodiff/ops/layout.js";
+import { mergeHeads, splitHeads } from "../../autodiff/ops/layout.js";
 import { linear } from "../../autodiff/ops/matmul.js";
 import { layerNorm } from "../../autodiff/ops/norm.js";
 import { UserError } from "../../errors.js";
@@ -65,11 +65,12 @@ export class Gpt2Model extends DecoderLM {
     const C = c.hiddenSize;
     const H = c.numHeads;
     const p = `transformer.h.${i}.`;
-    const [q, k, v] = split(g, this.conv1d(g, this.ln(g, h, `${p}ln_1`), `${p}attn.c_attn`), [C, C, C]);
-    const kv = { k: splitHeads(g, k, H), v: splitHeads(g, v, H) };
+    // q, k, v: column ranges of the fused projection, each split into heads in one copy.
+    const qkv = this.conv1d(g, this.ln(g, h, `${p}ln_1`), `${p}attn.c_attn`);
+    const kv = { k: splitHeads(g, qkv, H, C, C), v: splitHeads(g, qkv, H, 2 * C, C) };
     let scale = c.scaleAttnWeights ? 1 / Math.sqrt(c.headDim) : 1;
     if (c.scaleAttnByInverseLayerIdx) scale /= i + 1;
-    const a = this.attend(g, i, splitHeads(g, q, H), kv.k, kv.v, ctx, scale);
+    const a = this.attend(g, i, splitHeads(g, qkv, H, 0, C), kv.k, kv.v, ctx, scale);
     h = add(g, h, this.conv1d(g, mergeHeads(g, a), `${p}attn.c_proj`));
     const m = gelu(g, this.conv1d(g, this.ln(g, h, `${p}ln_2`), `${p}mlp.c_fc`));
     return { h: add(g, h, this.conv1d(g, m, `${p}mlp.c_proj`)), kv };

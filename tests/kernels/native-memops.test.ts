@@ -1,0 +1,86 @@
+/**
+ * The native block copy and column sums (native/src/memops.h) against their
+ * reference loops (kernels/ref/memops.ts): bit for bit, on 1 and 2 threads
+ * (sizes past the split point), with accumulation, broadcast (zero source
+ * stride) and the head-swap pattern; reaches past a buffer are refused.
+ * Skipped where the addon is not built (or predates these kernels).
+ */
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { loadNativeAddon } from "../../src/kernels/native/addon.js";
+import { createNativeBackend } from "../../src/kernels/native/backend.js";
+import { type BlockCopy, colSumsAccRef, copyBlocksRef, rows, run } from "../../src/kernels/ref/memops.js";
+import { seededValues } from "./wasm-ops-helpers.js";
+
+const load = loadNativeAddon();
+const skip = !load.ok
+  ? load.reason
+  : typeof load.addon.copyBlocks !== "function"
+    ? "the native addon predates its block copy: npm run build:native"
+    : false;
+
+/** [name, dst length, src length, copy]: the patterns the ops use, small and past 2 x 65536 values. */
+const CASES: ReadonlyArray<readonly [string, number, number, BlockCopy]> = [
+  ["run", 100, 90, run(7, 3, 80, false)],
+  ["split a fused projection", 449 * 384, 449 * 1152, rows(0, 384, 384, 1152, 449, 384, false)],
+  ["bias into every row (broadcast)", 449 * 1536, 1536, rows(0, 1536, 0, 0, 449, 1536, false)],
+  // [T, H, D] -> [H, T, D], the head split of one batch row
+  [
+    "head swap",
+    449 * 6 * 64,
+    449 * 6 * 64,
+    { dOff: 0, sOff: 0, n0: 449, dS0: 64, sS0: 384, n1: 6, dS1: 449 * 64, sS1: 64, cols: 64, accumulate: false },
+  ],
+  [
+    "odd sizes",
+    3 * 5 * 7 + 9,
+    3 * 5 * 7 + 2,
+    { dOff: 9, sOff: 2, n0: 3, dS0: 35, sS0: 35, n1: 5, dS1: 7, sS1: 7, cols: 7, accumulate: false },
+  ],
+];
+
+describe("native block copy and column sums", { skip }, () => {
+  for (const [name, nd, ns, b] of CASES) {
+    for (const accumulate of [false, true]) {
+      it(`${name}${accumulate ? " (accumulating)" : ""} equals the reference on 1 and 2 threads`, () => {
+        const src = seededValues(ns, ns);
+        const want = seededValues(nd, nd);
+        copyBlocksRef(want, src, { ...b, accumulate });
+        for (const threads of [1, 2]) {
+          const got = seededValues(nd, nd);
+          createNativeBackend({ threads }).copyBlocks?.(got, src, { ...b, accumulate });
+          assert.deepEqual(got, want, `threads ${threads}`);
+        }
+      });
+    }
+  }
+
+  it("column sums equal the reference (row order, float32 adds) on 1 and 2 threads", () => {
+    for (const [M, N] of [
+      [1, 1],
+      [5, 13],
+      [449, 1536],
+    ] as const) {
+      const x = seededValues(M * N, M + N, -3, 3);
+      const want = seededValues(N, 4);
+      colSumsAccRef(want, x, M, N);
+      for (const threads of [1, 2]) {
+        const got = seededValues(N, 4);
+        createNativeBackend({ threads }).colSumsAcc?.(got, x, M, N);
+        assert.deepEqual(got, want, `${M}x${N} threads ${threads}`);
+      }
+    }
+  });
+
+  it("refuses a copy that reaches past either buffer, and huge strides", () => {
+    const be = createNativeBackend({ threads: 1 });
+    const a = new Float32Array(10);
+    assert.throws(() => be.copyBlocks?.(a, a.slice(), run(5, 0, 6, false)), RangeError);
+    assert.throws(() => be.copyBlocks?.(a, new Float32Array(4), run(0, 0, 5, false)), RangeError);
+    assert.throws(() => be.copyBlocks?.(a, a.slice(), rows(0, 2 ** 52, 0, 1, 2, 1, false)), RangeError);
+    assert.throws(() => be.colSumsAcc?.(new Float32Array(2), a, 4, 3), RangeError);
+    const untouched = new Float32Array(3);
+    be.copyBlocks?.(untouched, a, rows(0, 1, 0, 1, 0, 1, false));
+    assert.deepEqual(untouched, new Float32Array(3));
+  });
+});
