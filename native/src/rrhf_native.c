@@ -391,6 +391,12 @@ static napi_value RmsnormBackward(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+#ifdef RRHF_HAVE_DNNL
+#include "bf16_gemm.h"
+#else
+#define BF16_PROPS
+#endif
+
 static napi_value SetThreads(napi_env env, napi_callback_info info) {
   size_t argc = 1;
   napi_value argv[1];
@@ -431,6 +437,7 @@ static napi_value Init(napi_env env, napi_value exports) {
     {"layernormBackward", NULL, LayernormBackward, NULL, NULL, NULL, napi_enumerable, NULL},
     {"rmsnormForward", NULL, RmsnormForward, NULL, NULL, NULL, napi_enumerable, NULL},
     {"rmsnormBackward", NULL, RmsnormBackward, NULL, NULL, NULL, napi_enumerable, NULL},
+    BF16_PROPS
   };
   CHECK(env, napi_define_properties(env, exports, sizeof props / sizeof props[0], props));
   return exports;

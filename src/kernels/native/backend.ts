@@ -7,6 +7,7 @@ import { WASM_OP_NAMES, type WasmOps } from "../wasm/ops.js";
 import { wasmAvailability } from "../wasm/simd-support.js";
 import { gemmAttentionBackward, gemmAttentionForward } from "../gemm-attention.js";
 import { loadNativeAddon, type NativeAddon } from "./addon.js";
+import { BF16_MIN_MACS, requireBf16Sgemm } from "./bf16.js";
 
 export interface NativeBackendOptions {
   /**
@@ -14,6 +15,10 @@ export interface NativeBackendOptions {
    * keeps one pool per process, so each call sets the count when it differs.
    */
   threads?: number;
+  /** `--bf16`: matrix products of at least BF16_MIN_MACS multiply-adds on oneDNN's bf16 matmul (kernels/native/bf16.ts). */
+  bf16?: boolean;
+  /** With bf16: the smallest product (M*N*K) sent to bf16; default BF16_MIN_MACS. 0 sends every product (tests). */
+  bf16MinMacs?: number;
 }
 
 export interface NativeBackend extends Backend, Partial<WasmOps> {
@@ -21,6 +26,8 @@ export interface NativeBackend extends Backend, Partial<WasmOps> {
   readonly threads: number;
   /** OpenBLAS build and core, for diagnostics. */
   readonly config: string;
+  /** Whether matrix products run in bf16 (`--bf16`). */
+  readonly bf16: boolean;
 }
 
 /**
@@ -33,11 +40,16 @@ export function createNativeBackend(opts: NativeBackendOptions = {}): NativeBack
   if (!load.ok) throw new UserError(`native backend unavailable: ${load.reason}`);
   const { addon } = load;
   const threads = resolveThreadCount(opts.threads);
-  addon.setThreads(threads);
+  const bf16 = opts.bf16 ? requireBf16Sgemm(addon, threads) : null;
+  // With --bf16 the threads go to oneDNN; OpenBLAS keeps one for the small products (native/src/bf16_gemm.h says why).
+  const blasThreads = bf16 ? 1 : threads;
+  const bf16MinMacs = opts.bf16MinMacs ?? BF16_MIN_MACS;
+  addon.setThreads(blasThreads);
   const backend: NativeBackend = {
     name: "native",
     threads,
     config: addon.config(),
+    bf16: bf16 !== null,
     alloc: (n) => new Float32Array(n),
     release: () => {},
     ...wasmOps(),
@@ -51,8 +63,9 @@ export function createNativeBackend(opts: NativeBackendOptions = {}): NativeBack
         else for (let i = 0; i < c.length; i++) c[i] *= beta;
         return;
       }
-      if (addon.getThreads() !== threads) addon.setThreads(threads);
-      addon.sgemm(transA, transB, M, N, K, alpha, A, B, beta, C);
+      if (addon.getThreads() !== blasThreads) addon.setThreads(blasThreads);
+      if (bf16 && M * N * K >= bf16MinMacs) bf16(transA, transB, M, N, K, alpha, A, B, beta, C);
+      else addon.sgemm(transA, transB, M, N, K, alpha, A, B, beta, C);
     },
     // Attention as batched OpenBLAS products (kernels/gemm-attention.ts), not the
     // single-threaded fused WASM kernels: about 1.3x faster forward, 3x backward
