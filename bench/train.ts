@@ -6,7 +6,11 @@
  *
  *   npm run build && node dist/bench/train.js [--shapes small,gpt2-small,smollm-135m]
  *       [--threads 1,2] [--backends native,wasm] [--no-torch] [--work /tmp/rrhf-bench]
- *       [--markdown bench/RESULTS-latest.md]
+ *       [--markdown bench/RESULTS-latest.md] [--bf16] [--rounds 1]
+ *
+ * --bf16 adds rows of the native backend with `rrhf train --bf16` (bf16 matrix
+ * products), each run right after its fp32 twin at the same thread count;
+ * --rounds N repeats the whole alternation N times (the table keeps the best).
  *
  * Step time = (t(8 steps) - t(2 steps)) / 6 of two separate `rrhf train`
  * processes, so loading, the first steps' allocations and the final save
@@ -136,7 +140,7 @@ function prepare(work: string, shape: string): { model: string; data: string } {
 }
 
 /** Seconds per step of `rrhf train` and the 8-step process's peak RSS. */
-function rrhfStep(work: string, shape: string, backend: string, layout: string, threads: number): Row {
+function rrhfStep(work: string, shape: string, backend: string, layout: string, threads: number, bf16 = false): Row {
   const { model, data } = prepare(work, shape);
   const run = (steps: number) =>
     timed(
@@ -144,9 +148,17 @@ function rrhfStep(work: string, shape: string, backend: string, layout: string, 
         process.execPath,
         BIN,
         "train",
-        ...["--model", model, "--data", data, "--out", join(work, shape, `run-${backend}-${layout}-${threads}-${steps}`)],
+        ...[
+          "--model",
+          model,
+          "--data",
+          data,
+          "--out",
+          join(work, shape, `run-${backend}${bf16 ? "-bf16" : ""}-${layout}-${threads}-${steps}`),
+        ],
         ...["--overwrite-output-dir", "--max-steps", String(steps), "--save-steps", "0", "--logging-steps", "1000"],
         ...["--backend", backend, "--layout", layout, "--threads", String(threads)],
+        ...(bf16 ? ["--bf16"] : []),
       ],
       cleanEnv(),
     );
@@ -154,7 +166,15 @@ function rrhfStep(work: string, shape: string, backend: string, layout: string, 
   const t8 = run(8);
   const sPerStep = (t8.seconds - t2.seconds) / 6;
   const tokens = QUERY + RESPONSES * RESPONSE_LEN;
-  return { shape, impl: `rrhf ${backend}`, layout, threads, sPerStep, tokensPerS: tokens / sPerStep, peakRssMiB: t8.rssMiB };
+  return {
+    shape,
+    impl: `rrhf ${backend}${bf16 ? " --bf16" : ""}`,
+    layout,
+    threads,
+    sPerStep,
+    tokensPerS: tokens / sPerStep,
+    peakRssMiB: t8.rssMiB,
+  };
 }
 
 /** PyTorch rows: one child per (layout, threads); bench/train_torch.py does the step arithmetic itself. */
@@ -274,6 +294,8 @@ async function main(): Promise<void> {
       model: { type: "string" },
       data: { type: "string" },
       backend: { type: "string" },
+      bf16: { type: "boolean", default: false },
+      rounds: { type: "string", default: "1" },
     },
   });
   if (values["memory-probe"]) {
@@ -287,15 +309,20 @@ async function main(): Promise<void> {
   for (const shape of values.shapes.split(",")) {
     if (!SHAPES[shape]) throw new Error(`unknown shape ${shape}; known: ${Object.keys(SHAPES).join(", ")}`);
     for (const backend of values.backends.split(",")) {
-      for (const layout of values.layouts.split(",")) {
-        for (const t of threads) {
-          const row = rrhfStep(values.work, shape, backend, layout, t);
-          rows.push(row);
-          console.log(JSON.stringify(row));
+      const precisions = values.bf16 && backend === "native" ? [false, true] : [false];
+      for (let round = 0; round < Number(values.rounds); round++) {
+        for (const layout of values.layouts.split(",")) {
+          for (const t of threads) {
+            for (const bf16 of precisions) {
+              const row = rrhfStep(values.work, shape, backend, layout, t, bf16);
+              rows.push(row);
+              console.log(JSON.stringify({ ...row, round, load: loadavg()[0] }));
+            }
+          }
         }
       }
       commands.push(
-        `rrhf train --model <work>/${shape}/model --data <work>/${shape}/data.jsonl --max-steps 2|8 --save-steps 0 --backend ${backend} --threads 1|2`,
+        `rrhf train --model <work>/${shape}/model --data <work>/${shape}/data.jsonl --max-steps 2|8 --save-steps 0 --backend ${backend} --threads 1|2${precisions.length > 1 ? " [--bf16]" : ""}`,
       );
     }
     const params = paramCount(prepare(values.work, shape).model);
