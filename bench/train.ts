@@ -11,6 +11,11 @@
  * --bf16 adds rows of the native backend with `rrhf train --bf16` (bf16 matrix
  * products), each run right after its fp32 twin at the same thread count;
  * --rounds N repeats the whole alternation N times (the table keeps the best).
+ * --logged-steps N times rrhf rows from one N-step process instead: the median
+ * over steps 3..N of the step times `rrhf train` logs (metrics.jsonl's
+ * tokens_per_second, --logging-steps 1), robust to a neighbour's burst that
+ * the difference of two processes is not (on a loaded machine it even came
+ * out negative).
  *
  * Step time = (t(8 steps) - t(2 steps)) / 6 of two separate `rrhf train`
  * processes, so loading, the first steps' allocations and the final save
@@ -177,6 +182,36 @@ function rrhfStep(work: string, shape: string, backend: string, layout: string, 
   };
 }
 
+/** Row tokens of one step as `rrhf train` counts them: each response (its EOS included) with the query before it. */
+const ROW_TOKENS = RESPONSES * (QUERY + RESPONSE_LEN + 1);
+
+/** Seconds per step of one `rrhf train` process of `steps` steps: the median of the logged step times from step 3 on. */
+function rrhfLoggedStep(work: string, shape: string, backend: string, layout: string, threads: number, bf16: boolean, steps: number): Row {
+  const { model, data } = prepare(work, shape);
+  const out = join(work, shape, `logged-${backend}${bf16 ? "-bf16" : ""}-${layout}-${threads}`);
+  const t = timed(
+    [
+      process.execPath,
+      BIN,
+      "train",
+      ...["--model", model, "--data", data, "--out", out, "--overwrite-output-dir", "--max-steps", String(steps)],
+      ...["--save-steps", "0", "--logging-steps", "1", "--backend", backend, "--layout", layout, "--threads", String(threads)],
+      ...(bf16 ? ["--bf16"] : []),
+    ],
+    cleanEnv(),
+  );
+  const tps = readFileSync(join(out, "metrics.jsonl"), "utf8")
+    .trim()
+    .split("\n")
+    .map((l) => JSON.parse(l) as { step: number; tokens_per_second: number | null })
+    .filter((e) => e.step >= 3 && e.tokens_per_second)
+    .map((e) => ROW_TOKENS / (e.tokens_per_second as number))
+    .sort((a, b) => a - b);
+  const sPerStep = tps[Math.floor((tps.length - 1) / 2)] ?? Number.NaN;
+  const impl = `rrhf ${backend}${bf16 ? " --bf16" : ""}`;
+  return { shape, impl, layout, threads, sPerStep, tokensPerS: (QUERY + RESPONSES * RESPONSE_LEN) / sPerStep, peakRssMiB: t.rssMiB };
+}
+
 /** PyTorch rows: one child per (layout, threads); bench/train_torch.py does the step arithmetic itself. */
 function torchStep(work: string, shape: string, layout: string, threads: number): Row {
   const { model, data } = prepare(work, shape);
@@ -296,6 +331,7 @@ async function main(): Promise<void> {
       backend: { type: "string" },
       bf16: { type: "boolean", default: false },
       rounds: { type: "string", default: "1" },
+      "logged-steps": { type: "string" },
     },
   });
   if (values["memory-probe"]) {
@@ -314,7 +350,10 @@ async function main(): Promise<void> {
         for (const layout of values.layouts.split(",")) {
           for (const t of threads) {
             for (const bf16 of precisions) {
-              const row = rrhfStep(values.work, shape, backend, layout, t, bf16);
+              const logged = values["logged-steps"];
+              const row = logged
+                ? rrhfLoggedStep(values.work, shape, backend, layout, t, bf16, Number(logged))
+                : rrhfStep(values.work, shape, backend, layout, t, bf16);
               rows.push(row);
               console.log(JSON.stringify({ ...row, round, load: loadavg()[0] }));
             }

@@ -6,7 +6,7 @@ import { wasmAvailability } from "./wasm/simd-support.js";
 import { resolveThreadCount } from "./wasm/thread-count.js";
 import { createNativeBackend } from "./native/backend.js";
 import { loadNativeAddon } from "./native/addon.js";
-import { bf16Availability, bf16Unavailable } from "./native/bf16.js";
+import { bf16Availability, bf16Unavailable, preferPassiveOpenMp } from "./native/bf16.js";
 
 /**
  * The name of a backend, as `--backend` and `getBackend` take it ("auto" picks the fastest available).
@@ -67,6 +67,7 @@ const instances = new Map<string, Backend>();
  * be.sgemm(false, false, M, N, K, 1, A, B, 0, C);
  */
 export function getBackend(name: BackendName | string, opts: BackendOptions = {}): Backend {
+  if (opts.bf16) preferPassiveOpenMp();
   const resolved = resolveName(name);
   if (opts.bf16 && resolved !== "native") {
     const bf16 = bf16Availability();
