@@ -361,7 +361,9 @@ async function main(): Promise<void> {
         }
       }
       commands.push(
-        `rrhf train --model <work>/${shape}/model --data <work>/${shape}/data.jsonl --max-steps 2|8 --save-steps 0 --backend ${backend} --threads 1|2${precisions.length > 1 ? " [--bf16]" : ""}`,
+        `rrhf train --model <work>/${shape}/model --data <work>/${shape}/data.jsonl ` +
+          (values["logged-steps"] ? `--max-steps ${values["logged-steps"]} --logging-steps 1` : "--max-steps 2|8") +
+          ` --save-steps 0 --backend ${backend} --threads ${values.threads.replace(/,/g, "|")}${precisions.length > 1 ? " [--bf16]" : ""}`,
       );
     }
     const params = paramCount(prepare(values.work, shape).model);

@@ -155,7 +155,10 @@ describe("rrhf train --bf16 where it cannot run", () => {
     const args = ["train", "--model", fixture("models", "gpt2-tiny"), "--data", fixture("train", "tiny-train.jsonl")];
     const r = await runRrhfInProcess([...args, "--out", join(dir, "out"), "--backend", "ref", "--bf16"]);
     assert.equal(r.code, 1, r.stderr);
-    assert.match(r.stderr, /--bf16 \(bf16: true\) is unavailable: --backend ref computes in fp32 only\. --bf16 needs the native backend built with oneDNN/);
+    assert.match(
+      r.stderr,
+      /--bf16 \(bf16: true\) is unavailable: --backend ref computes in fp32 only\. --bf16 needs the native backend built with oneDNN/,
+    );
     assert.match(r.stderr, /apt-get install libdnnl-dev, then npm run build:native/);
   });
 });

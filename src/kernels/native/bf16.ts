@@ -18,9 +18,9 @@ import { loadNativeAddon, type NativeAddon } from "./addon.js";
  * Products with fewer multiply-adds (M*N*K) than this stay on OpenBLAS fp32:
  * below it rounding both inputs and oneDNN's per-call overhead (memory objects,
  * a parallel region) cost more than the faster bf16 dot products save. Read
- * off `node dist/bench/bf16_matmul.js` (bench/README.md): bf16 wins from about
- * 2^20 multiply-adds (e.g. 64 x 384 x 384), loses on attention's per-head
- * products (150 x 150 x 64 and smaller).
+ * off `node dist/bench/bf16_matmul.js` at 1 thread (bench/README.md): bf16 won
+ * from 1.4M multiply-adds (attention's 150 x 150 x 64 products: 1.2-1.8x) up,
+ * and lost below 0.4M (40 x 140 x 64 and 64 x 64 x 64: 0.8x).
  */
 export const BF16_MIN_MACS = 1 << 20;
 
