@@ -7,6 +7,16 @@
  *   npm run build && node dist/bench/train.js [--shapes small,gpt2-small,smollm-135m]
  *       [--threads 1,2] [--backends native,wasm] [--no-torch] [--work /tmp/rrhf-bench]
  *       [--gradient-checkpointing] [--torch-malloc "default decay,pages retained"] [--markdown bench/RESULTS-latest.md]
+ *       [--bf16] [--rounds 1] [--logged-steps N]
+ *
+ * --bf16 adds rows of the native backend with `rrhf train --bf16` (bf16 matrix
+ * products), each run right after its fp32 twin at the same thread count;
+ * --rounds N repeats the whole alternation N times (the table keeps the best).
+ * --logged-steps N times rrhf rows from one N-step process instead: the median
+ * over steps 3..N of the step times `rrhf train` logs (metrics.jsonl's
+ * tokens_per_second, --logging-steps 1), robust to a neighbour's burst that
+ * the difference of two processes is not (on a loaded machine it even came
+ * out negative).
  *
  * Step time = (t(8 steps) - t(2 steps)) / 6 of two separate `rrhf train`
  * processes, so loading, the first steps' allocations and the final save
@@ -148,7 +158,7 @@ function prepare(work: string, shape: string): { model: string; data: string } {
 }
 
 /** Seconds per step of `rrhf train` and the 8-step process's peak RSS. */
-function rrhfStep(work: string, shape: string, backend: string, layout: string, threads: number, gradCkpt: boolean): Row {
+function rrhfStep(work: string, shape: string, backend: string, layout: string, threads: number, bf16 = false, gradCkpt = false): Row {
   const { model, data } = prepare(work, shape);
   const run = (steps: number) =>
     timed(
@@ -156,9 +166,17 @@ function rrhfStep(work: string, shape: string, backend: string, layout: string, 
         process.execPath,
         BIN,
         "train",
-        ...["--model", model, "--data", data, "--out", join(work, shape, `run-${backend}-${layout}-${threads}-${steps}`)],
+        ...[
+          "--model",
+          model,
+          "--data",
+          data,
+          "--out",
+          join(work, shape, `run-${backend}${bf16 ? "-bf16" : ""}-${layout}-${threads}-${steps}`),
+        ],
         ...["--overwrite-output-dir", "--max-steps", String(steps), "--save-steps", "0", "--logging-steps", "1000"],
         ...["--backend", backend, "--layout", layout, "--threads", String(threads)],
+        ...(bf16 ? ["--bf16"] : []),
         ...(gradCkpt ? ["--gradient-checkpointing"] : []),
       ],
       cleanEnv(),
@@ -167,8 +185,45 @@ function rrhfStep(work: string, shape: string, backend: string, layout: string, 
   const t8 = run(8);
   const sPerStep = (t8.seconds - t2.seconds) / 6;
   const tokens = QUERY + RESPONSES * RESPONSE_LEN;
-  const impl = `rrhf ${backend}${gradCkpt ? " + gradient checkpointing" : ""}`;
-  return { shape, impl, layout, threads, sPerStep, tokensPerS: tokens / sPerStep, peakRssMiB: t8.rssMiB };
+  return {
+    shape,
+    impl: `rrhf ${backend}${bf16 ? " --bf16" : ""}${gradCkpt ? " + gradient checkpointing" : ""}`,
+    layout,
+    threads,
+    sPerStep,
+    tokensPerS: tokens / sPerStep,
+    peakRssMiB: t8.rssMiB,
+  };
+}
+
+/** Row tokens of one step as `rrhf train` counts them: each response (its EOS included) with the query before it. */
+const ROW_TOKENS = RESPONSES * (QUERY + RESPONSE_LEN + 1);
+
+/** Seconds per step of one `rrhf train` process of `steps` steps: the median of the logged step times from step 3 on. */
+function rrhfLoggedStep(work: string, shape: string, backend: string, layout: string, threads: number, bf16: boolean, steps: number): Row {
+  const { model, data } = prepare(work, shape);
+  const out = join(work, shape, `logged-${backend}${bf16 ? "-bf16" : ""}-${layout}-${threads}`);
+  const t = timed(
+    [
+      process.execPath,
+      BIN,
+      "train",
+      ...["--model", model, "--data", data, "--out", out, "--overwrite-output-dir", "--max-steps", String(steps)],
+      ...["--save-steps", "0", "--logging-steps", "1", "--backend", backend, "--layout", layout, "--threads", String(threads)],
+      ...(bf16 ? ["--bf16"] : []),
+    ],
+    cleanEnv(),
+  );
+  const tps = readFileSync(join(out, "metrics.jsonl"), "utf8")
+    .trim()
+    .split("\n")
+    .map((l) => JSON.parse(l) as { step: number; tokens_per_second: number | null })
+    .filter((e) => e.step >= 3 && e.tokens_per_second)
+    .map((e) => ROW_TOKENS / (e.tokens_per_second as number))
+    .sort((a, b) => a - b);
+  const sPerStep = tps[Math.floor((tps.length - 1) / 2)] ?? Number.NaN;
+  const impl = `rrhf ${backend}${bf16 ? " --bf16" : ""}`;
+  return { shape, impl, layout, threads, sPerStep, tokensPerS: (QUERY + RESPONSES * RESPONSE_LEN) / sPerStep, peakRssMiB: t.rssMiB };
 }
 
 /** PyTorch rows: one child per (layout, threads); bench/train_torch.py does the step arithmetic itself. */
@@ -291,6 +346,9 @@ async function main(): Promise<void> {
       model: { type: "string" },
       data: { type: "string" },
       backend: { type: "string" },
+      bf16: { type: "boolean", default: false },
+      rounds: { type: "string", default: "1" },
+      "logged-steps": { type: "string" },
     },
   });
   if (values["memory-probe"]) {
@@ -304,17 +362,29 @@ async function main(): Promise<void> {
   for (const shape of values.shapes.split(",")) {
     if (!SHAPES[shape]) throw new Error(`unknown shape ${shape}; known: ${Object.keys(SHAPES).join(", ")}`);
     for (const backend of values.backends.split(",")) {
-      for (const layout of values.layouts.split(",")) {
-        for (const gradCkpt of values["gradient-checkpointing"] ? [false, true] : [false]) {
+      const precisions = values.bf16 && backend === "native" ? [false, true] : [false];
+      // fp32 rows, their --bf16 twins, and (with --gradient-checkpointing) an fp32 row with checkpointing.
+      const variants: [boolean, boolean][] = [...precisions.map((p): [boolean, boolean] => [p, false])];
+      if (values["gradient-checkpointing"]) variants.push([false, true]);
+      for (let round = 0; round < Number(values.rounds); round++) {
+        for (const layout of values.layouts.split(",")) {
           for (const t of threads) {
-            const row = rrhfStep(values.work, shape, backend, layout, t, gradCkpt);
-            rows.push(row);
-            console.log(JSON.stringify(row));
+            for (const [bf16, gradCkpt] of variants) {
+              const logged = values["logged-steps"];
+              const row =
+                logged && !gradCkpt
+                  ? rrhfLoggedStep(values.work, shape, backend, layout, t, bf16, Number(logged))
+                  : rrhfStep(values.work, shape, backend, layout, t, bf16, gradCkpt);
+              rows.push(row);
+              console.log(JSON.stringify({ ...row, round, load: loadavg()[0] }));
+            }
           }
         }
       }
       commands.push(
-        `rrhf train --model <work>/${shape}/model --data <work>/${shape}/data.jsonl --max-steps 2|8 --save-steps 0 --backend ${backend} --threads 1|2` +
+        `rrhf train --model <work>/${shape}/model --data <work>/${shape}/data.jsonl ` +
+          (values["logged-steps"] ? `--max-steps ${values["logged-steps"]} --logging-steps 1` : "--max-steps 2|8") +
+          ` --save-steps 0 --backend ${backend} --threads ${values.threads.replace(/,/g, "|")}${precisions.length > 1 ? " [--bf16]" : ""}` +
           (values["gradient-checkpointing"] ? " [--gradient-checkpointing]" : ""),
       );
     }

@@ -65,7 +65,7 @@ const platformFlags = process.platform === "darwin" ? ["-undefined", "dynamic_lo
 
 fs.mkdirSync(outDir, { recursive: true });
 const tmpAddon = `${addon}.tmp-${process.pid}`;
-const args = [
+const baseArgs = [
   "-O3",
   // sqrt of the AdamW moment is never negative: lets the compiler vectorise it.
   "-fno-math-errno",
@@ -84,7 +84,20 @@ const args = [
   "-lm",
   ...platformFlags,
 ];
-const r = spawnSync(cc, args, { encoding: "utf8" });
+const compile = (extra) => spawnSync(cc, [...baseArgs, ...extra], { encoding: "utf8" });
+
+// The bf16 matmul (src/bf16_gemm.h, rrhf --bf16) needs oneDNN; the addon is built without it when it is absent.
+const dnnl = require("./dnnl.cjs").detectDnnl(includeFlags);
+let bf16 = dnnl.ok ? { ok: true } : { ok: false, reason: dnnl.reason };
+let r = dnnl.ok ? compile(dnnl.flags) : null;
+if (r && !r.error && r.status !== 0) {
+  const log = (r.stderr || r.stdout).trim().split("\n").slice(0, 3).join(" | ");
+  // --strict (CI): oneDNN is installed, so a failing bf16 build is a bug to report, not to hide.
+  if (process.argv.includes("--strict")) fail(`the bf16 (oneDNN) part failed to compile: ${log}`);
+  bf16 = { ok: false, reason: `the bf16 (oneDNN) part failed to compile: ${log}` };
+  r = null;
+}
+r ??= compile([]);
 if (r.error) fail(`C compiler '${cc}' could not run: ${r.error.message}`);
 if (r.status !== 0) {
   fs.rmSync(tmpAddon, { force: true });
@@ -97,5 +110,5 @@ if (r.status !== 0) {
   fail(`${missing}: ${log.split("\n").slice(0, 3).join(" | ")}`);
 }
 fs.renameSync(tmpAddon, addon);
-writeStatus({ ok: true, compiler: cc, node: process.version });
-console.log(`rrhf-native: built ${addon}`);
+writeStatus({ ok: true, compiler: cc, node: process.version, bf16 });
+console.log(`rrhf-native: built ${addon}${bf16.ok ? " (with the oneDNN bf16 matmul)" : ` (without bf16: ${bf16.reason})`}`);

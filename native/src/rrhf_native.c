@@ -223,6 +223,12 @@ static napi_value ScaleInPlace(napi_env env, napi_callback_info info) {
 #include "memops.h"
 #include "attention.h"
 
+#ifdef RRHF_HAVE_DNNL
+#include "bf16_gemm.h"
+#else
+#define BF16_PROPS
+#endif
+
 static napi_value SetThreads(napi_env env, napi_callback_info info) {
   size_t argc = 1;
   napi_value argv[1];
@@ -273,6 +279,7 @@ static napi_value Init(napi_env env, napi_value exports) {
     {"colSumsAcc", NULL, ColSumsAcc, NULL, NULL, NULL, napi_enumerable, NULL},
     {"attentionTilesForward", NULL, AttentionTilesForward, NULL, NULL, NULL, napi_enumerable, NULL},
     {"attentionTilesBackward", NULL, AttentionTilesBackward, NULL, NULL, NULL, napi_enumerable, NULL},
+    BF16_PROPS
   };
   CHECK(env, napi_define_properties(env, exports, sizeof props / sizeof props[0], props));
   return exports;

@@ -6,6 +6,7 @@ import { wasmAvailability } from "./wasm/simd-support.js";
 import { resolveThreadCount } from "./wasm/thread-count.js";
 import { createNativeBackend } from "./native/backend.js";
 import { loadNativeAddon } from "./native/addon.js";
+import { bf16Availability, bf16Unavailable, preferPassiveOpenMp } from "./native/bf16.js";
 
 /**
  * The name of a backend, as `--backend` and `getBackend` take it ("auto" picks the fastest available).
@@ -32,6 +33,8 @@ export const BACKEND_NAMES: readonly BackendName[] = ["auto", "native", "wasm", 
 export interface BackendOptions extends WasmBackendOptions {
   /** Kernel threads (default: env RRHF_THREADS, else CPUs capped at 8). */
   threads?: number;
+  /** `--bf16`: bf16 matrix products (native backend with oneDNN only; anything else is a UserError). */
+  bf16?: boolean;
 }
 
 /**
@@ -64,7 +67,12 @@ const instances = new Map<string, Backend>();
  * be.sgemm(false, false, M, N, K, 1, A, B, 0, C);
  */
 export function getBackend(name: BackendName | string, opts: BackendOptions = {}): Backend {
+  if (opts.bf16) preferPassiveOpenMp();
   const resolved = resolveName(name);
+  if (opts.bf16 && resolved !== "native") {
+    const bf16 = bf16Availability();
+    throw bf16Unavailable(name === "auto" && !bf16.ok ? bf16.reason : `--backend ${resolved} computes in fp32 only`);
+  }
   const key = `${resolved}:${JSON.stringify(opts)}`;
   let backend = instances.get(key);
   if (!backend) {
@@ -89,7 +97,7 @@ function resolveName(name: string): "native" | "wasm" | "ref" {
 }
 
 function create(name: "native" | "wasm" | "ref", opts: BackendOptions): Backend {
-  if (name === "native") return createNativeBackend({ threads: opts.threads });
+  if (name === "native") return createNativeBackend({ threads: opts.threads, bf16: opts.bf16 });
   if (name === "wasm") return createWasmBackend(opts);
   return refBackend;
 }
@@ -105,13 +113,18 @@ export function describeBackends(): BackendInfo[] {
   const wasm = wasmAvailability();
   return [
     native.ok
-      ? { name: "native", available: true, detail: `OpenBLAS: ${native.addon.config()}` }
+      ? { name: "native", available: true, detail: `OpenBLAS: ${native.addon.config()}; --bf16: ${bf16Detail()}` }
       : { name: "native", available: false, reason: native.reason },
     wasm.ok
       ? { name: "wasm", available: true, detail: `SIMD128, ${defaultThreads()} by default` }
       : { name: "wasm", available: false, reason: wasm.reason },
     { name: "ref", available: true, detail: "plain TypeScript reference kernels" },
   ];
+}
+
+function bf16Detail(): string {
+  const b = bf16Availability();
+  return b.ok ? b.detail : `unavailable (${b.reason})`;
 }
 
 function defaultThreads(): string {

@@ -9,7 +9,8 @@ import { FORWARD_LAYOUTS } from "./causal-lm.js";
 import { SAVE_DTYPES } from "./hf/folder.js";
 
 /**
- * The model and compute settings (`--backend`, `--layout`, `--gradient-checkpointing`) of `loss` and `train`.
+ * The model and compute settings (`--backend`, `--threads`, `--bf16`, `--layout`, `--gradient-checkpointing`) of `train`
+ * (and `sft`); `loss`, `eval`, `sample` and `serve` pick some of them.
  *
  * @example
  * MODEL_SETTINGS.backend.default; // "auto"
@@ -27,6 +28,13 @@ export const MODEL_SETTINGS = {
     default: null,
     metavar: "n",
     help: "Kernel threads, the calling one included; unset: env RRHF_THREADS, else the CPUs (at most 8).",
+  }),
+  bf16: setting({
+    rule: rules.boolean(),
+    default: false,
+    help:
+      "Mixed precision: matrix products take bfloat16 inputs (fp32 accumulation) on the native backend's oneDNN matmul; " +
+      "weights, gradients and optimizer state stay fp32. Needs the addon built with oneDNN (libdnnl-dev) and an AVX512-BF16 CPU.",
   }),
   layout: setting({
     rule: rules.choice(FORWARD_LAYOUTS),
@@ -47,7 +55,7 @@ export const MODEL_SETTINGS = {
  * The model and compute settings' values.
  *
  * @example
- * const settings: ModelSettings = { backend: "wasm", layout: "packed", gradient_checkpointing: true };
+ * const settings: ModelSettings = { backend: "wasm", threads: null, bf16: false, layout: "packed", gradient_checkpointing: true };
  */
 export type ModelSettings = SettingsOf<typeof MODEL_SETTINGS>;
 

@@ -19,7 +19,8 @@ export function closestName(key: string, names: readonly string[]): string | nul
   let bestDistance = 4;
   for (const n of names) {
     const d = editDistance(norm, n);
-    if (d < bestDistance) [best, bestDistance] = [n, d];
+    // Fewer edits than the key has characters: rewriting all of a short key ("foo" -> "bf16") is no typo.
+    if (d < bestDistance && d < norm.length) [best, bestDistance] = [n, d];
   }
   return best;
 }

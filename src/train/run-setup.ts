@@ -89,7 +89,10 @@ async function loadModelAndData(config: TrainConfig, warn: (line: string) => voi
       "compat official evaluates one query per batch, as it trains; pass --per-device-eval-batch-size 1 (per_device_eval_batch_size: 1 in a config file)",
     );
   }
-  const backend = getBackend(config.backend, config.threads === null ? {} : { threads: config.threads });
+  const backend = getBackend(config.backend, {
+    ...(config.threads === null ? {} : { threads: config.threads }),
+    ...(config.bf16 ? { bf16: true } : {}),
+  });
   const tok = await loadTokenizer(config.model);
   const hf = loadModelFolder(config.model, { alloc: (n) => backend.alloc(n) });
   const model = createCausalLM(hf, { backend, trainable: true });

@@ -65,6 +65,8 @@ test("npm pack ships the built JS and the native sources, and none of the source
     "native/build.cjs",
     "native/index.cjs",
     "native/src/rrhf_native.c",
+    "native/src/bf16_gemm.h",
+    "native/dnnl.cjs",
     "scripts/install.cjs",
   ]) {
     assert.ok(paths.includes(p), `${p} is in the tarball`);

@@ -81,6 +81,15 @@ export interface NativeAddon {
   /** native/src/attention.h; absent from older builds. */
   attentionTilesForward?: TiledAttentionKernels["attentionTilesForward"];
   attentionTilesBackward?: TiledAttentionKernels["attentionTilesBackward"];
+  /**
+   * bf16 matmul (oneDNN; native/src/bf16_gemm.h): sgemm's contract, A and B
+   * rounded to bfloat16, fp32 accumulation. Only in an addon built with oneDNN.
+   */
+  sgemmBf16?: NativeAddon["sgemm"];
+  /** Whether the CPU has bf16 dot products (AVX512-BF16/AMX) and oneDNN's version and ISA. */
+  bf16Config?(): { hardware: boolean; detail: string };
+  /** Threads of the bf16 matmul (oneDNN's OpenMP), apart from OpenBLAS's. */
+  setBf16Threads?(n: number): void;
 }
 
 export type AddonLoad = { ok: true; addon: NativeAddon } | { ok: false; reason: string };

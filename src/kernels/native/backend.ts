@@ -7,6 +7,7 @@ import { WASM_OP_NAMES, type WasmOps } from "../wasm/ops.js";
 import { wasmAvailability } from "../wasm/simd-support.js";
 import { gemmAttentionBackward, gemmAttentionForward, type TiledAttentionKernels } from "../gemm-attention.js";
 import { loadNativeAddon, type NativeAddon } from "./addon.js";
+import { BF16_MIN_MACS, requireBf16Sgemm } from "./bf16.js";
 
 export interface NativeBackendOptions {
   /**
@@ -16,6 +17,10 @@ export interface NativeBackendOptions {
    * so each call sets it when it differs.
    */
   threads?: number;
+  /** `--bf16`: matrix products of at least BF16_MIN_MACS multiply-adds on oneDNN's bf16 matmul (kernels/native/bf16.ts). */
+  bf16?: boolean;
+  /** With bf16: the smallest product (M*N*K) sent to bf16; default BF16_MIN_MACS. 0 sends every product (tests). */
+  bf16MinMacs?: number;
 }
 
 export interface NativeBackend extends Backend, Partial<WasmOps>, Partial<TiledAttentionKernels> {
@@ -23,6 +28,8 @@ export interface NativeBackend extends Backend, Partial<WasmOps>, Partial<TiledA
   readonly threads: number;
   /** OpenBLAS build and core, for diagnostics. */
   readonly config: string;
+  /** Whether matrix products run in bf16 (`--bf16`). */
+  readonly bf16: boolean;
 }
 
 /**
@@ -35,6 +42,8 @@ export function createNativeBackend(opts: NativeBackendOptions = {}): NativeBack
   if (!load.ok) throw new UserError(`native backend unavailable: ${load.reason}`);
   const { addon } = load;
   const threads = resolveThreadCount(opts.threads);
+  const bf16 = opts.bf16 ? requireBf16Sgemm(addon, threads) : null;
+  const bf16MinMacs = opts.bf16MinMacs ?? BF16_MIN_MACS;
   addon.setThreads(threads);
   // The addon's thread count is process-wide: another backend may have changed it since.
   const sync = (): void => {
@@ -44,6 +53,7 @@ export function createNativeBackend(opts: NativeBackendOptions = {}): NativeBack
     name: "native",
     threads,
     config: addon.config(),
+    bf16: bf16 !== null,
     alloc: (n) => new Float32Array(n),
     release: () => {},
     ...wasmOps(),
@@ -58,7 +68,8 @@ export function createNativeBackend(opts: NativeBackendOptions = {}): NativeBack
         return;
       }
       sync();
-      addon.sgemm(transA, transB, M, N, K, alpha, A, B, beta, C);
+      if (bf16 && M * N * K >= bf16MinMacs) bf16(transA, transB, M, N, K, alpha, A, B, beta, C);
+      else addon.sgemm(transA, transB, M, N, K, alpha, A, B, beta, C);
     },
     // Attention as batched OpenBLAS products (kernels/gemm-attention.ts), not the
     // single-threaded fused WASM kernels: about 1.3x faster forward, 3x backward
