@@ -50,7 +50,7 @@ describe("native (OpenBLAS) backend sgemm", () => {
     );
   });
 
-  it("the small-M path's plain C kernels (RRHF_SMALL_GEMM=plain) and OpenBLAS alone (=off) match the reference too", (t) => {
+  it("the small-M path's AVX2 and plain C kernels (RRHF_SMALL_GEMM=avx2, =plain) and OpenBLAS alone (=off) match the reference too", (t) => {
     if (!load.ok) return t.skip(`native addon not built: ${load.reason}`);
     // The addon reads the variable once per process, so each mode runs in a child.
     const cases = new URL("./sgemm-cases.js", import.meta.url).href;
@@ -59,7 +59,7 @@ describe("native (OpenBLAS) backend sgemm", () => {
 import { createNativeBackend } from ${JSON.stringify(native)};
 for (const threads of [1, 2]) { const be = createNativeBackend({ threads }); checkAgainstRef(be, (n) => be.alloc(n), "native " + process.env.RRHF_SMALL_GEMM); }
 console.log("checked");`;
-    for (const mode of ["plain", "off"]) {
+    for (const mode of ["avx2", "plain", "off"]) {
       const child = spawnSync(process.execPath, ["--input-type=module", "-e", script], {
         env: { ...process.env, RRHF_SMALL_GEMM: mode },
         encoding: "utf8",
