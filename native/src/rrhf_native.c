@@ -391,6 +391,9 @@ static napi_value RmsnormBackward(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+/* The fused decode-step attention (kernel and N-API wrapper): uses get_f32 and MULTIVERSION above. */
+#include "decode_attention.h"
+
 static napi_value SetThreads(napi_env env, napi_callback_info info) {
   size_t argc = 1;
   napi_value argv[1];
@@ -431,6 +434,7 @@ static napi_value Init(napi_env env, napi_value exports) {
     {"layernormBackward", NULL, LayernormBackward, NULL, NULL, NULL, napi_enumerable, NULL},
     {"rmsnormForward", NULL, RmsnormForward, NULL, NULL, NULL, napi_enumerable, NULL},
     {"rmsnormBackward", NULL, RmsnormBackward, NULL, NULL, NULL, napi_enumerable, NULL},
+    {"decodeAttention", NULL, DecodeAttention, NULL, NULL, NULL, napi_enumerable, NULL},
   };
   CHECK(env, napi_define_properties(env, exports, sizeof props / sizeof props[0], props));
   return exports;

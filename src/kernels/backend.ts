@@ -8,6 +8,7 @@
  * parameter gradients are summed in backward passes).
  */
 import type { AttentionDims } from "./ref/attention.js";
+import type { DecodeRunArgs } from "./ref/decode-attention.js";
 import type { layernormBackward, layernormForward } from "./ref/layernorm.js";
 import type { AdamWStep } from "./ref/optim.js";
 import type { rmsnormBackward, rmsnormForward } from "./ref/rmsnorm.js";
@@ -90,4 +91,6 @@ export interface Backend {
   layernormBackward?: typeof layernormBackward;
   rmsnormForward?: typeof rmsnormForward;
   rmsnormBackward?: typeof rmsnormBackward;
+  /** One decode step's attention for one prompt's sequences, fused: see decodeAttentionRef in ref/decode-attention.ts. */
+  decodeAttention?(a: DecodeRunArgs): void;
 }

@@ -61,8 +61,32 @@ export function createNativeBackend(opts: NativeBackendOptions = {}): NativeBack
     attentionBackward: (dq, dk, dv, dout, q, k, v, out, lse, d) => gemmAttentionBackward(backend, dq, dk, dv, dout, q, k, v, out, lse, d),
     ...optimKernels(addon),
     ...normKernels(addon),
+    ...decodeKernels(addon),
   };
   return backend;
+}
+
+/** The addon's fused decode attention, where this build of it has it. */
+function decodeKernels(addon: NativeAddon): Pick<Backend, "decodeAttention"> {
+  const { decodeAttention } = addon;
+  if (!decodeAttention) return {};
+  return {
+    decodeAttention: (a) =>
+      decodeAttention.call(
+        addon,
+        a.out,
+        a.q,
+        a.k,
+        a.v,
+        a.promptK,
+        a.promptV,
+        a.ownK,
+        a.ownV,
+        a.lengths,
+        Int32Array.of(a.s0, a.s1, a.Hq, a.Hkv, a.D, a.M, a.P),
+        a.scale,
+      ),
+  };
 }
 
 /** The addon's SIMD layer/RMS norm kernels, where this build of it has them. */
