@@ -4,15 +4,17 @@
  * then every query head attends over the prompt's keys and the sequence's own
  * in one pass (scores, softmax, weighted values), head by head so a head's
  * prompt keys and values stay in cache for all the prompt's continuations.
- * The loops of kernels/ref/decode-attention.ts in float32 (sums in 16 lanes,
- * so they vectorise); it replaces per-head BLAS calls and JavaScript loops
- * that took as long as the step's weight products on GPT-2 small. Included
- * by rrhf_native.c after its argument helpers (get_f32).
+ * The loops of kernels/ref/decode-attention.ts in float32 (AVX-512 where
+ * the CPU has it and D is a multiple of 16, else plain C); it replaces
+ * per-head BLAS calls and JavaScript loops that took about a quarter of a
+ * GPT-2-small step. Included by rrhf_native.c after its argument helpers
+ * (get_f32, MULTIVERSION).
  */
 #ifndef RRHF_DECODE_ATTENTION_H
 #define RRHF_DECODE_ATTENTION_H
 
 #include <math.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -38,29 +40,63 @@ static void da_axpy(float* restrict y, float w, const float* restrict x, int D) 
   for (int i = 0; i < D; i++) y[i] += w * x[i];
 }
 
+/* Softmax in place over w[0..n) (max-shifted); returns 1 / sum. */
+static float da_softmax(float* w, int n, float max) {
+  float sum = 0;
+  for (int t = 0; t < n; t++) {
+    w[t] = expf(w[t] - max);
+    sum += w[t];
+  }
+  return 1.0f / sum;
+}
+
 /* One query row: out[D] = softmax(scale * q . keys) . values over the P prompt keys then `own` own keys; w: P + own floats. */
 static void da_row(float* out, const float* q, const float* pk, const float* pv, const float* ok, const float* ov, int P, int own,
                    int D, float scale, float* w) {
   float max = -INFINITY;
-  for (int t = 0; t < P; t++) {
-    w[t] = scale * da_dot(q, pk + (size_t)t * D, D);
+  for (int t = 0; t < P + own; t++) {
+    w[t] = scale * da_dot(q, t < P ? pk + (size_t)t * D : ok + (size_t)(t - P) * D, D);
     if (w[t] > max) max = w[t];
   }
-  for (int t = 0; t < own; t++) {
-    w[P + t] = scale * da_dot(q, ok + (size_t)t * D, D);
-    if (w[P + t] > max) max = w[P + t];
-  }
-  float sum = 0;
-  for (int t = 0; t < P + own; t++) {
-    w[t] = expf(w[t] - max);
-    sum += w[t];
-  }
+  const float inv = da_softmax(w, P + own, max);
   memset(out, 0, (size_t)D * sizeof(float));
-  for (int t = 0; t < P; t++) da_axpy(out, w[t], pv + (size_t)t * D, D);
-  for (int t = 0; t < own; t++) da_axpy(out, w[P + t], ov + (size_t)t * D, D);
-  const float inv = 1.0f / sum;
+  for (int t = 0; t < P + own; t++) da_axpy(out, w[t], t < P ? pv + (size_t)t * D : ov + (size_t)(t - P) * D, D);
   for (int i = 0; i < D; i++) out[i] *= inv;
 }
+
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#define DA_AVX512 1
+#define DA_MAX_VECS 8
+/*
+ * da_row for D a multiple of 16, D <= 128, with AVX-512: q and the output
+ * stay in registers, each key's dot product is one vector chain reduced
+ * once. The plain version's per-key calls and ordered 16-lane sums made this
+ * attention take as long as the step's weight products.
+ */
+__attribute__((target("avx512f"))) static void da_row_avx512(float* out, const float* q, const float* pk, const float* pv,
+                                                             const float* ok, const float* ov, int P, int own, int D, float scale,
+                                                             float* w) {
+  const int V = D / 16;
+  __m512 qv[DA_MAX_VECS], acc[DA_MAX_VECS];
+  for (int j = 0; j < V; j++) qv[j] = _mm512_mul_ps(_mm512_set1_ps(scale), _mm512_loadu_ps(q + 16 * j));
+  float max = -INFINITY;
+  for (int t = 0; t < P + own; t++) {
+    const float* key = t < P ? pk + (size_t)t * D : ok + (size_t)(t - P) * D;
+    __m512 s = _mm512_mul_ps(qv[0], _mm512_loadu_ps(key));
+    for (int j = 1; j < V; j++) s = _mm512_fmadd_ps(qv[j], _mm512_loadu_ps(key + 16 * j), s);
+    w[t] = _mm512_reduce_add_ps(s);
+    if (w[t] > max) max = w[t];
+  }
+  const float inv = da_softmax(w, P + own, max);
+  for (int j = 0; j < V; j++) acc[j] = _mm512_setzero_ps();
+  for (int t = 0; t < P + own; t++) {
+    const float* val = t < P ? pv + (size_t)t * D : ov + (size_t)(t - P) * D;
+    const __m512 wt = _mm512_set1_ps(w[t] * inv);
+    for (int j = 0; j < V; j++) acc[j] = _mm512_fmadd_ps(wt, _mm512_loadu_ps(val + 16 * j), acc[j]);
+  }
+  for (int j = 0; j < V; j++) _mm512_storeu_ps(out + 16 * j, acc[j]);
+}
+#endif
 
 /* Buffers: out, q, k, v, promptK, promptV, ownK, ownV; lengths already checked (< M). False when out of memory. */
 static bool decode_attention(float* const* f, const int32_t* lengths, decode_dims d) {
@@ -74,13 +110,17 @@ static bool decode_attention(float* const* f, const int32_t* lengths, decode_dim
     }
   float* w = malloc((P + M) * sizeof(float));
   if (w == NULL) return false;
+  void (*row_fn)(float*, const float*, const float*, const float*, const float*, const float*, int, int, int, float, float*) = da_row;
+#ifdef DA_AVX512
+  if (d.D % 16 == 0 && d.D <= 16 * DA_MAX_VECS && __builtin_cpu_supports("avx512f")) row_fn = da_row_avx512;
+#endif
   for (int h = 0; h < d.Hkv; h++) {
     const float *pk = f[4] + h * P * D, *pv = f[5] + h * P * D;
     for (int b = d.s0; b < d.s1; b++) {
       const size_t own = ((size_t)b * d.Hkv + h) * M * D;
       for (int g = 0; g < G; g++) {
         const size_t row = ((size_t)b * d.Hq + (size_t)h * G + g) * D;
-        da_row(f[0] + row, f[1] + row, pk, pv, f[6] + own, f[7] + own, d.P, lengths[b] + 1, d.D, d.scale, w);
+        row_fn(f[0] + row, f[1] + row, pk, pv, f[6] + own, f[7] + own, d.P, lengths[b] + 1, d.D, d.scale, w);
       }
     }
   }
