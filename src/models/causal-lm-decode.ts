@@ -164,11 +164,12 @@ export function startDecode(hooks: DecodeHooks, prompts: readonly (readonly numb
       const P = prompt.length;
       const out = hooks.run(g, Int32Array.from(prompt), 1, P, null, null);
       for (let l = 0; l < L; l++) {
-        state.promptK[l].push(Float32Array.from(out.kv[l].k.data));
-        state.promptV[l].push(Float32Array.from(out.kv[l].v.data));
+        // slice, not Float32Array.from: from() iterates element by element (several ms per step for the logits).
+        state.promptK[l].push(out.kv[l].k.data.slice());
+        state.promptV[l].push(out.kv[l].v.data.slice());
       }
       const C = c.hiddenSize;
-      const last = g.input(Float32Array.from(out.hidden.data.subarray((P - 1) * C, P * C)), [1, C]);
+      const last = g.input(out.hidden.data.slice((P - 1) * C, P * C), [1, C]);
       const logits = hooks.head(g, last, 1);
       for (let j = 0; j < k; j++) prefillLogits.set(logits, (p * k + j) * V);
     } finally {
@@ -207,7 +208,7 @@ function decodeStep(hooks: DecodeHooks, state: DecodeAttention, tokens: ArrayLik
   const g = hooks.newGraph();
   try {
     const out = hooks.run(g, ids, N, 1, positions, state);
-    const logits = Float32Array.from(hooks.head(g, out.hidden, N));
+    const logits = hooks.head(g, out.hidden, N).slice();
     for (let s = 0; s < N; s++) state.lengths[s]++;
     return logits;
   } finally {
