@@ -28,6 +28,13 @@ export function reshape(g: Graph, x: Tensor, shape: Shape): Tensor {
 /** Copies [B, T, H, D] <-> [B, H, T, D] (swap of the middle two axes); `acc` adds instead of writing. */
 function swapMiddle(dst: Float32Array, src: Float32Array, B: number, A1: number, A2: number, D: number, acc: boolean): void {
   // src [B, A1, A2, D] -> dst [B, A2, A1, D]
+  if (A1 === 1 || A2 === 1) {
+    // One token per row (a decode step) or one head: both layouts are the same, one flat copy.
+    const n = B * A1 * A2 * D;
+    if (acc) for (let k = 0; k < n; k++) dst[k] += src[k];
+    else dst.set(src.subarray(0, n));
+    return;
+  }
   for (let b = 0; b < B; b++) {
     for (let i = 0; i < A1; i++) {
       for (let j = 0; j < A2; j++) {
