@@ -8,12 +8,15 @@
  * the CPU has it and D is a multiple of 16, else plain C); it replaces
  * per-head BLAS calls and JavaScript loops that took about a quarter of a
  * GPT-2-small step. Included by rrhf_native.c after its argument helpers
- * (get_f32, MULTIVERSION).
+ * (get_f32, MULTIVERSION) and small_gemm.h (small_gemm_threads: the backend's thread count).
  */
 #ifndef RRHF_DECODE_ATTENTION_H
 #define RRHF_DECODE_ATTENTION_H
 
 #include <math.h>
+#ifdef _OPENMP
+#include <omp.h>
+#endif
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -137,20 +140,28 @@ static bool decode_attention(float* const* f, const int32_t* lengths, decode_dim
       memcpy(f[6] + dst, f[2] + src, D * sizeof(float));
       memcpy(f[7] + dst, f[3] + src, D * sizeof(float));
     }
-  float* w = malloc((P + M) * sizeof(float));
-  if (w == NULL) return false;
   void (*row_fn)(float*, const float*, const float*, const float*, const float*, const float*, int, int, int, float, float*) = da_row;
 #ifdef DA_AVX512
   if (d.D % 16 == 0 && d.D <= 16 * DA_MAX_VECS && __builtin_cpu_supports("avx512f")) row_fn = da_row_avx512;
 #endif
-  for (int h = 0; h < d.Hkv; h++) {
+  /* (head, sequence) pairs split over the backend's threads, head-major so each thread reuses a head's prompt cache. */
+  const int nb = d.s1 - d.s0, pairs = d.Hkv * nb;
+  const int threads = pairs < 2 ? 1 : small_gemm_threads < pairs ? small_gemm_threads : pairs;
+  float* w = malloc((size_t)threads * (P + M) * sizeof(float));
+  if (w == NULL) return false;
+#pragma omp parallel for num_threads(threads) schedule(static)
+  for (int i = 0; i < pairs; i++) {
+    const int h = i / nb, b = d.s0 + i % nb;
+#ifdef _OPENMP
+    float* wt = w + (size_t)omp_get_thread_num() * (P + M);
+#else
+    float* wt = w;
+#endif
     const float *pk = f[4] + h * P * D, *pv = f[5] + h * P * D;
-    for (int b = d.s0; b < d.s1; b++) {
-      const size_t own = ((size_t)b * d.Hkv + h) * M * D;
-      for (int g = 0; g < G; g++) {
-        const size_t row = ((size_t)b * d.Hq + (size_t)h * G + g) * D;
-        row_fn(f[0] + row, f[1] + row, pk, pv, f[6] + own, f[7] + own, d.P, lengths[b] + 1, d.D, d.scale, w);
-      }
+    const size_t own = ((size_t)b * d.Hkv + h) * M * D;
+    for (int g = 0; g < G; g++) {
+      const size_t row = ((size_t)b * d.Hq + (size_t)h * G + g) * D;
+      row_fn(f[0] + row, f[1] + row, pk, pv, f[6] + own, f[7] + own, d.P, lengths[b] + 1, d.D, d.scale, wt);
     }
   }
   free(w);

@@ -90,14 +90,18 @@ test("the reference decode attention equals the model's batched path (sgemm over
 test("the native fused decode attention matches the reference", (t) => {
   const load = loadNativeAddon();
   if (!load.ok || !load.addon.decodeAttention) return t.skip("native addon without decodeAttention");
+  // Two threads split the (head, sequence) pairs.
+  for (const threads of [2, 1]) {
+    const kernel = createNativeBackend({ threads }).decodeAttention as (a: DecodeRunArgs) => void;
+    CASES.forEach((c, i) => {
+      const ref = runKernel(decodeAttentionRef, c, 7 * i + 1);
+      const native = runKernel(kernel, c, 7 * i + 1);
+      assertClose(native.out, ref.out, 1e-5, `${threads} threads, case ${i} out`);
+      assert.deepEqual(native.ownK, ref.ownK);
+      assert.deepEqual(native.ownV, ref.ownV);
+    });
+  }
   const kernel = createNativeBackend({ threads: 1 }).decodeAttention as (a: DecodeRunArgs) => void;
-  CASES.forEach((c, i) => {
-    const ref = runKernel(decodeAttentionRef, c, 7 * i + 1);
-    const native = runKernel(kernel, c, 7 * i + 1);
-    assertClose(native.out, ref.out, 1e-5, `case ${i} out`);
-    assert.deepEqual(native.ownK, ref.ownK);
-    assert.deepEqual(native.ownV, ref.ownV);
-  });
   const c = CASES[0];
   const s = setup(c, 1);
   const full = Int32Array.from(s.lengths).fill(c.M);
