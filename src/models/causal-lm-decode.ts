@@ -60,7 +60,12 @@ export interface DecodeSession {
   readonly prefillLogits: Float32Array;
   /** Bytes the key/value caches take (the bound in the module's TSDoc). */
   readonly cacheBytes: number;
-  /** Feeds `tokens[s]` to every sequence s and returns the next-token logits [sequences, vocab]. */
+  /**
+   * Feeds `tokens[s]` to every sequence s and returns the next-token logits
+   * [sequences, vocab] in a buffer the session reuses: valid until the next
+   * step (copy what must outlive it). A fresh buffer every step cost more than
+   * the step's attention (large allocations are page-faulted in anew).
+   */
   step(tokens: ArrayLike<number>): Float32Array;
   /**
    * Sequence s continues from what sequence `sources[s]` held (same prompt):
@@ -158,6 +163,7 @@ export function startDecode(hooks: DecodeHooks, prompts: readonly (readonly numb
     scratch: new DecodeScratch(),
   };
   const prefillLogits = new Float32Array(N * V);
+  const stepLogits = new Float32Array(N * V); // what every step returns (see DecodeSession.step)
   prompts.forEach((prompt, p) => {
     const g = hooks.newGraph();
     try {
@@ -186,12 +192,13 @@ export function startDecode(hooks: DecodeHooks, prompts: readonly (readonly numb
     lengths: state.lengths,
     prefillLogits,
     cacheBytes: 4 * 2 * L * Hkv * D * (promptTokens + N * M),
-    step: (tokens) => decodeStep(hooks, state, tokens),
+    step: (tokens) => decodeStep(hooks, state, tokens, stepLogits),
     reorder: (sources) => reorderSequences(state, sources, Hkv, Hkv * D),
   };
 }
 
-function decodeStep(hooks: DecodeHooks, state: DecodeAttention, tokens: ArrayLike<number>): Float32Array {
+/** One step: the next-token logits [sequences, vocab] are written into `logits`, which is returned. */
+function decodeStep(hooks: DecodeHooks, state: DecodeAttention, tokens: ArrayLike<number>, logits: Float32Array): Float32Array {
   const N = state.lengths.length;
   const V = hooks.config.vocabSize;
   if (tokens.length !== N) throw new UserError(`decode step: ${tokens.length} tokens for ${N} sequences`);
@@ -208,7 +215,7 @@ function decodeStep(hooks: DecodeHooks, state: DecodeAttention, tokens: ArrayLik
   const g = hooks.newGraph();
   try {
     const out = hooks.run(g, ids, N, 1, positions, state);
-    const logits = hooks.head(g, out.hidden, N).slice();
+    logits.set(hooks.head(g, out.hidden, N));
     for (let s = 0; s < N; s++) state.lengths[s]++;
     return logits;
   } finally {
