@@ -391,8 +391,9 @@ static napi_value RmsnormBackward(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
-/* The fused decode-step attention (kernel and N-API wrapper): uses get_f32 and MULTIVERSION above. */
+/* The fused decode-step attention and GELU/SiLU forward (kernels and N-API wrappers): they use the helpers above. */
 #include "decode_attention.h"
+#include "activations.h"
 
 static napi_value SetThreads(napi_env env, napi_callback_info info) {
   size_t argc = 1;
@@ -435,6 +436,8 @@ static napi_value Init(napi_env env, napi_value exports) {
     {"rmsnormForward", NULL, RmsnormForward, NULL, NULL, NULL, napi_enumerable, NULL},
     {"rmsnormBackward", NULL, RmsnormBackward, NULL, NULL, NULL, napi_enumerable, NULL},
     {"decodeAttention", NULL, DecodeAttention, NULL, NULL, NULL, napi_enumerable, NULL},
+    {"geluForward", NULL, GeluForward, NULL, NULL, NULL, napi_enumerable, NULL},
+    {"siluForward", NULL, SiluForward, NULL, NULL, NULL, napi_enumerable, NULL},
   };
   CHECK(env, napi_define_properties(env, exports, sizeof props / sizeof props[0], props));
   return exports;

@@ -47,6 +47,9 @@ export interface NativeAddon {
   layernormBackward?: typeof layernormBackward;
   rmsnormForward?: typeof rmsnormForward;
   rmsnormBackward?: typeof rmsnormBackward;
+  /** GELU (tanh form) and SiLU forward, signatures of kernels/ref/activations.ts; absent from older builds. */
+  geluForward?(out: Float32Array, inp: Float32Array, n: number): void;
+  siluForward?(out: Float32Array, inp: Float32Array, n: number): void;
   /** Fused decode-step attention (kernels/ref/decode-attention.ts); dims = [s0, s1, Hq, Hkv, D, M, P]; absent from older builds. */
   decodeAttention?(
     out: Float32Array,

@@ -62,8 +62,16 @@ export function createNativeBackend(opts: NativeBackendOptions = {}): NativeBack
     ...optimKernels(addon),
     ...normKernels(addon),
     ...decodeKernels(addon),
+    ...activationKernels(addon),
   };
   return backend;
+}
+
+/** The addon's GELU/SiLU forward (in place on plain buffers, unlike the lent WASM ones, which copy), where this build has them. */
+function activationKernels(addon: NativeAddon): Pick<Backend, "geluForward" | "siluForward"> {
+  const { geluForward, siluForward } = addon;
+  if (!geluForward || !siluForward) return {};
+  return { geluForward: geluForward.bind(addon), siluForward: siluForward.bind(addon) };
 }
 
 /** The addon's fused decode attention, where this build of it has it. */
