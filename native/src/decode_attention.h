@@ -21,6 +21,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "activations.h"
+
 typedef struct {
   int s0, s1, Hq, Hkv, D, M, P;
   float scale;
@@ -67,44 +69,28 @@ static void da_row(float* out, const float* q, const float* pk, const float* pv,
   for (int i = 0; i < D; i++) out[i] *= inv;
 }
 
-#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#ifdef ACT_AVX512
 #define DA_AVX512 1
 #define DA_MAX_VECS 8
-/*
- * da_row for D a multiple of 16, D <= 128, with AVX-512: q and the output
- * stay in registers, each key's dot product is one vector chain reduced
- * once. The plain version's per-key calls and ordered 16-lane sums made this
- * attention take as long as the step's weight products.
- */
-/* e^x for x <= 0 (scores minus their max): 2^n * p(r), r = x - n ln2 in [-ln2/2, ln2/2], p the degree-6 Taylor polynomial (relative error < 2e-7). */
-__attribute__((target("avx512f"))) static inline __m512 da_exp512(__m512 x) {
-  x = _mm512_max_ps(x, _mm512_set1_ps(-104.0f)); /* below, e^x is 0 in float32 anyway */
-  const __m512 n = _mm512_roundscale_ps(_mm512_mul_ps(x, _mm512_set1_ps(1.44269504f)), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
-  __m512 r = _mm512_fnmadd_ps(n, _mm512_set1_ps(0.693145752f), x);
-  r = _mm512_fnmadd_ps(n, _mm512_set1_ps(1.42860677e-6f), r);
-  __m512 p = _mm512_set1_ps(1.0f / 720);
-  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f / 120));
-  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f / 24));
-  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f / 6));
-  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(0.5f));
-  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f));
-  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f));
-  return _mm512_scalef_ps(p, n);
-}
-
-/* In place over w[0..n): e^(w - max), 16 at a time; returns 1 / sum. */
+/* In place over w[0..n): e^(w - max), 16 at a time (act_exp512 of activations.h); returns 1 / sum. */
 __attribute__((target("avx512f"))) static float da_softmax512(float* w, int n, float max) {
   const __m512 m = _mm512_set1_ps(max);
   __m512 sum = _mm512_setzero_ps();
   for (int t = 0; t < n; t += 16) {
     const __mmask16 k = n - t >= 16 ? 0xFFFF : (__mmask16)((1u << (n - t)) - 1);
-    const __m512 e = da_exp512(_mm512_sub_ps(_mm512_maskz_loadu_ps(k, w + t), m));
+    const __m512 e = act_exp512(_mm512_sub_ps(_mm512_maskz_loadu_ps(k, w + t), m));
     _mm512_mask_storeu_ps(w + t, k, e);
     sum = _mm512_add_ps(sum, _mm512_maskz_mov_ps(k, e));
   }
   return 1.0f / _mm512_reduce_add_ps(sum);
 }
 
+/*
+ * da_row for D a multiple of 16, D <= 128, with AVX-512: q and the output
+ * stay in registers, each key's dot product is one vector chain reduced
+ * once. The plain version's per-key calls and ordered 16-lane sums made this
+ * attention take as long as the step's weight products.
+ */
 __attribute__((target("avx512f"))) static void da_row_avx512(float* out, const float* q, const float* pk, const float* pv,
                                                              const float* ok, const float* ov, int P, int own, int D, float scale,
                                                              float* w) {

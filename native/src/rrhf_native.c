@@ -392,8 +392,8 @@ static napi_value RmsnormBackward(napi_env env, napi_callback_info info) {
 }
 
 /* The fused decode-step attention and GELU/SiLU forward (kernels and N-API wrappers): they use the helpers above. */
-#include "decode_attention.h"
 #include "activations.h"
+#include "decode_attention.h"
 
 static napi_value SetThreads(napi_env env, napi_callback_info info) {
   size_t argc = 1;
