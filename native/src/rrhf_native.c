@@ -229,6 +229,10 @@ static napi_value ScaleInPlace(napi_env env, napi_callback_info info) {
 #define BF16_PROPS
 #endif
 
+/* The fused decode-step attention and GELU/SiLU forward (kernels and N-API wrappers): they use the helpers above. */
+#include "activations.h"
+#include "decode_attention.h"
+
 static napi_value SetThreads(napi_env env, napi_callback_info info) {
   size_t argc = 1;
   napi_value argv[1];
@@ -279,6 +283,7 @@ static napi_value Init(napi_env env, napi_value exports) {
     {"colSumsAcc", NULL, ColSumsAcc, NULL, NULL, NULL, napi_enumerable, NULL},
     {"attentionTilesForward", NULL, AttentionTilesForward, NULL, NULL, NULL, napi_enumerable, NULL},
     {"attentionTilesBackward", NULL, AttentionTilesBackward, NULL, NULL, NULL, napi_enumerable, NULL},
+    {"decodeAttention", NULL, DecodeAttention, NULL, NULL, NULL, napi_enumerable, NULL},
     BF16_PROPS
   };
   CHECK(env, napi_define_properties(env, exports, sizeof props / sizeof props[0], props));

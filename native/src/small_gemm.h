@@ -7,10 +7,11 @@
  *
  * Row-major, C = alpha * A @ op(B) + beta * C (beta == 0 never reads C),
  * A [M, K] untransposed. Included once by rrhf_native.c (header-only, so the
- * build script compiles one file). AVX2+FMA when the CPU has them, plain C
- * otherwise; the columns of C are split over the backend's threads (OpenMP).
- * RRHF_SMALL_GEMM=plain forces the plain C kernels, RRHF_SMALL_GEMM=off hands
- * every product to OpenBLAS (for A/B timing); read once, at the first call.
+ * build script compiles one file). AVX-512 (small_gemm_avx512.h) where the
+ * CPU has it, else AVX2+FMA, else plain C; the columns of C are split over
+ * the backend's threads (OpenMP). RRHF_SMALL_GEMM=avx2 or
+ * =plain forces those kernels, RRHF_SMALL_GEMM=off hands every product to
+ * OpenBLAS (for A/B timing); read once, at the first call.
  */
 #ifndef RRHF_SMALL_GEMM_H
 #define RRHF_SMALL_GEMM_H
@@ -21,6 +22,8 @@
 #include <string.h>
 
 #define SMALL_GEMM_MAX_M 8
+
+#include "small_gemm_avx512.h"
 
 static inline void small_gemm_store(float* c, float acc, float alpha, float beta) {
   *c = beta == 0.0f ? alpha * acc : alpha * acc + beta * *c;
@@ -165,13 +168,17 @@ SMALL_GEMM_TARGET static void small_gemm_nn_avx2(int M, int N, int K, float alph
 
 /* OpenBLAS's thread count, mirrored by SetThreads: the small path splits the columns of C over as many threads. */
 static int small_gemm_threads = 1;
-/* -1 not yet read, 0 off (OpenBLAS), 1 plain C, 2 AVX2+FMA; set before any parallel region. */
+/* -1 not yet read, 0 off (OpenBLAS), 1 plain C, 2 AVX2+FMA, 3 AVX-512; set before any parallel region. */
 static int small_gemm_mode = -1;
 
 static int small_gemm_read_mode(void) {
   const char* env = getenv("RRHF_SMALL_GEMM");
   if (env != NULL && strcmp(env, "off") == 0) return 0;
   if (env != NULL && strcmp(env, "plain") == 0) return 1;
+  const bool avx2_only = env != NULL && strcmp(env, "avx2") == 0;
+#ifdef SMALL_GEMM_AVX512
+  if (!avx2_only && __builtin_cpu_supports("avx512f")) return 3;
+#endif
 #ifdef SMALL_GEMM_SIMD
   if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) return 2;
 #endif
@@ -183,6 +190,13 @@ static void small_gemm_cols(bool transB, int M, int N, int K, int n0, int n1, fl
                             float beta, float* C) {
   const float* b = transB ? B + (size_t)n0 * K : B + n0;
   const int ldb = transB ? K : N;
+#ifdef SMALL_GEMM_AVX512
+  if (small_gemm_mode == 3) {
+    if (transB) sg512_nt(M, n1 - n0, K, alpha, A, b, beta, C + n0, N);
+    else sg512_nn(M, n1 - n0, K, alpha, A, b, ldb, beta, C + n0, N);
+    return;
+  }
+#endif
 #ifdef SMALL_GEMM_SIMD
   if (small_gemm_mode == 2) {
     if (transB) small_gemm_nt_avx2(M, n1 - n0, K, alpha, A, b, beta, C + n0, N);

@@ -90,7 +90,7 @@ export function beamResponses(open: OpenSession, prompts: readonly (readonly num
         const scores = new Float64Array(gs * V);
         for (let j = 0; j < gs; j++) {
           const q = first + j;
-          const row = Float64Array.from(logits.subarray(q * V, (q + 1) * V));
+          const row = new Float64Array(logits.subarray(q * V, (q + 1) * V));
           logSoftmax(row);
           if (s.diversity_penalty > 0) for (const tok of chosen) row[tok] -= s.diversity_penalty;
           repetitionPenalty(row, [...prompts[p], ...beamTokens[q]], s.repetition_penalty);

@@ -57,7 +57,7 @@ export function* sampleSteps(
     for (let q = 0; q < N; q++) {
       if (done[q]) continue;
       const gen = out[q];
-      const scores = Float64Array.from(logits.subarray(q * V, (q + 1) * V));
+      const scores = new Float64Array(logits.subarray(q * V, (q + 1) * V));
       repetitionPenalty(scores, [...prompts[Math.floor(q / k)], ...gen.tokens], s.repetition_penalty);
       if (gen.tokens.length < s.min_new_tokens) forbidTokens(scores, req.eosTokenIds);
       let token: number;

@@ -8,6 +8,7 @@
  * parameter gradients are summed in backward passes).
  */
 import type { AttentionDims } from "./ref/attention.js";
+import type { DecodeRunArgs } from "./ref/decode-attention.js";
 import type { layernormBackward, layernormForward } from "./ref/layernorm.js";
 import type { BlockCopy } from "./ref/memops.js";
 import type { AdamWStep } from "./ref/optim.js";
@@ -95,4 +96,6 @@ export interface Backend {
   copyBlocks?(dst: Float32Array, src: Float32Array, b: BlockCopy): void;
   /** sum[c] += column sums of x [M, N] (bias gradients): see colSumsAccRef in ref/memops.ts. */
   colSumsAcc?(sum: Float32Array, x: Float32Array, M: number, N: number): void;
+  /** One decode step's attention for one prompt's sequences, fused: see decodeAttentionRef in ref/decode-attention.ts. */
+  decodeAttention?(a: DecodeRunArgs): void;
 }

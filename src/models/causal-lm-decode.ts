@@ -60,7 +60,12 @@ export interface DecodeSession {
   readonly prefillLogits: Float32Array;
   /** Bytes the key/value caches take (the bound in the module's TSDoc). */
   readonly cacheBytes: number;
-  /** Feeds `tokens[s]` to every sequence s and returns the next-token logits [sequences, vocab]. */
+  /**
+   * Feeds `tokens[s]` to every sequence s and returns the next-token logits
+   * [sequences, vocab] in a buffer the session reuses: valid until the next
+   * step (copy what must outlive it). A fresh buffer every step cost more than
+   * the step's attention (large allocations are page-faulted in anew).
+   */
   step(tokens: ArrayLike<number>): Float32Array;
   /**
    * Sequence s continues from what sequence `sources[s]` held (same prompt):
@@ -158,17 +163,19 @@ export function startDecode(hooks: DecodeHooks, prompts: readonly (readonly numb
     scratch: new DecodeScratch(),
   };
   const prefillLogits = new Float32Array(N * V);
+  const stepLogits = new Float32Array(N * V); // what every step returns (see DecodeSession.step)
   prompts.forEach((prompt, p) => {
     const g = hooks.newGraph();
     try {
       const P = prompt.length;
       const out = hooks.run(g, Int32Array.from(prompt), 1, P, null, null);
       for (let l = 0; l < L; l++) {
-        state.promptK[l].push(Float32Array.from(out.kv[l].k.data));
-        state.promptV[l].push(Float32Array.from(out.kv[l].v.data));
+        // slice, not Float32Array.from: from() iterates element by element (several ms per step for the logits).
+        state.promptK[l].push(out.kv[l].k.data.slice());
+        state.promptV[l].push(out.kv[l].v.data.slice());
       }
       const C = c.hiddenSize;
-      const last = g.input(Float32Array.from(out.hidden.data.subarray((P - 1) * C, P * C)), [1, C]);
+      const last = g.input(out.hidden.data.slice((P - 1) * C, P * C), [1, C]);
       const logits = hooks.head(g, last, 1);
       for (let j = 0; j < k; j++) prefillLogits.set(logits, (p * k + j) * V);
     } finally {
@@ -185,12 +192,13 @@ export function startDecode(hooks: DecodeHooks, prompts: readonly (readonly numb
     lengths: state.lengths,
     prefillLogits,
     cacheBytes: 4 * 2 * L * Hkv * D * (promptTokens + N * M),
-    step: (tokens) => decodeStep(hooks, state, tokens),
+    step: (tokens) => decodeStep(hooks, state, tokens, stepLogits),
     reorder: (sources) => reorderSequences(state, sources, Hkv, Hkv * D),
   };
 }
 
-function decodeStep(hooks: DecodeHooks, state: DecodeAttention, tokens: ArrayLike<number>): Float32Array {
+/** One step: the next-token logits [sequences, vocab] are written into `logits`, which is returned. */
+function decodeStep(hooks: DecodeHooks, state: DecodeAttention, tokens: ArrayLike<number>, logits: Float32Array): Float32Array {
   const N = state.lengths.length;
   const V = hooks.config.vocabSize;
   if (tokens.length !== N) throw new UserError(`decode step: ${tokens.length} tokens for ${N} sequences`);
@@ -207,7 +215,7 @@ function decodeStep(hooks: DecodeHooks, state: DecodeAttention, tokens: ArrayLik
   const g = hooks.newGraph();
   try {
     const out = hooks.run(g, ids, N, 1, positions, state);
-    const logits = Float32Array.from(hooks.head(g, out.hidden, N));
+    logits.set(hooks.head(g, out.hidden, N));
     for (let s = 0; s < N; s++) state.lengths[s]++;
     return logits;
   } finally {

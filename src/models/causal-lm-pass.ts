@@ -225,14 +225,12 @@ export abstract class DecoderLM implements CausalLM {
    * Padding positions hold unspecified values.
    */
   hiddenStates(batch: PaddedInput): Float32Array {
-    return this.paddedPass(batch, (_g, hidden, rows) => Float32Array.from(hidden.data.subarray(0, rows * this.config.hiddenSize)));
+    return this.paddedPass(batch, (_g, hidden, rows) => hidden.data.slice(0, rows * this.config.hiddenSize));
   }
 
   logits(batch: PaddedInput): Float32Array {
     const V = this.config.vocabSize;
-    return this.paddedPass(batch, (g, hidden, rows) =>
-      Float32Array.from(matmul(g, hidden, this.headWeight(), { transB: true }).data.subarray(0, rows * V)),
-    );
+    return this.paddedPass(batch, (g, hidden, rows) => matmul(g, hidden, this.headWeight(), { transB: true }).data.slice(0, rows * V));
   }
 
   /** The body over right-padded rows without gradients; `read` gets the final hidden states [rows * T, C] and their row count. */

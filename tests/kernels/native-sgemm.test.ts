@@ -50,7 +50,7 @@ describe("native (OpenBLAS) backend sgemm", () => {
     );
   });
 
-  it("the small-M path's plain C kernels (RRHF_SMALL_GEMM=plain), OpenBLAS alone (=off) and OpenBLAS's own thread pool (RRHF_SGEMM_THREADS=openblas) match the reference too", (t) => {
+  it("the small-M path's AVX2 and plain C kernels (RRHF_SMALL_GEMM=avx2, =plain), OpenBLAS alone (=off) and OpenBLAS's own thread pool (RRHF_SGEMM_THREADS=openblas) match the reference too", (t) => {
     if (!load.ok) return t.skip(`native addon not built: ${load.reason}`);
     // The addon reads the variables once per process, so each mode runs in a child.
     const cases = new URL("./sgemm-cases.js", import.meta.url).href;
@@ -60,6 +60,7 @@ import { createNativeBackend } from ${JSON.stringify(native)};
 for (const threads of [1, 2]) { const be = createNativeBackend({ threads }); checkAgainstRef(be, (n) => be.alloc(n), "native " + process.argv[1]); }
 console.log("checked");`;
     for (const [name, value] of [
+      ["RRHF_SMALL_GEMM", "avx2"],
       ["RRHF_SMALL_GEMM", "plain"],
       ["RRHF_SMALL_GEMM", "off"],
       ["RRHF_SGEMM_THREADS", "openblas"],

@@ -39,6 +39,9 @@ export const ODD_SHAPES: Array<[number, number, number]> = [
   [6, 35, 100],
   [8, 9, 8],
   [7, 3, 5],
+  // AVX-512 small-M path: several 128-row chunks of K, full 32/64-column panels plus masked tails.
+  [5, 70, 260],
+  [3, 131, 129],
   // Big enough (N * K >= 65536) for the native small-M path to split its columns over threads.
   [4, 300, 257],
   // Big enough (M * N * K >= 2 * 2^21) for the native backend to split the product over 2 threads: by rows, by column blocks.

@@ -137,11 +137,12 @@ describe("wasm LM-head row kernels", { skip: available.ok ? false : available.re
 
 const native = loadNativeAddon();
 describe("native backend op kernels", { skip: !available.ok ? available.reason : native.ok ? false : native.reason }, () => {
-  it("lends the WASM kernels, on its plain buffers", () => {
+  it("has the op kernels on its plain buffers (its own GELU/SiLU forward, the WASM rest)", () => {
     const nb = createNativeBackend({ threads: 1 });
-    const { geluForward: f, geluBackward: b, logSumExpRows: lse } = nb;
-    assert.ok(f && b && lse, "native backend should expose the WASM op kernels");
+    const { geluForward: f, geluBackward: b, siluForward: sf, siluBackward: sb, logSumExpRows: lse } = nb;
+    assert.ok(f && b && sf && sb && lse, "native backend should expose the op kernels");
     checkPointwise("native gelu", geluForward, geluBackward, f, b);
+    checkPointwise("native silu", siluForward, siluBackward, sf, sb);
     const x = seededValues(3 * 1031, 9, -20, 20);
     const expect = new Float32Array(3);
     logSumExpRowsRef(expect, x, 3, 1031);

@@ -31,6 +31,11 @@ export function reshape(g: Graph, x: Tensor, shape: Shape): Tensor {
 function swapMiddle(be: Backend, dst: Float32Array, src: Float32Array, B: number, A1: number, A2: number, D: number, acc: boolean): void {
   // src [B, A1, A2, D] -> dst [B, A2, A1, D]: per b, element (i, j) moves from (i*A2 + j)*D to (j*A1 + i)*D.
   const per = A1 * A2 * D;
+  if (A1 === 1 || A2 === 1) {
+    // One token per row (a decode step) or one head: both layouts are the same, one flat copy.
+    copyBlocks(be, dst, src, { dOff: 0, sOff: 0, n0: 1, dS0: 0, sS0: 0, n1: 1, dS1: 0, sS1: 0, cols: B * per, accumulate: acc });
+    return;
+  }
   for (let b = 0; b < B; b++) {
     copyBlocks(be, dst, src, {
       dOff: b * per,

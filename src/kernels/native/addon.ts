@@ -90,6 +90,20 @@ export interface NativeAddon {
   bf16Config?(): { hardware: boolean; detail: string };
   /** Threads of the bf16 matmul (oneDNN's OpenMP), apart from OpenBLAS's. */
   setBf16Threads?(n: number): void;
+  /** Fused decode-step attention (kernels/ref/decode-attention.ts); dims = [s0, s1, Hq, Hkv, D, M, P]; absent from older builds. */
+  decodeAttention?(
+    out: Float32Array,
+    q: Float32Array,
+    k: Float32Array,
+    v: Float32Array,
+    promptK: Float32Array,
+    promptV: Float32Array,
+    ownK: Float32Array,
+    ownV: Float32Array,
+    lengths: Int32Array,
+    dims: Int32Array,
+    scale: number,
+  ): void;
 }
 
 export type AddonLoad = { ok: true; addon: NativeAddon } | { ok: false; reason: string };

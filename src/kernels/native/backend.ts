@@ -81,8 +81,34 @@ export function createNativeBackend(opts: NativeBackendOptions = {}): NativeBack
     ...pointwiseKernels(addon, sync),
     ...memKernels(addon, sync),
     ...attentionKernels(addon, sync),
+    ...decodeKernels(addon, sync),
   };
   return backend;
+}
+
+/** The addon's fused decode attention, where this build of it has it. */
+function decodeKernels(addon: NativeAddon, sync: () => void): Pick<Backend, "decodeAttention"> {
+  const { decodeAttention } = addon;
+  if (!decodeAttention) return {};
+  return {
+    decodeAttention: (a) => {
+      sync();
+      decodeAttention.call(
+        addon,
+        a.out,
+        a.q,
+        a.k,
+        a.v,
+        a.promptK,
+        a.promptV,
+        a.ownK,
+        a.ownV,
+        a.lengths,
+        Int32Array.of(a.s0, a.s1, a.Hq, a.Hkv, a.D, a.M, a.P),
+        a.scale,
+      );
+    },
+  };
 }
 
 /** The addon's SIMD layer/RMS norm kernels, where this build of it has them. */

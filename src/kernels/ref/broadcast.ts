@@ -46,8 +46,28 @@ function plan(p: BroadcastPlan) {
   };
 }
 
+/** True when neither operand is stretched: a, b and out share one row-major layout. */
+function sameShape(p: BroadcastPlan): boolean {
+  const rank = p.outShape.length;
+  let stride = 1;
+  for (let d = rank - 1; d >= 0; d--) {
+    if (p.outShape[d] !== 1 && (p.stridesA[d] !== stride || p.stridesB[d] !== stride)) return false;
+    stride *= p.outShape[d];
+  }
+  return true;
+}
+
+function numel(p: BroadcastPlan): number {
+  return p.outShape.reduce((n, d) => n * d, 1);
+}
+
 /** out = a + b (broadcast). */
 export function addForward(out: Float32Array, a: Float32Array, b: Float32Array, p: BroadcastPlan): void {
+  // The common case (residual adds) in one flat loop: no row-offset tables.
+  if (sameShape(p)) {
+    for (let i = 0, n = numel(p); i < n; i++) out[i] = a[i] + b[i];
+    return;
+  }
   const { C, sa, sb, offA, offB } = plan(p);
   for (let r = 0; r < offA.length; r++) {
     const o = r * C;
@@ -57,6 +77,10 @@ export function addForward(out: Float32Array, a: Float32Array, b: Float32Array, 
 
 /** out = a * b (broadcast). */
 export function mulForward(out: Float32Array, a: Float32Array, b: Float32Array, p: BroadcastPlan): void {
+  if (sameShape(p)) {
+    for (let i = 0, n = numel(p); i < n; i++) out[i] = a[i] * b[i];
+    return;
+  }
   const { C, sa, sb, offA, offB } = plan(p);
   for (let r = 0; r < offA.length; r++) {
     const o = r * C;
