@@ -217,33 +217,10 @@ static dnnl_status_t bf16_gemm(bool ta, bool tb, int M, int N, int K, float alph
 
 /* sgemmBf16(transA, transB, M, N, K, alpha, A, B, beta, C): the arguments and checks of sgemm. */
 static napi_value SgemmBf16(napi_env env, napi_callback_info info) {
-  size_t argc = 10;
-  napi_value argv[10];
-  CHECK(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-  if (argc != 10) {
-    napi_throw_type_error(env, NULL, "rrhf-native: sgemmBf16 takes 10 arguments");
-    return NULL;
-  }
-  bool ta, tb;
-  int32_t M, N, K;
-  double alpha, beta;
-  CHECK(env, napi_get_value_bool(env, argv[0], &ta));
-  CHECK(env, napi_get_value_bool(env, argv[1], &tb));
-  CHECK(env, napi_get_value_int32(env, argv[2], &M));
-  CHECK(env, napi_get_value_int32(env, argv[3], &N));
-  CHECK(env, napi_get_value_int32(env, argv[4], &K));
-  CHECK(env, napi_get_value_double(env, argv[5], &alpha));
-  CHECK(env, napi_get_value_double(env, argv[8], &beta));
-  float *A, *B, *C;
-  size_t la, lb, lc;
-  if (!get_f32(env, argv[6], &A, &la, "A") || !get_f32(env, argv[7], &B, &lb, "B") || !get_f32(env, argv[9], &C, &lc, "C"))
-    return NULL;
-  if (M < 0 || N < 0 || K < 1 || la < (size_t)M * K || lb < (size_t)K * N || lc < (size_t)M * N) {
-    napi_throw_range_error(env, NULL, "rrhf-native: sgemmBf16 shapes do not fit the buffers (K must be >= 1)");
-    return NULL;
-  }
-  if (M == 0 || N == 0) return NULL;
-  const dnnl_status_t st = bf16_gemm(ta, tb, M, N, K, (float)alpha, A, B, (float)beta, C);
+  gemm_args g;
+  if (!get_gemm_args(env, info, "sgemmBf16", &g)) return NULL;
+  if (g.M == 0 || g.N == 0) return NULL;
+  const dnnl_status_t st = bf16_gemm(g.ta, g.tb, g.M, g.N, g.K, (float)g.alpha, g.A, g.B, (float)g.beta, g.C);
   if (st != dnnl_success) {
     char msg[96];
     snprintf(msg, sizeof msg, "rrhf-native: oneDNN bf16 matmul failed (dnnl_status_t %d)", (int)st);

@@ -9,6 +9,7 @@
 #include <node_api.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 
 #define CHECK(env, call)                                   \
@@ -90,6 +91,49 @@ static bool get_dims(napi_env env, napi_value vn, napi_value vc, size_t* N, size
   }
   *N = (size_t)n;
   *C = (size_t)c;
+  return true;
+}
+
+/* The arguments of sgemm and sgemmBf16: (transA, transB, M, N, K, alpha, A, B, beta, C), row-major. */
+typedef struct {
+  bool ta, tb;
+  int32_t M, N, K;
+  double alpha, beta;
+  float *A, *B, *C;
+} gemm_args;
+
+/*
+ * Reads and checks a gemm call's ten arguments (`name` in messages); false
+ * with a JS exception when a type or a shape does not fit its buffers.
+ */
+static bool get_gemm_args(napi_env env, napi_callback_info info, const char* name, gemm_args* g) {
+  size_t argc = 10;
+  napi_value argv[10];
+  char msg[96];
+  CHECK(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  if (argc != 10) {
+    snprintf(msg, sizeof msg, "rrhf-native: %s takes 10 arguments", name);
+    napi_throw_type_error(env, NULL, msg);
+    return false;
+  }
+  CHECK(env, napi_get_value_bool(env, argv[0], &g->ta));
+  CHECK(env, napi_get_value_bool(env, argv[1], &g->tb));
+  CHECK(env, napi_get_value_int32(env, argv[2], &g->M));
+  CHECK(env, napi_get_value_int32(env, argv[3], &g->N));
+  CHECK(env, napi_get_value_int32(env, argv[4], &g->K));
+  CHECK(env, napi_get_value_double(env, argv[5], &g->alpha));
+  CHECK(env, napi_get_value_double(env, argv[8], &g->beta));
+  size_t la, lb, lc;
+  if (!get_f32(env, argv[6], &g->A, &la, "A") || !get_f32(env, argv[7], &g->B, &lb, "B") ||
+      !get_f32(env, argv[9], &g->C, &lc, "C")) {
+    return false;
+  }
+  const int32_t M = g->M, N = g->N, K = g->K;
+  if (M < 0 || N < 0 || K < 1 || la < (size_t)M * K || lb < (size_t)K * N || lc < (size_t)M * N) {
+    snprintf(msg, sizeof msg, "rrhf-native: %s shapes do not fit the buffers (K must be >= 1)", name);
+    napi_throw_range_error(env, NULL, msg);
+    return false;
+  }
   return true;
 }
 

@@ -38,36 +38,11 @@ static size_t part_start(size_t a, size_t b, int p, int parts) {
 
 /* sgemm(transA, transB, M, N, K, alpha, A, B, beta, C): C = alpha*op(A)@op(B) + beta*C, row-major. */
 static napi_value Sgemm(napi_env env, napi_callback_info info) {
-  size_t argc = 10;
-  napi_value argv[10];
-  CHECK(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-  if (argc != 10) {
-    napi_throw_type_error(env, NULL, "rrhf-native: sgemm takes 10 arguments");
-    return NULL;
-  }
-  bool ta, tb;
-  int32_t M, N, K;
-  double alpha, beta;
-  CHECK(env, napi_get_value_bool(env, argv[0], &ta));
-  CHECK(env, napi_get_value_bool(env, argv[1], &tb));
-  CHECK(env, napi_get_value_int32(env, argv[2], &M));
-  CHECK(env, napi_get_value_int32(env, argv[3], &N));
-  CHECK(env, napi_get_value_int32(env, argv[4], &K));
-  CHECK(env, napi_get_value_double(env, argv[5], &alpha));
-  CHECK(env, napi_get_value_double(env, argv[8], &beta));
-  float *A, *B, *C;
-  size_t la, lb, lc;
-  if (!get_f32(env, argv[6], &A, &la, "A") || !get_f32(env, argv[7], &B, &lb, "B") ||
-      !get_f32(env, argv[9], &C, &lc, "C")) {
-    return NULL;
-  }
-  if (M < 0 || N < 0 || K < 1 || la < (size_t)M * K || lb < (size_t)K * N || lc < (size_t)M * N) {
-    napi_throw_range_error(env, NULL, "rrhf-native: sgemm shapes do not fit the buffers (K must be >= 1)");
-    return NULL;
-  }
-  if (M == 0 || N == 0) return NULL;
-  if (small_gemm(ta, tb, M, N, K, (float)alpha, A, B, (float)beta, C)) return NULL;
-  split_gemm(ta, tb, M, N, K, (float)alpha, A, B, (float)beta, C);
+  gemm_args g;
+  if (!get_gemm_args(env, info, "sgemm", &g)) return NULL;
+  if (g.M == 0 || g.N == 0) return NULL;
+  if (small_gemm(g.ta, g.tb, g.M, g.N, g.K, (float)g.alpha, g.A, g.B, (float)g.beta, g.C)) return NULL;
+  split_gemm(g.ta, g.tb, g.M, g.N, g.K, (float)g.alpha, g.A, g.B, (float)g.beta, g.C);
   return NULL;
 }
 
@@ -229,8 +204,7 @@ static napi_value ScaleInPlace(napi_env env, napi_callback_info info) {
 #define BF16_PROPS
 #endif
 
-/* The fused decode-step attention and GELU/SiLU forward (kernels and N-API wrappers): they use the helpers above. */
-#include "activations.h"
+/* The fused decode-step attention (kernel and N-API wrapper; it includes activations.h's exp): it uses the helpers above. */
 #include "decode_attention.h"
 
 static napi_value SetThreads(napi_env env, napi_callback_info info) {
