@@ -157,63 +157,61 @@ function prepare(work: string, shape: string): { model: string; data: string } {
   return { model, data };
 }
 
+/** One rrhf configuration of the table: what `rrhf train` is asked to run. */
+interface RrhfVariant {
+  backend: string;
+  layout: string;
+  threads: number;
+  bf16: boolean;
+  gradCkpt: boolean;
+}
+
+/** Token positions one step computes: the query once and each response. */
+const STEP_TOKENS = QUERY + RESPONSES * RESPONSE_LEN;
+
+/** The row's name and the run folders' suffix for a variant. */
+function variantLabel(v: RrhfVariant): { impl: string; dir: string } {
+  const extra = `${v.bf16 ? " --bf16" : ""}${v.gradCkpt ? " + gradient checkpointing" : ""}`;
+  return {
+    impl: `rrhf ${v.backend}${extra}`,
+    dir: `${v.backend}${v.bf16 ? "-bf16" : ""}${v.gradCkpt ? "-gc" : ""}-${v.layout}-${v.threads}`,
+  };
+}
+
+/** The `rrhf train` command of a variant: `steps` steps into `out`, logging every `loggingSteps`. */
+function trainCommand(v: RrhfVariant, model: string, data: string, out: string, steps: number, loggingSteps: number): string[] {
+  return [
+    process.execPath,
+    BIN,
+    "train",
+    ...["--model", model, "--data", data, "--out", out, "--overwrite-output-dir", "--max-steps", String(steps)],
+    ...["--save-steps", "0", "--logging-steps", String(loggingSteps)],
+    ...["--backend", v.backend, "--layout", v.layout, "--threads", String(v.threads)],
+    ...(v.bf16 ? ["--bf16"] : []),
+    ...(v.gradCkpt ? ["--gradient-checkpointing"] : []),
+  ];
+}
+
 /** Seconds per step of `rrhf train` and the 8-step process's peak RSS. */
-function rrhfStep(work: string, shape: string, backend: string, layout: string, threads: number, bf16 = false, gradCkpt = false): Row {
+function rrhfStep(work: string, shape: string, v: RrhfVariant): Row {
   const { model, data } = prepare(work, shape);
-  const run = (steps: number) =>
-    timed(
-      [
-        process.execPath,
-        BIN,
-        "train",
-        ...[
-          "--model",
-          model,
-          "--data",
-          data,
-          "--out",
-          join(work, shape, `run-${backend}${bf16 ? "-bf16" : ""}-${layout}-${threads}-${steps}`),
-        ],
-        ...["--overwrite-output-dir", "--max-steps", String(steps), "--save-steps", "0", "--logging-steps", "1000"],
-        ...["--backend", backend, "--layout", layout, "--threads", String(threads)],
-        ...(bf16 ? ["--bf16"] : []),
-        ...(gradCkpt ? ["--gradient-checkpointing"] : []),
-      ],
-      cleanEnv(),
-    );
+  const { impl, dir } = variantLabel(v);
+  const run = (steps: number) => timed(trainCommand(v, model, data, join(work, shape, `run-${dir}-${steps}`), steps, 1000), cleanEnv());
   const t2 = run(2);
   const t8 = run(8);
   const sPerStep = (t8.seconds - t2.seconds) / 6;
-  const tokens = QUERY + RESPONSES * RESPONSE_LEN;
-  return {
-    shape,
-    impl: `rrhf ${backend}${bf16 ? " --bf16" : ""}${gradCkpt ? " + gradient checkpointing" : ""}`,
-    layout,
-    threads,
-    sPerStep,
-    tokensPerS: tokens / sPerStep,
-    peakRssMiB: t8.rssMiB,
-  };
+  return { shape, impl, layout: v.layout, threads: v.threads, sPerStep, tokensPerS: STEP_TOKENS / sPerStep, peakRssMiB: t8.rssMiB };
 }
 
 /** Row tokens of one step as `rrhf train` counts them: each response (its EOS included) with the query before it. */
 const ROW_TOKENS = RESPONSES * (QUERY + RESPONSE_LEN + 1);
 
 /** Seconds per step of one `rrhf train` process of `steps` steps: the median of the logged step times from step 3 on. */
-function rrhfLoggedStep(work: string, shape: string, backend: string, layout: string, threads: number, bf16: boolean, steps: number): Row {
+function rrhfLoggedStep(work: string, shape: string, v: RrhfVariant, steps: number): Row {
   const { model, data } = prepare(work, shape);
-  const out = join(work, shape, `logged-${backend}${bf16 ? "-bf16" : ""}-${layout}-${threads}`);
-  const t = timed(
-    [
-      process.execPath,
-      BIN,
-      "train",
-      ...["--model", model, "--data", data, "--out", out, "--overwrite-output-dir", "--max-steps", String(steps)],
-      ...["--save-steps", "0", "--logging-steps", "1", "--backend", backend, "--layout", layout, "--threads", String(threads)],
-      ...(bf16 ? ["--bf16"] : []),
-    ],
-    cleanEnv(),
-  );
+  const { impl, dir } = variantLabel(v);
+  const out = join(work, shape, `logged-${dir}`);
+  const t = timed(trainCommand(v, model, data, out, steps, 1), cleanEnv());
   const tps = readFileSync(join(out, "metrics.jsonl"), "utf8")
     .trim()
     .split("\n")
@@ -222,8 +220,7 @@ function rrhfLoggedStep(work: string, shape: string, backend: string, layout: st
     .map((e) => ROW_TOKENS / (e.tokens_per_second as number))
     .sort((a, b) => a - b);
   const sPerStep = tps[Math.floor((tps.length - 1) / 2)] ?? Number.NaN;
-  const impl = `rrhf ${backend}${bf16 ? " --bf16" : ""}`;
-  return { shape, impl, layout, threads, sPerStep, tokensPerS: (QUERY + RESPONSES * RESPONSE_LEN) / sPerStep, peakRssMiB: t.rssMiB };
+  return { shape, impl, layout: v.layout, threads: v.threads, sPerStep, tokensPerS: STEP_TOKENS / sPerStep, peakRssMiB: t.rssMiB };
 }
 
 /** PyTorch rows: one child per (layout, threads); bench/train_torch.py does the step arithmetic itself. */
@@ -364,17 +361,15 @@ async function main(): Promise<void> {
     for (const backend of values.backends.split(",")) {
       const precisions = values.bf16 && backend === "native" ? [false, true] : [false];
       // fp32 rows, their --bf16 twins, and (with --gradient-checkpointing) an fp32 row with checkpointing.
-      const variants: [boolean, boolean][] = [...precisions.map((p): [boolean, boolean] => [p, false])];
+      const variants: [boolean, boolean][] = precisions.map((p): [boolean, boolean] => [p, false]);
       if (values["gradient-checkpointing"]) variants.push([false, true]);
       for (let round = 0; round < Number(values.rounds); round++) {
         for (const layout of values.layouts.split(",")) {
           for (const t of threads) {
             for (const [bf16, gradCkpt] of variants) {
+              const v: RrhfVariant = { backend, layout, threads: t, bf16, gradCkpt };
               const logged = values["logged-steps"];
-              const row =
-                logged && !gradCkpt
-                  ? rrhfLoggedStep(values.work, shape, backend, layout, t, bf16, Number(logged))
-                  : rrhfStep(values.work, shape, backend, layout, t, bf16, gradCkpt);
+              const row = logged ? rrhfLoggedStep(values.work, shape, v, Number(logged)) : rrhfStep(values.work, shape, v);
               rows.push(row);
               console.log(JSON.stringify({ ...row, round, load: loadavg()[0] }));
             }
