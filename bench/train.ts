@@ -44,7 +44,7 @@ const JEMALLOC = "/usr/lib/x86_64-linux-gnu/libjemalloc.so.2";
  * frees and re-allocates its activations every step: with jemalloc's default
  * decay the freed pages go back to the kernel and fault in again (on this VM
  * about a third of the small shape's step was system time), and retaining them
- * made that step about 3x faster. On SmolLM-135M retention was slower instead
+ * made that step about 4x faster. On SmolLM-135M retention was slower instead
  * and its RSS grew past 11 GiB, so both are measured.
  */
 export const TORCH_MALLOC: Record<string, NodeJS.ProcessEnv> = {
