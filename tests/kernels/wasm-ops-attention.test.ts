@@ -1,5 +1,6 @@
 /**
- * The WASM SIMD fused attention against kernels/ref/attention.ts: grouped KV
+ * The WASM backend's attention (tiles of its threaded SIMD sgemm, kernels/gemm-attention.ts)
+ * against kernels/ref/attention.ts: grouped KV
  * heads, a past offset, key lengths, a key mask, packed segments with shared
  * context, head sizes that are not multiples of 4 or 8, queries that see no
  * key, empty calls, unaligned views and buffers outside WASM memory.
@@ -110,7 +111,7 @@ function checkCase(name: string, d: AttentionDims, where: Placement, want: { dq:
   if (dv && wdv) assertClose(wdv, dv, TOL, `${tag} dv`);
 }
 
-describe("wasm fused attention", { skip: available.ok ? false : available.reason }, () => {
+describe("wasm attention", { skip: available.ok ? false : available.reason }, () => {
   for (const [name, d] of CASES) {
     it(`matches the reference: ${name}`, () => {
       for (const where of PLACEMENTS) checkCase(name, d, where, { dq: true, dk: true, dv: true });

@@ -1,7 +1,7 @@
 /**
- * The WASM attention kernels stage their key ranges and mask in the arena;
- * a call rejected for a bad argument must hand those blocks back, or every
- * failed call would leak arena memory for good.
+ * The WASM backend's attention takes its tile workspace (scores, masks, key
+ * blocks) from the arena; a call rejected for a bad argument must hand those
+ * blocks back, or every failed call would leak arena memory for good.
  */
 import assert from "node:assert/strict";
 import { after, describe, it } from "node:test";

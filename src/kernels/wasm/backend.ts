@@ -1,9 +1,11 @@
 import type { Backend } from "../backend.js";
 import { UserError } from "../../errors.js";
 import { WasmArena } from "./arena.js";
-import { MAX_TASKS, type SgemmJob } from "./control-block.js";
-import { instantiateKernels, kernelModule, type KernelExports } from "./kernel-module.js";
-import { gemmAttentionBackward } from "../gemm-attention.js";
+import { MAX_TASKS } from "./control-block.js";
+import { type PoolJob, runOnCaller, sgemmJob, type SgemmJob } from "./jobs.js";
+import { createWasmOptimOps, type WasmOptimOps } from "./optim-ops.js";
+import { instantiateKernels, kernelModule } from "./kernel-module.js";
+import { gemmAttentionBackward, gemmAttentionForward } from "../gemm-attention.js";
 import { createWasmOps, type WasmOps } from "./ops.js";
 import { checkSgemmArgs } from "./sgemm-args.js";
 import { wasmAvailability } from "./simd-support.js";
@@ -27,7 +29,10 @@ export interface WasmBackendOptions {
 }
 
 /** The WASM SIMD backend (sgemm plus the optional op kernels), with the extras tests and benchmarks use. */
-export type WasmBackend = Backend & WasmOps & WasmBackendExtras;
+export type WasmBackend = Backend & WasmOps & WasmOptimOps & WasmAttention & WasmBackendExtras;
+
+/** Attention forward and backward, through the threaded sgemm (kernels/gemm-attention.ts). */
+type WasmAttention = Required<Pick<Backend, "attentionForward" | "attentionBackward">>;
 
 interface WasmBackendExtras {
   readonly name: "wasm";
@@ -59,6 +64,10 @@ export function createWasmBackend(opts: WasmBackendOptions = {}): WasmBackend {
   const works: number[] = [];
   for (let t = 0; t < threads; t++) works.push(arena.offsetOf(arena.alloc(kernels.workBytes() / 4)) ?? 0);
   const pool = threads > 1 ? new ThreadPool(module, arena.memory, kernels, works) : undefined;
+  const runJob = (job: PoolJob): void => {
+    if (pool && job.tasks > 1) pool.run(job);
+    else runOnCaller(kernels, job, works[0]);
+  };
 
   const sgemm: Backend["sgemm"] = (transA, transB, M, N, K, alpha, A, B, beta, C) => {
     checkSgemmArgs(M, N, K, A, B, C);
@@ -78,9 +87,7 @@ export function createWasmBackend(opts: WasmBackendOptions = {}): WasmBackend {
       const b = ptr(B, K * N, true);
       const cOwn = arena.offsetOf(C) !== undefined;
       const c = ptr(C, M * N, beta !== 0);
-      const job = planJob(transA, transB, M, N, K, alpha, a, b, beta, c, pool ? threads : 1, minParallelWork);
-      if (pool && job.tasks > 1) pool.run(job);
-      else runOnCaller(kernels, job, works[0]);
+      runJob(sgemmJob(planJob(transA, transB, M, N, K, alpha, a, b, beta, c, pool ? threads : 1, minParallelWork)));
       if (!cOwn) C.set(temps[temps.length - 1].subarray(0, M * N));
     } finally {
       for (const t of temps) arena.release(t);
@@ -94,10 +101,12 @@ export function createWasmBackend(opts: WasmBackendOptions = {}): WasmBackend {
     alloc: (n) => arena.alloc(n),
     release: (buf) => arena.release(buf),
     sgemm,
-    ...createWasmOps(arena, kernels.ops),
-    // The backward through the threaded SIMD sgemm (kernels/gemm-attention.ts):
-    // about 2x faster than the fused kernel on the small benchmark shape
-    // (bench/ops.ts); the fused forward is as fast as the gemm one, so it stays.
+    ...createWasmOps(arena, pool ? threads : 1, runJob),
+    ...createWasmOptimOps(arena, pool ? threads : 1, runJob),
+    // Attention as tiles of the threaded SIMD sgemm (kernels/gemm-attention.ts). The single-threaded fused WASM
+    // kernels these replaced were slower: the backward about 2x (bench/ops.ts), and a whole small-shape `rrhf train`
+    // step 0.85 s against 0.78 s at 1 thread and 0.57 s against 0.53 s at 2 with the fused forward (2026-12-05).
+    attentionForward: (out, lse, q, k, v, d) => gemmAttentionForward(backend, out, lse, q, k, v, d),
     attentionBackward: (dq, dk, dv, dout, q, k, v, out, lse, d) => gemmAttentionBackward(backend, dq, dk, dv, dout, q, k, v, out, lse, d),
     ready: () => pool?.ready() ?? Promise.resolve(),
     tasksRun: () => pool?.tasksRun() ?? [0],
@@ -108,10 +117,6 @@ export function createWasmBackend(opts: WasmBackendOptions = {}): WasmBackend {
     },
   };
   return backend;
-}
-
-function runOnCaller(kernels: KernelExports, j: SgemmJob, work: number): void {
-  kernels.sgemm(j.transA ? 1 : 0, j.transB ? 1 : 0, j.M, j.N, j.K, j.alpha, j.A, j.B, j.beta, j.C, 0, j.M, 0, j.N, work);
 }
 
 /**

@@ -1,7 +1,8 @@
+import { JOB_WORDS, type PoolJob, runTask } from "./jobs.js";
 import type { KernelExports } from "./kernel-module.js";
 
 /**
- * The SharedArrayBuffer through which the main thread hands one sgemm to its
+ * The SharedArrayBuffer through which the main thread hands one job (jobs.ts: an sgemm, an optimizer update, ...) to its
  * workers. Int32 words (all accessed with Atomics):
  *   GEN    job generation; workers Atomics.wait on it and wake when it changes
  *   CLAIM  (gen & 0x3ff) << 20 | taskCount << 10 | nextTask — claimed by CAS, so
@@ -27,7 +28,7 @@ export const BUSY = TASKS_RUN + MAX_THREADS;
 export const DEAD = BUSY + MAX_THREADS;
 const INT_WORDS = DEAD + MAX_THREADS;
 const PARAM_OFFSET = INT_WORDS * 4;
-const PARAMS = 16;
+const PARAMS = JOB_WORDS;
 /** Most tasks one job may be cut into (10 bits in CLAIM). */
 export const MAX_TASKS = 1023;
 
@@ -45,37 +46,9 @@ export function viewControlBlock(sab: SharedArrayBuffer): ControlBlock {
   return { sab, ints: new Int32Array(sab, 0, INT_WORDS), params: new Float64Array(sab, PARAM_OFFSET, PARAMS) };
 }
 
-/** One sgemm cut along M (axis 0) or N (axis 1) into chunks of `chunk` rows/columns. */
-export interface SgemmJob {
-  transA: boolean;
-  transB: boolean;
-  M: number;
-  N: number;
-  K: number;
-  alpha: number;
-  A: number;
-  B: number;
-  beta: number;
-  C: number;
-  axis: 0 | 1;
-  chunk: number;
-  tasks: number;
-}
-
-export function writeJob(cb: ControlBlock, job: SgemmJob): void {
-  const p = cb.params;
-  p[0] = job.transA ? 1 : 0;
-  p[1] = job.transB ? 1 : 0;
-  p[2] = job.M;
-  p[3] = job.N;
-  p[4] = job.K;
-  p[5] = job.alpha;
-  p[6] = job.A;
-  p[7] = job.B;
-  p[8] = job.beta;
-  p[9] = job.C;
-  p[10] = job.axis;
-  p[11] = job.chunk;
+/** Writes the job's parameter words (before publishJob). */
+export function writeJob(cb: ControlBlock, job: PoolJob): void {
+  cb.params.set(job.words);
 }
 
 /** Publishes the job (after writeJob) and wakes the workers. */
@@ -107,15 +80,7 @@ export function runTasks(cb: ControlBlock, gen: number, kernels: KernelExports, 
       throw new Error(`wasm kernel worker ${thread}: told to die mid-task (test)`);
     }
     try {
-      const M = p[2],
-        N = p[3],
-        chunk = p[11];
-      const lo = next * chunk;
-      if (p[10] === 0) {
-        kernels.sgemm(p[0], p[1], M, N, p[4], p[5], p[6], p[7], p[8], p[9], lo, Math.min(M, lo + chunk), 0, N, work);
-      } else {
-        kernels.sgemm(p[0], p[1], M, N, p[4], p[5], p[6], p[7], p[8], p[9], 0, M, lo, Math.min(N, lo + chunk), work);
-      }
+      runTask(kernels, p, next, work);
     } catch {
       Atomics.store(ints, FAILED, 1);
     }

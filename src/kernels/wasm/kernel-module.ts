@@ -22,11 +22,34 @@ export interface KernelExports {
   ): void;
   /** Scratch bytes one thread needs. */
   workBytes(): number;
-  /** The non-matmul kernels (assembly/pointwise.ts, assembly/attention.ts); see ops.ts. */
+  /** The pointwise and row kernels (assembly/pointwise.ts); see ops.ts. */
   ops: OpExports;
+  /** The optimizer and clipping kernels (assembly/optim.ts), run as threaded jobs; see optim-ops.ts. */
+  optim: OptimExports;
 }
 
-/** Pointwise, row and attention kernels: the ref kernels' argument order, byte-offset pointers. */
+/** assembly/optim.ts: element ranges [start, end) of byte-offset buffers; bit-equal to kernels/ref/optim.ts. */
+export interface OptimExports {
+  adamwUpdate(
+    params: number,
+    grads: number,
+    m: number,
+    v: number,
+    start: number,
+    end: number,
+    beta1: number,
+    beta2: number,
+    eps: number,
+    stepSize: number,
+    bc2Sqrt: number,
+    decay: number,
+  ): void;
+  /** Stores the f64 sum of squares of x[start, end) at byte offset `out`. */
+  sumSquares(out: number, x: number, start: number, end: number): void;
+  scaleInPlace(x: number, start: number, end: number, coef: number): void;
+}
+
+/** Pointwise and row kernels: the ref kernels' argument order, byte-offset pointers. */
 export interface OpExports {
   geluForward(out: number, inp: number, n: number): void;
   geluBackward(dinp: number, inp: number, dout: number, n: number): void;
@@ -34,43 +57,6 @@ export interface OpExports {
   siluBackward(dinp: number, inp: number, dout: number, n: number): void;
   logSumExpRows(lse: number, x: number, N: number, C: number): void;
   scaledSoftmaxRows(x: number, lse: number, scale: number, N: number, C: number): void;
-  attentionForward(
-    out: number,
-    lse: number,
-    q: number,
-    k: number,
-    v: number,
-    ranges: number,
-    mask: number,
-    scores: number,
-    B: number,
-    Hq: number,
-    Hkv: number,
-    T: number,
-    S: number,
-    D: number,
-    scale: number,
-  ): void;
-  attentionBackward(
-    dq: number,
-    dk: number,
-    dv: number,
-    dout: number,
-    q: number,
-    k: number,
-    v: number,
-    out: number,
-    lse: number,
-    ranges: number,
-    mask: number,
-    B: number,
-    Hq: number,
-    Hkv: number,
-    T: number,
-    S: number,
-    D: number,
-    scale: number,
-  ): void;
 }
 
 const OP_NAMES: readonly (keyof OpExports)[] = [
@@ -80,9 +66,9 @@ const OP_NAMES: readonly (keyof OpExports)[] = [
   "siluBackward",
   "logSumExpRows",
   "scaledSoftmaxRows",
-  "attentionForward",
-  "attentionBackward",
 ];
+
+const OPTIM_NAMES: readonly (keyof OptimExports)[] = ["adamwUpdate", "sumSquares", "scaleInPlace"];
 
 let bytes: Uint8Array | undefined;
 
@@ -107,10 +93,19 @@ export function instantiateKernels(api: WasmApi, mod: WasmModule, memory: WasmMe
   if (typeof sgemm !== "function" || typeof workBytes !== "function") {
     throw new Error("kernel module lacks the sgemm/workBytes exports; rebuild with scripts/build-wasm.mjs");
   }
-  const ops: Record<string, unknown> = {};
-  for (const name of OP_NAMES) {
-    if (typeof exports[name] !== "function") throw new Error(`kernel module lacks the ${name} export; rebuild with scripts/build-wasm.mjs`);
-    ops[name] = exports[name];
-  }
-  return { sgemm: sgemm as KernelExports["sgemm"], workBytes: workBytes as KernelExports["workBytes"], ops: ops as unknown as OpExports };
+  const pick = (names: readonly string[]): Record<string, unknown> => {
+    const picked: Record<string, unknown> = {};
+    for (const name of names) {
+      if (typeof exports[name] !== "function")
+        throw new Error(`kernel module lacks the ${name} export; rebuild with scripts/build-wasm.mjs`);
+      picked[name] = exports[name];
+    }
+    return picked;
+  };
+  return {
+    sgemm: sgemm as KernelExports["sgemm"],
+    workBytes: workBytes as KernelExports["workBytes"],
+    ops: pick(OP_NAMES) as unknown as OpExports,
+    optim: pick(OPTIM_NAMES) as unknown as OptimExports,
+  };
 }

@@ -1,19 +1,19 @@
 import type { Backend } from "../backend.js";
-import { keyRanges as keyRangesRef, type AttentionDims } from "../ref/attention.js";
 import type { WasmArena } from "./arena.js";
-import type { OpExports } from "./kernel-module.js";
+import {
+  JOB_GELU_BACKWARD,
+  JOB_GELU_FORWARD,
+  JOB_LOG_SUM_EXP_ROWS,
+  JOB_SCALED_SOFTMAX_ROWS,
+  JOB_SILU_BACKWARD,
+  JOB_SILU_FORWARD,
+  type PoolJob,
+  pointwiseJob,
+  rowsJob,
+} from "./jobs.js";
 
 /** Names of the optional Backend kernels the WASM backend implements. */
-export const WASM_OP_NAMES = [
-  "geluForward",
-  "geluBackward",
-  "siluForward",
-  "siluBackward",
-  "logSumExpRows",
-  "scaledSoftmaxRows",
-  "attentionForward",
-  "attentionBackward",
-] as const;
+export const WASM_OP_NAMES = ["geluForward", "geluBackward", "siluForward", "siluBackward", "logSumExpRows", "scaledSoftmaxRows"] as const;
 
 /** The optional Backend kernels the WASM backend implements. */
 export type WasmOps = Required<Pick<Backend, (typeof WASM_OP_NAMES)[number]>>;
@@ -62,95 +62,43 @@ const IN = (buf: Float32Array, n: number): Arg => ({ buf, n, read: true, write: 
 const OUT = (buf: Float32Array, n: number): Arg => ({ buf, n, read: false, write: true });
 const INOUT = (buf: Float32Array | null, n: number): Arg => ({ buf, n, read: true, write: true });
 
+/** Elements per task of the pointwise kernels: about two tasks per thread, none under 2^14 elements (~20 us). */
+const MIN_POINTWISE_CHUNK = 1 << 14;
+
+function pointwiseChunk(n: number, threads: number): number {
+  return Math.max(MIN_POINTWISE_CHUNK, Math.ceil(n / (2 * threads) / 16) * 16);
+}
+
+/** Rows per task of the row kernels: about two tasks per thread, each at least 2^14 values. */
+function rowsPerTask(N: number, C: number, threads: number): number {
+  return Math.max(Math.ceil(N / (2 * threads)), Math.ceil(MIN_POINTWISE_CHUNK / Math.max(C, 1)));
+}
+
 /**
- * The keys query t of batch b sees, as two half-open ranges per (b, t),
- * int32 [B*T, 4] — the same rule as ref/attention.ts's keyRanges, resolved
- * once on the host so the kernel needs no typed-array arguments. Clamped to
- * [0, S], so the kernel never reads outside the key buffers.
+ * Binds the WASM op kernels to an arena; `run` runs a job on the thread pool (or the calling thread alone), the
+ * work split by elements or rows, so every value is computed as one thread would.
  */
-function keyRanges(d: AttentionDims, out: Int32Array): void {
-  const r = new Int32Array(4);
-  for (let b = 0; b < d.B; b++) {
-    for (let t = 0; t < d.T; t++) {
-      keyRangesRef(d, b, t, r);
-      const o = (b * d.T + t) * 4;
-      for (let i = 0; i < 4; i++) out[o + i] = Math.max(0, Math.min(d.S, r[i]));
-    }
-  }
-}
-
-/** Ranges and key mask copied into the memory (as float32 blocks) for one attention call. */
-function attentionArgs(arena: WasmArena, d: AttentionDims): { ranges: Float32Array; mask: Float32Array | null } {
-  // Checked before any block is taken, so a rejected call leaves nothing live in the arena.
-  if (d.keyMask && d.keyMask.length < d.B * d.S) {
-    throw new RangeError(`wasm attention: keyMask has ${d.keyMask.length} entries, needs ${d.B * d.S}`);
-  }
-  const ranges = arena.alloc(d.B * d.T * 4);
-  keyRanges(d, new Int32Array(ranges.buffer, ranges.byteOffset, ranges.length));
-  let mask: Float32Array | null = null;
-  if (d.keyMask) {
-    mask = arena.alloc(Math.ceil((d.B * d.S) / 4));
-    new Uint8Array(mask.buffer, mask.byteOffset, d.B * d.S).set(d.keyMask.subarray(0, d.B * d.S));
-  }
-  return { ranges, mask };
-}
-
-/** Binds the WASM op kernels to an arena (calling thread only; these ops are not split across workers). */
-export function createWasmOps(arena: WasmArena, k: OpExports): WasmOps {
-  const off = (buf: Float32Array | null): number => (buf === null ? 0 : (arena.offsetOf(buf) ?? 0));
+export function createWasmOps(arena: WasmArena, threads: number, run: (job: PoolJob) => void): WasmOps {
+  const pointwise = (kind: number, a: number, b: number, c: number, n: number) => {
+    if (n > 0) run(pointwiseJob(kind, [a, b, c], n, pointwiseChunk(n, threads)));
+  };
+  const rows = (kind: number, a: number, b: number, c: number, N: number, C: number) => {
+    if (N > 0) run(rowsJob(kind, [a, b, c], N, C, rowsPerTask(N, C, threads)));
+  };
   return {
-    geluForward: (out, inp, n) => staged(arena, "geluForward", [OUT(out, n), IN(inp, n)], (p) => k.geluForward(p[0], p[1], n)),
+    geluForward: (out, inp, n) =>
+      staged(arena, "geluForward", [OUT(out, n), IN(inp, n)], (p) => pointwise(JOB_GELU_FORWARD, p[0], p[1], 0, n)),
     geluBackward: (dinp, inp, dout, n) =>
-      staged(arena, "geluBackward", [INOUT(dinp, n), IN(inp, n), IN(dout, n)], (p) => k.geluBackward(p[0], p[1], p[2], n)),
-    siluForward: (out, inp, n) => staged(arena, "siluForward", [OUT(out, n), IN(inp, n)], (p) => k.siluForward(p[0], p[1], n)),
+      staged(arena, "geluBackward", [INOUT(dinp, n), IN(inp, n), IN(dout, n)], (p) => pointwise(JOB_GELU_BACKWARD, p[0], p[1], p[2], n)),
+    siluForward: (out, inp, n) =>
+      staged(arena, "siluForward", [OUT(out, n), IN(inp, n)], (p) => pointwise(JOB_SILU_FORWARD, p[0], p[1], 0, n)),
     siluBackward: (dinp, inp, dout, n) =>
-      staged(arena, "siluBackward", [INOUT(dinp, n), IN(inp, n), IN(dout, n)], (p) => k.siluBackward(p[0], p[1], p[2], n)),
-    logSumExpRows: (lse, x, N, C) => staged(arena, "logSumExpRows", [OUT(lse, N), IN(x, N * C)], (p) => k.logSumExpRows(p[0], p[1], N, C)),
+      staged(arena, "siluBackward", [INOUT(dinp, n), IN(inp, n), IN(dout, n)], (p) => pointwise(JOB_SILU_BACKWARD, p[0], p[1], p[2], n)),
+    logSumExpRows: (lse, x, N, C) =>
+      staged(arena, "logSumExpRows", [OUT(lse, N), IN(x, N * C)], (p) => rows(JOB_LOG_SUM_EXP_ROWS, p[0], p[1], 0, N, C)),
     scaledSoftmaxRows: (x, lse, scale, N, C) =>
-      staged(arena, "scaledSoftmaxRows", [INOUT(x, N * C), IN(lse, N), IN(scale, N)], (p) => k.scaledSoftmaxRows(p[0], p[1], p[2], N, C)),
-    attentionForward: (out, lse, q, kk, v, d) => {
-      const { B, Hq, Hkv, T, S, D } = d;
-      if (B * Hq * T === 0) return;
-      const { ranges, mask } = attentionArgs(arena, d);
-      let scores: Float32Array | null = null;
-      try {
-        scores = arena.alloc(Math.max(S, 1));
-        const nq = B * Hq * T * D;
-        const nk = B * Hkv * S * D;
-        staged(arena, "attentionForward", [OUT(out, nq), OUT(lse, B * Hq * T), IN(q, nq), IN(kk, nk), IN(v, nk)], (p) =>
-          k.attentionForward(p[0], p[1], p[2], p[3], p[4], off(ranges), off(mask), off(scores), B, Hq, Hkv, T, S, D, d.scale),
-        );
-      } finally {
-        if (scores) arena.release(scores);
-        arena.release(ranges);
-        if (mask) arena.release(mask);
-      }
-    },
-    attentionBackward: (dq, dk, dv, dout, q, kk, v, out, lse, d) => {
-      const { B, Hq, Hkv, T, S, D } = d;
-      if (B * Hq * T === 0 || (!dq && !dk && !dv)) return;
-      const { ranges, mask } = attentionArgs(arena, d);
-      try {
-        const nq = B * Hq * T * D;
-        const nk = B * Hkv * S * D;
-        const args = [
-          INOUT(dq, nq),
-          INOUT(dk, nk),
-          INOUT(dv, nk),
-          IN(dout, nq),
-          IN(q, nq),
-          IN(kk, nk),
-          IN(v, nk),
-          IN(out, nq),
-          IN(lse, B * Hq * T),
-        ];
-        staged(arena, "attentionBackward", args, (p) =>
-          k.attentionBackward(p[0], p[1], p[2], p[3], p[4], p[5], p[6], p[7], p[8], off(ranges), off(mask), B, Hq, Hkv, T, S, D, d.scale),
-        );
-      } finally {
-        arena.release(ranges);
-        if (mask) arena.release(mask);
-      }
-    },
+      staged(arena, "scaledSoftmaxRows", [INOUT(x, N * C), IN(lse, N), IN(scale, N)], (p) =>
+        rows(JOB_SCALED_SOFTMAX_ROWS, p[0], p[1], p[2], N, C),
+      ),
   };
 }

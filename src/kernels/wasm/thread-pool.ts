@@ -14,8 +14,8 @@ import {
   waitDone,
   writeJob,
   type ControlBlock,
-  type SgemmJob,
 } from "./control-block.js";
+import type { PoolJob } from "./jobs.js";
 import type { KernelExports } from "./kernel-module.js";
 import type { WasmMemory, WasmModule } from "./wasm-api.js";
 import type { WorkerInit } from "./worker.js";
@@ -77,7 +77,7 @@ export class ThreadPool {
     return this.works.map((_, t) => Atomics.load(this.cb.ints, TASKS_RUN + t));
   }
 
-  run(job: SgemmJob): void {
+  run(job: PoolJob): void {
     if (this.closed) throw new Error("wasm backend: used after close()");
     if (this.broken !== null) throw new InternalError(this.broken);
     writeJob(this.cb, job);
@@ -87,11 +87,11 @@ export class ThreadPool {
     const lost = waitDone(this.cb, job.tasks, this.works.length);
     if (lost > 0) {
       this.broken =
-        `wasm sgemm: a kernel worker thread died mid-task (${lost} of ${job.tasks} task(s) never finished); ` +
+        `wasm kernels: a worker thread died mid-task (${lost} of ${job.tasks} task(s) never finished); ` +
         "the wasm backend cannot continue in this process (rerun, or use --threads 1 or the native backend)";
       throw new InternalError(this.broken);
     }
-    if (Atomics.load(this.cb.ints, FAILED) !== 0) throw new Error("wasm sgemm: a kernel task failed");
+    if (Atomics.load(this.cb.ints, FAILED) !== 0) throw new Error("wasm kernels: a kernel task failed");
   }
 
   /**

@@ -11,6 +11,7 @@
  * opt.step(params, grads, schedule.lrAt(step));
  */
 import type { Backend } from "../../kernels/backend.js";
+import { UserError } from "../../errors.js";
 import { adamwUpdateRef } from "../../kernels/ref/optim.js";
 import {
   assertLr,
@@ -29,8 +30,11 @@ export interface AdamWOptions {
   adam_beta2?: number;
   adam_epsilon?: number;
   weight_decay?: number;
-  /** A backend whose `adamwUpdate` kernel (native SIMD) runs the update; default: the reference loop. */
-  kernels?: Pick<Backend, "adamwUpdate">;
+  /**
+   * A backend whose `adamwUpdate` kernel (native or WASM SIMD) runs the update, default the reference loop; with
+   * its `alloc`, the moments live in the backend's memory (the WASM kernels work in place there).
+   */
+  kernels?: Pick<Backend, "adamwUpdate"> & Partial<Pick<Backend, "alloc">>;
 }
 
 export class AdamW implements Optimizer {
@@ -54,8 +58,8 @@ export class AdamW implements Optimizer {
     this.beta2 = opts.adam_beta2 ?? 0.999;
     this.eps = opts.adam_epsilon ?? 1e-8;
     this.weightDecay = opts.weight_decay ?? 0;
-    this.m = new Float32Array(this.numel);
-    this.v = new Float32Array(this.numel);
+    this.m = allocState(this.numel, opts.kernels);
+    this.v = allocState(this.numel, opts.kernels);
     this.update = opts.kernels?.adamwUpdate?.bind(opts.kernels) ?? adamwUpdateRef;
   }
 
@@ -89,4 +93,19 @@ export class AdamW implements Optimizer {
     this.v.set(v);
     this.steps = steps;
   }
+}
+
+/**
+ * Zeroed moment storage in the backend's memory where it has an allocator; where that memory is full (the WASM
+ * backend stops at 4 GiB) in ordinary memory instead, which the kernels then read through their reference loop.
+ */
+function allocState(n: number, kernels: AdamWOptions["kernels"]): Float32Array {
+  if (kernels?.alloc) {
+    try {
+      return kernels.alloc(n);
+    } catch (err) {
+      if (!(err instanceof UserError)) throw err;
+    }
+  }
+  return new Float32Array(n);
 }

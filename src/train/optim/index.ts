@@ -34,12 +34,12 @@ export interface OptimizerHyperParams {
   adam_epsilon: number;
 }
 
-/** `kernels`: the backend whose fast optimizer kernels to use (native SIMD), where it has them. */
+/** `kernels`: the backend whose fast optimizer kernels (native or WASM SIMD) and memory to use, where it has them. */
 export function createOptimizer(
   name: OptimizerName,
   segments: readonly ParamSegment[],
   hp: OptimizerHyperParams,
-  kernels?: Pick<Backend, "adamwUpdate">,
+  kernels?: Pick<Backend, "adamwUpdate"> & Partial<Pick<Backend, "alloc">>,
 ): Optimizer {
   switch (name) {
     case "adamw":

@@ -278,4 +278,4 @@ export function sgemm(
 // This file is the module's entry (scripts/build-wasm.mjs compiles it), so the
 // other kernels are exported from here.
 export { geluForward, geluBackward, siluForward, siluBackward, logSumExpRows, scaledSoftmaxRows } from "./pointwise";
-export { attentionForward, attentionBackward } from "./attention";
+export { adamwUpdate, sumSquares, scaleInPlace } from "./optim";

@@ -1,0 +1,173 @@
+/**
+ * The jobs the WASM thread pool runs, as the pool sees them: up to 15 numeric
+ * parameters plus a kind, cut into tasks that threads claim by index. One
+ * encoding for the pool and for the calling thread alone, so a job computes
+ * the same values however many threads take part (each task's output is its
+ * own; nothing is summed across tasks in a thread-dependent order).
+ */
+import type { KernelExports } from "./kernel-module.js";
+
+/** How many float64 parameter words a job has (the last one is its kind). */
+export const JOB_WORDS = 16;
+const KIND = JOB_WORDS - 1;
+
+export const JOB_SGEMM = 0;
+export const JOB_ADAMW = 1;
+export const JOB_SUM_SQUARES = 2;
+export const JOB_SCALE = 3;
+export const JOB_GELU_FORWARD = 4;
+export const JOB_GELU_BACKWARD = 5;
+export const JOB_SILU_FORWARD = 6;
+export const JOB_SILU_BACKWARD = 7;
+export const JOB_LOG_SUM_EXP_ROWS = 8;
+export const JOB_SCALED_SOFTMAX_ROWS = 9;
+
+/** A job as published: its parameter words (kind last) and its task count. */
+export interface PoolJob {
+  words: Float64Array;
+  tasks: number;
+}
+
+/** One sgemm cut along M (axis 0) or N (axis 1) into chunks of `chunk` rows/columns. */
+export interface SgemmJob {
+  transA: boolean;
+  transB: boolean;
+  M: number;
+  N: number;
+  K: number;
+  alpha: number;
+  A: number;
+  B: number;
+  beta: number;
+  C: number;
+  axis: 0 | 1;
+  chunk: number;
+  tasks: number;
+}
+
+function job(kind: number, tasks: number, params: readonly number[]): PoolJob {
+  const words = new Float64Array(JOB_WORDS);
+  words.set(params);
+  words[KIND] = kind;
+  return { words, tasks };
+}
+
+export function sgemmJob(j: SgemmJob): PoolJob {
+  const { M, N, K, alpha, A, B, beta, C, axis, chunk } = j;
+  return job(JOB_SGEMM, j.tasks, [j.transA ? 1 : 0, j.transB ? 1 : 0, M, N, K, alpha, A, B, beta, C, axis, chunk]);
+}
+
+/** Elements [start, end) in tasks of `chunk` elements: the split of the elementwise jobs. */
+export function rangeTasks(start: number, end: number, chunk: number): number {
+  return Math.max(1, Math.ceil((end - start) / chunk));
+}
+
+/** AdamW over elements [start, end) of the four buffers (byte offsets), `chunk` elements a task. */
+export function adamwJob(
+  ptrs: readonly [number, number, number, number],
+  start: number,
+  end: number,
+  chunk: number,
+  hyper: readonly number[],
+): PoolJob {
+  return job(JOB_ADAMW, rangeTasks(start, end, chunk), [...ptrs, start, end, chunk, ...hyper]);
+}
+
+/**
+ * Sums of squares of x's fixed blocks of `block` elements, each block's f64
+ * sum stored in `out` (byte offset, one f64 per block); `blocksPerTask`
+ * blocks a task. The caller adds the block sums in order: the same total for
+ * any thread count.
+ */
+export function sumSquaresJob(x: number, n: number, out: number, block: number, blocksPerTask: number): PoolJob {
+  const blocks = Math.ceil(n / block);
+  return job(JOB_SUM_SQUARES, Math.max(1, Math.ceil(blocks / blocksPerTask)), [x, n, out, block, blocksPerTask]);
+}
+
+export function scaleJob(x: number, n: number, chunk: number, coef: number): PoolJob {
+  return job(JOB_SCALE, rangeTasks(0, n, chunk), [x, 0, n, chunk, coef]);
+}
+
+/**
+ * A pointwise kernel (JOB_GELU_* / JOB_SILU_*) over n elements of up to three
+ * buffers (byte offsets; 0 where the kernel takes fewer), `chunk` elements a task.
+ */
+export function pointwiseJob(kind: number, bufs: readonly [number, number, number], n: number, chunk: number): PoolJob {
+  return job(kind, rangeTasks(0, n, chunk), [...bufs, n, chunk]);
+}
+
+/**
+ * A row kernel (JOB_LOG_SUM_EXP_ROWS / JOB_SCALED_SOFTMAX_ROWS) over N rows of C
+ * values, `rowsPerTask` rows a task; bufs in the kernel's argument order.
+ */
+export function rowsJob(kind: number, bufs: readonly [number, number, number], N: number, C: number, rowsPerTask: number): PoolJob {
+  return job(kind, rangeTasks(0, N, rowsPerTask), [...bufs, N, C, rowsPerTask]);
+}
+
+/** Task `task` of a pointwise job: the same kernel on its slice of every buffer (elementwise, so any split is exact). */
+function runPointwise(k: KernelExports, p: Float64Array, task: number): void {
+  const [a, b, c, n, chunk] = p;
+  const lo = task * chunk;
+  const len = Math.min(n, lo + chunk) - lo;
+  const [a1, b1, c1] = [a + 4 * lo, b + 4 * lo, c + 4 * lo];
+  const kind = p[KIND];
+  if (kind === JOB_GELU_FORWARD) k.ops.geluForward(a1, b1, len);
+  else if (kind === JOB_GELU_BACKWARD) k.ops.geluBackward(a1, b1, c1, len);
+  else if (kind === JOB_SILU_FORWARD) k.ops.siluForward(a1, b1, len);
+  else k.ops.siluBackward(a1, b1, c1, len);
+}
+
+/** Task `task` of a row job: its rows of x and of the per-row vectors. */
+function runRows(k: KernelExports, p: Float64Array, task: number): void {
+  const [a, b, c, N, C, perTask] = p;
+  const r0 = task * perTask;
+  const rows = Math.min(N, r0 + perTask) - r0;
+  if (p[KIND] === JOB_LOG_SUM_EXP_ROWS) k.ops.logSumExpRows(a + 4 * r0, b + 4 * r0 * C, rows, C);
+  else k.ops.scaledSoftmaxRows(a + 4 * r0 * C, b + 4 * r0, c + 4 * r0, rows, C);
+}
+
+/** Runs task `task` of the job whose words are `p`, with `work` as this thread's sgemm scratch. */
+export function runTask(k: KernelExports, p: Float64Array, task: number, work: number): void {
+  switch (p[KIND]) {
+    case JOB_SGEMM: {
+      const [transA, transB, M, N, K, alpha, A, B, beta, C, axis, chunk] = p;
+      const lo = task * chunk;
+      if (axis === 0) k.sgemm(transA, transB, M, N, K, alpha, A, B, beta, C, lo, Math.min(M, lo + chunk), 0, N, work);
+      else k.sgemm(transA, transB, M, N, K, alpha, A, B, beta, C, 0, M, lo, Math.min(N, lo + chunk), work);
+      return;
+    }
+    case JOB_ADAMW: {
+      const lo = p[4] + task * p[6];
+      k.optim.adamwUpdate(p[0], p[1], p[2], p[3], lo, Math.min(p[5], lo + p[6]), p[7], p[8], p[9], p[10], p[11], p[12]);
+      return;
+    }
+    case JOB_SUM_SQUARES: {
+      const [x, n, out, block, perTask] = p;
+      const lastBlock = Math.min(Math.ceil(n / block), (task + 1) * perTask);
+      for (let b = task * perTask; b < lastBlock; b++) k.optim.sumSquares(out + 8 * b, x, b * block, Math.min(n, (b + 1) * block));
+      return;
+    }
+    case JOB_SCALE: {
+      const lo = p[1] + task * p[3];
+      k.optim.scaleInPlace(p[0], lo, Math.min(p[2], lo + p[3]), p[4]);
+      return;
+    }
+    case JOB_GELU_FORWARD:
+    case JOB_GELU_BACKWARD:
+    case JOB_SILU_FORWARD:
+    case JOB_SILU_BACKWARD:
+      runPointwise(k, p, task);
+      return;
+    case JOB_LOG_SUM_EXP_ROWS:
+    case JOB_SCALED_SOFTMAX_ROWS:
+      runRows(k, p, task);
+      return;
+    default:
+      throw new Error(`wasm pool: unknown job kind ${p[KIND]}`);
+  }
+}
+
+/** Runs every task of `j` on the calling thread. */
+export function runOnCaller(k: KernelExports, j: PoolJob, work: number): void {
+  for (let t = 0; t < j.tasks; t++) runTask(k, j.words, t, work);
+}
