@@ -5,6 +5,7 @@
  * the same values however many threads take part (each task's output is its
  * own; nothing is summed across tasks in a thread-dependent order).
  */
+import type { BlockCopy } from "../ref/memops.js";
 import type { KernelExports } from "./kernel-module.js";
 
 /** How many float64 parameter words a job has (the last one is its kind). */
@@ -21,6 +22,8 @@ export const JOB_SILU_FORWARD = 6;
 export const JOB_SILU_BACKWARD = 7;
 export const JOB_LOG_SUM_EXP_ROWS = 8;
 export const JOB_SCALED_SOFTMAX_ROWS = 9;
+export const JOB_COPY_BLOCKS = 10;
+export const JOB_COL_SUMS = 11;
 
 /** A job as published: its parameter words (kind last) and its task count. */
 export interface PoolJob {
@@ -104,6 +107,20 @@ export function rowsJob(kind: number, bufs: readonly [number, number, number], N
   return job(kind, rangeTasks(0, N, rowsPerTask), [...bufs, N, C, rowsPerTask]);
 }
 
+/**
+ * A block copy (see BlockCopy in kernels/ref/memops.ts) with byte-offset dst/src that include the block offsets,
+ * `perTask` outer blocks a task (disjoint destinations, so any split is exact).
+ */
+export function copyBlocksJob(dst: number, src: number, b: BlockCopy, perTask: number): PoolJob {
+  const { n0, dS0, sS0, n1, dS1, sS1, cols } = b;
+  return job(JOB_COPY_BLOCKS, rangeTasks(0, n0, perTask), [dst, src, n0, dS0, sS0, n1, dS1, sS1, cols, b.accumulate ? 1 : 0, perTask]);
+}
+
+/** Column sums of x [M, N] added into sum, `perTask` columns a task (each column summed in row order by one task). */
+export function colSumsJob(sum: number, x: number, M: number, N: number, perTask: number): PoolJob {
+  return job(JOB_COL_SUMS, rangeTasks(0, N, perTask), [sum, x, M, N, perTask]);
+}
+
 /** Task `task` of a pointwise job: the same kernel on its slice of every buffer (elementwise, so any split is exact). */
 function runPointwise(k: KernelExports, p: Float64Array, task: number): void {
   const [a, b, c, n, chunk] = p;
@@ -162,6 +179,18 @@ export function runTask(k: KernelExports, p: Float64Array, task: number, work: n
     case JOB_SCALED_SOFTMAX_ROWS:
       runRows(k, p, task);
       return;
+    case JOB_COPY_BLOCKS: {
+      const [dst, src, n0, dS0, sS0, n1, dS1, sS1, cols, acc, perTask] = p;
+      const i0 = task * perTask;
+      k.mem.copyBlocks(dst, src, i0, Math.min(n0, i0 + perTask), dS0, sS0, n1, dS1, sS1, cols, acc);
+      return;
+    }
+    case JOB_COL_SUMS: {
+      const [sum, x, M, N, perTask] = p;
+      const c0 = task * perTask;
+      k.mem.colSumsAcc(sum, x, M, N, c0, Math.min(N, c0 + perTask));
+      return;
+    }
     default:
       throw new Error(`wasm pool: unknown job kind ${p[KIND]}`);
   }

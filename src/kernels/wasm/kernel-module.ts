@@ -26,6 +26,26 @@ export interface KernelExports {
   ops: OpExports;
   /** The optimizer and clipping kernels (assembly/optim.ts), run as threaded jobs; see optim-ops.ts. */
   optim: OptimExports;
+  /** The block copies and column sums (assembly/memops.ts), run as threaded jobs; see memops.ts. */
+  mem: MemExports;
+}
+
+/** assembly/memops.ts: byte-offset pointers with the block offsets added in, strides in elements; bit-equal to kernels/ref/memops.ts. */
+export interface MemExports {
+  copyBlocks(
+    dst: number,
+    src: number,
+    i0: number,
+    i1: number,
+    dS0: number,
+    sS0: number,
+    n1: number,
+    dS1: number,
+    sS1: number,
+    cols: number,
+    acc: number,
+  ): void;
+  colSumsAcc(sum: number, x: number, M: number, N: number, c0: number, c1: number): void;
 }
 
 /** assembly/optim.ts: element ranges [start, end) of byte-offset buffers; bit-equal to kernels/ref/optim.ts. */
@@ -69,6 +89,7 @@ const OP_NAMES: readonly (keyof OpExports)[] = [
 ];
 
 const OPTIM_NAMES: readonly (keyof OptimExports)[] = ["adamwUpdate", "sumSquares", "scaleInPlace"];
+const MEM_NAMES: readonly (keyof MemExports)[] = ["copyBlocks", "colSumsAcc"];
 
 let bytes: Uint8Array | undefined;
 
@@ -107,5 +128,6 @@ export function instantiateKernels(api: WasmApi, mod: WasmModule, memory: WasmMe
     workBytes: workBytes as KernelExports["workBytes"],
     ops: pick(OP_NAMES) as unknown as OpExports,
     optim: pick(OPTIM_NAMES) as unknown as OptimExports,
+    mem: pick(MEM_NAMES) as unknown as MemExports,
   };
 }
