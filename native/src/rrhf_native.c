@@ -196,6 +196,7 @@ static napi_value ScaleInPlace(napi_env env, napi_callback_info info) {
 #include "norm.h"
 #include "pointwise.h"
 #include "memops.h"
+#include "product.h"
 #include "attention.h"
 
 #ifdef RRHF_HAVE_DNNL
@@ -255,6 +256,8 @@ static napi_value Init(napi_env env, napi_value exports) {
     {"scaledSoftmaxRows", NULL, ScaledSoftmaxRows, NULL, NULL, NULL, napi_enumerable, NULL},
     {"copyBlocks", NULL, CopyBlocks, NULL, NULL, NULL, napi_enumerable, NULL},
     {"colSumsAcc", NULL, ColSumsAcc, NULL, NULL, NULL, napi_enumerable, NULL},
+    {"productForward", NULL, ProductForward, NULL, NULL, NULL, napi_enumerable, NULL},
+    {"productBackward", NULL, ProductBackward, NULL, NULL, NULL, napi_enumerable, NULL},
     {"attentionTilesForward", NULL, AttentionTilesForward, NULL, NULL, NULL, napi_enumerable, NULL},
     {"attentionTilesBackward", NULL, AttentionTilesBackward, NULL, NULL, NULL, napi_enumerable, NULL},
     {"decodeAttention", NULL, DecodeAttention, NULL, NULL, NULL, napi_enumerable, NULL},

@@ -96,6 +96,10 @@ export interface Backend {
   copyBlocks?(dst: Float32Array, src: Float32Array, b: BlockCopy): void;
   /** sum[c] += column sums of x [M, N] (bias gradients): see colSumsAccRef in ref/memops.ts. */
   colSumsAcc?(sum: Float32Array, x: Float32Array, M: number, N: number): void;
+  /** out = a * b over n values of same-shape tensors: see productForwardRef in ref/product.ts. */
+  productForward?(out: Float32Array, a: Float32Array, b: Float32Array, n: number): void;
+  /** da += dout * b, db += dout * a (ACCUMULATES; either may be null): see productBackwardRef there. */
+  productBackward?(da: Float32Array | null, db: Float32Array | null, dout: Float32Array, a: Float32Array, b: Float32Array, n: number): void;
   /** One decode step's attention for one prompt's sequences, fused: see decodeAttentionRef in ref/decode-attention.ts. */
   decodeAttention?(a: DecodeRunArgs): void;
 }

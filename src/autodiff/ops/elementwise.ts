@@ -4,6 +4,7 @@
  */
 import { addBackward, addForward, mulBackward, mulForward, type BroadcastPlan } from "../../kernels/ref/broadcast.js";
 import { copyBlocks, rows } from "../../kernels/ref/memops.js";
+import { productBackwardRef, productForwardRef } from "../../kernels/ref/product.js";
 import { broadcastShapes, broadcastStrides, sameShape } from "../../tensor/shape.js";
 import type { Tensor } from "../../tensor/tensor.js";
 import type { Graph } from "../graph.js";
@@ -57,11 +58,31 @@ function addSameShape(g: Graph, a: Tensor, b: Tensor): Tensor {
 
 /** a * b (elementwise) with NumPy broadcasting. */
 export function mul(g: Graph, a: Tensor, b: Tensor): Tensor {
+  if (sameShape(a.shape, b.shape)) return mulSameShape(g, a, b);
   const p = broadcastPlan(a, b);
   const out = g.output(p.outShape, [a, b]);
   mulForward(out.data, a.data, b.data, p);
   g.record("mul", out, [a, b], (dout) => {
     mulBackward(a.requiresGrad ? g.gradOf(a) : null, b.requiresGrad ? g.gradOf(b) : null, dout, a.data, b.data, p);
+  });
+  return out;
+}
+
+/**
+ * a * b of one shape (the SwiGLU gate times up): one flat pass on the backend's product kernels (threaded SIMD on
+ * native and WASM), else the reference loops, not the broadcasting ones.
+ */
+function mulSameShape(g: Graph, a: Tensor, b: Tensor): Tensor {
+  const out = g.output(a.shape, [a, b]);
+  const be = g.backend;
+  const n = a.size;
+  if (be.productForward) be.productForward(out.data, a.data, b.data, n);
+  else productForwardRef(out.data, a.data, b.data, n);
+  g.record("mul", out, [a, b], (dout) => {
+    const da = a.requiresGrad ? g.gradOf(a) : null;
+    const db = b.requiresGrad ? g.gradOf(b) : null;
+    if (be.productBackward) be.productBackward(da, db, dout, a.data, b.data, n);
+    else productBackwardRef(da, db, dout, a.data, b.data, n);
   });
   return out;
 }

@@ -56,6 +56,9 @@ export interface NativeAddon {
    * SIMD (and, for large calls, threaded) activation and row-softmax kernels,
    * the signatures of kernels/ref/activations.ts and ref/row-softmax.ts; absent from older builds.
    */
+  /** Same-shape product and its backward (native/src/product.h); absent from older builds. */
+  productForward?: Backend["productForward"];
+  productBackward?: Backend["productBackward"];
   geluForward?: Backend["geluForward"];
   geluBackward?: Backend["geluBackward"];
   siluForward?: Backend["siluForward"];

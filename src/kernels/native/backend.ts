@@ -142,7 +142,16 @@ function pointwiseKernels(addon: NativeAddon, sync: () => void): Partial<Pick<Ba
   return out as Partial<Pick<Backend, (typeof POINTWISE)[number]>>;
 }
 
-const POINTWISE = ["geluForward", "geluBackward", "siluForward", "siluBackward", "logSumExpRows", "scaledSoftmaxRows"] as const;
+const POINTWISE = [
+  "geluForward",
+  "geluBackward",
+  "siluForward",
+  "siluBackward",
+  "logSumExpRows",
+  "scaledSoftmaxRows",
+  "productForward",
+  "productBackward",
+] as const;
 
 /** The addon's tiled attention (gemm-attention.ts hands it every call without a key mask), where this build has it. */
 function attentionKernels(addon: NativeAddon, sync: () => void): Partial<TiledAttentionKernels> {

@@ -24,6 +24,8 @@ export const JOB_LOG_SUM_EXP_ROWS = 8;
 export const JOB_SCALED_SOFTMAX_ROWS = 9;
 export const JOB_COPY_BLOCKS = 10;
 export const JOB_COL_SUMS = 11;
+export const JOB_PRODUCT_FORWARD = 12;
+export const JOB_PRODUCT_BACKWARD = 13;
 
 /** A job as published: its parameter words (kind last) and its task count. */
 export interface PoolJob {
@@ -92,7 +94,7 @@ export function scaleJob(x: number, n: number, chunk: number, coef: number): Poo
 }
 
 /**
- * A pointwise kernel (JOB_GELU_* / JOB_SILU_*) over n elements of up to three
+ * A pointwise kernel (JOB_GELU_* / JOB_SILU_* / JOB_PRODUCT_FORWARD) over n elements of up to three
  * buffers (byte offsets; 0 where the kernel takes fewer), `chunk` elements a task.
  */
 export function pointwiseJob(kind: number, bufs: readonly [number, number, number], n: number, chunk: number): PoolJob {
@@ -121,6 +123,20 @@ export function colSumsJob(sum: number, x: number, M: number, N: number, perTask
   return job(JOB_COL_SUMS, rangeTasks(0, N, perTask), [sum, x, M, N, perTask]);
 }
 
+/** The product's backward over n elements: da += dout * b, db += dout * a (byte offsets; 0 for a gradient not wanted). */
+export function productBackwardJob(bufs: readonly [number, number, number, number, number], n: number, chunk: number): PoolJob {
+  return job(JOB_PRODUCT_BACKWARD, rangeTasks(0, n, chunk), [...bufs, n, chunk]);
+}
+
+function runProductBackward(k: KernelExports, p: Float64Array, task: number): void {
+  const [da, db, dout, a, b, n, chunk] = p;
+  const lo = task * chunk;
+  const len = Math.min(n, lo + chunk) - lo;
+  const at = (ptr: number) => ptr + 4 * lo;
+  if (da !== 0) k.mem.productGrad(at(da), at(dout), at(b), len);
+  if (db !== 0) k.mem.productGrad(at(db), at(dout), at(a), len);
+}
+
 /** Task `task` of a pointwise job: the same kernel on its slice of every buffer (elementwise, so any split is exact). */
 function runPointwise(k: KernelExports, p: Float64Array, task: number): void {
   const [a, b, c, n, chunk] = p;
@@ -131,6 +147,7 @@ function runPointwise(k: KernelExports, p: Float64Array, task: number): void {
   if (kind === JOB_GELU_FORWARD) k.ops.geluForward(a1, b1, len);
   else if (kind === JOB_GELU_BACKWARD) k.ops.geluBackward(a1, b1, c1, len);
   else if (kind === JOB_SILU_FORWARD) k.ops.siluForward(a1, b1, len);
+  else if (kind === JOB_PRODUCT_FORWARD) k.mem.productForward(a1, b1, c1, len);
   else k.ops.siluBackward(a1, b1, c1, len);
 }
 
@@ -173,7 +190,11 @@ export function runTask(k: KernelExports, p: Float64Array, task: number, work: n
     case JOB_GELU_BACKWARD:
     case JOB_SILU_FORWARD:
     case JOB_SILU_BACKWARD:
+    case JOB_PRODUCT_FORWARD:
       runPointwise(k, p, task);
+      return;
+    case JOB_PRODUCT_BACKWARD:
+      runProductBackward(k, p, task);
       return;
     case JOB_LOG_SUM_EXP_ROWS:
     case JOB_SCALED_SOFTMAX_ROWS:

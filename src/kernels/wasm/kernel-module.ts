@@ -46,6 +46,9 @@ export interface MemExports {
     acc: number,
   ): void;
   colSumsAcc(sum: number, x: number, M: number, N: number, c0: number, c1: number): void;
+  productForward(out: number, a: number, b: number, n: number): void;
+  /** acc[i] = f32(acc[i] + dout[i] * x[i]) in f64: one half of the product's backward. */
+  productGrad(acc: number, dout: number, x: number, n: number): void;
 }
 
 /** assembly/optim.ts: element ranges [start, end) of byte-offset buffers; bit-equal to kernels/ref/optim.ts. */
@@ -89,7 +92,7 @@ const OP_NAMES: readonly (keyof OpExports)[] = [
 ];
 
 const OPTIM_NAMES: readonly (keyof OptimExports)[] = ["adamwUpdate", "sumSquares", "scaleInPlace"];
-const MEM_NAMES: readonly (keyof MemExports)[] = ["copyBlocks", "colSumsAcc"];
+const MEM_NAMES: readonly (keyof MemExports)[] = ["copyBlocks", "colSumsAcc", "productForward", "productGrad"];
 
 let bytes: Uint8Array | undefined;
 

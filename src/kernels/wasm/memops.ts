@@ -1,17 +1,18 @@
 /**
  * The WASM backend's block copies and column sums (head split/merge, residual
- * adds, bias rows and their gradients), split over the thread pool by outer
- * blocks or by columns: every value is the one f32 copy or add the reference
- * loop makes, in its order. Buffers outside the backend's memory take the
+ * adds, bias rows and their gradients) and same-shape products (SwiGLU),
+ * split over the thread pool by outer blocks, columns or elements: every value
+ * is computed as the reference loop computes it. Buffers outside the backend's memory take the
  * reference loop.
  */
 import type { Backend } from "../backend.js";
 import { type BlockCopy, colSumsAccRef, copyBlocksRef } from "../ref/memops.js";
+import { productBackwardRef, productForwardRef } from "../ref/product.js";
 import type { WasmArena } from "./arena.js";
-import { colSumsJob, copyBlocksJob, type PoolJob } from "./jobs.js";
+import { colSumsJob, copyBlocksJob, JOB_PRODUCT_FORWARD, type PoolJob, pointwiseJob, productBackwardJob } from "./jobs.js";
 
 /** The memory kernels the WASM backend implements. */
-export type WasmMemOps = Required<Pick<Backend, "copyBlocks" | "colSumsAcc">>;
+export type WasmMemOps = Required<Pick<Backend, "copyBlocks" | "colSumsAcc" | "productForward" | "productBackward">>;
 
 /** Values a task should move at least, so waking a worker (tens of microseconds) pays. */
 const MIN_VALUES_PER_TASK = 1 << 15;
@@ -29,6 +30,16 @@ function checkCopy(dst: Float32Array, src: Float32Array, b: BlockCopy): void {
   if (extent(b.dOff, b.n0, b.dS0, b.n1, b.dS1, b.cols) > dst.length || extent(b.sOff, b.n0, b.sS0, b.n1, b.sS1, b.cols) > src.length) {
     throw new RangeError("wasm copyBlocks: reaches past a buffer");
   }
+}
+
+function checkProduct(op: string, bufs: readonly (Float32Array | null)[], n: number): void {
+  if (!Number.isInteger(n) || n < 0) throw new RangeError(`wasm ${op}: n must be an integer >= 0, got ${n}`);
+  for (const b of bufs) if (b && b.length < n) throw new RangeError(`wasm ${op}: a buffer has ${b.length} values, needs ${n}`);
+}
+
+/** Elements per task of the product: about two tasks per thread, none under MIN_VALUES_PER_TASK. */
+function productChunk(n: number, threads: number): number {
+  return Math.max(MIN_VALUES_PER_TASK, Math.ceil(n / (2 * threads) / 16) * 16);
 }
 
 /** Binds the memory kernels to an arena; `run` runs a job on the pool (or the calling thread alone). */
@@ -60,6 +71,19 @@ export function createWasmMemOps(arena: WasmArena, threads: number, run: (job: P
       // Column ranges in multiples of 4 keep every task on whole vectors but the last.
       const perTask = Math.ceil(Math.max(N / (2 * threads), MIN_VALUES_PER_TASK / M) / 4) * 4;
       run(colSumsJob(sp, xp, M, N, perTask));
+    },
+    productForward(out, a, b, n) {
+      checkProduct("productForward", [out, a, b], n);
+      const ptrs = [out, a, b].map((x) => arena.offsetOf(x));
+      if (ptrs.some((p) => p === undefined)) productForwardRef(out, a, b, n);
+      else if (n > 0) run(pointwiseJob(JOB_PRODUCT_FORWARD, ptrs as [number, number, number], n, productChunk(n, threads)));
+    },
+    productBackward(da, db, dout, a, b, n) {
+      checkProduct("productBackward", [da, db, dout, a, b], n);
+      // 0 marks a gradient not wanted (offset 0 is never a block).
+      const ptrs = [da, db, dout, a, b].map((x) => (x === null ? 0 : arena.offsetOf(x)));
+      if (ptrs.some((p) => p === undefined)) productBackwardRef(da, db, dout, a, b, n);
+      else if (n > 0 && (da || db)) run(productBackwardJob(ptrs as [number, number, number, number, number], n, productChunk(n, threads)));
     },
   };
 }

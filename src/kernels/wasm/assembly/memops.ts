@@ -45,3 +45,36 @@ export function colSumsAcc(sum: usize, x: usize, M: i32, N: i32, c0: i32, c1: i3
     }
   }
 }
+
+// out[i] = a[i] * b[i] for i < n (one f32 multiply each, as the reference).
+export function productForward(out: usize, a: usize, b: usize, n: i32): void {
+  const nv = n & ~3;
+  let i = 0;
+  for (; i < nv; i += 4) {
+    const o = <usize>i * 4;
+    v128.store(out + o, f32x4.mul(v128.load(a + o), v128.load(b + o)));
+  }
+  for (; i < n; i++) {
+    const o = <usize>i * 4;
+    store<f32>(out + o, load<f32>(a + o) * load<f32>(b + o));
+  }
+}
+
+// Two f32 at p, widened to f64x2.
+@inline function widen2(p: usize): v128 {
+  return f64x2.promote_low_f32x4(v128.load64_zero(p));
+}
+
+// acc[i] = f32(acc[i] + dout[i] * x[i]) for i < n, in f64 as the reference's JavaScript (the product is exact in f64).
+export function productGrad(acc: usize, dout: usize, x: usize, n: i32): void {
+  let i = 0;
+  for (; i + 2 <= n; i += 2) {
+    const o = <usize>i * 4;
+    const s = f64x2.add(widen2(acc + o), f64x2.mul(widen2(dout + o), widen2(x + o)));
+    v128.store64_lane(acc + o, f32x4.demote_f64x2_zero(s), 0);
+  }
+  if (i < n) {
+    const o = <usize>i * 4;
+    store<f32>(acc + o, <f32>(<f64>load<f32>(acc + o) + <f64>load<f32>(dout + o) * <f64>load<f32>(x + o)));
+  }
+}

@@ -279,4 +279,4 @@ export function sgemm(
 // other kernels are exported from here.
 export { geluForward, geluBackward, siluForward, siluBackward, logSumExpRows, scaledSoftmaxRows } from "./pointwise";
 export { adamwUpdate, sumSquares, scaleInPlace } from "./optim";
-export { copyBlocks, colSumsAcc } from "./memops";
+export { copyBlocks, colSumsAcc, productForward, productGrad } from "./memops";
