@@ -9,7 +9,8 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { loadNativeAddon } from "../../src/kernels/native/addon.js";
 import { createNativeBackend } from "../../src/kernels/native/backend.js";
-import { type BlockCopy, colSumsAccRef, copyBlocksRef, rows, run } from "../../src/kernels/ref/memops.js";
+import { colSumsAccRef, copyBlocksRef, rows, run } from "../../src/kernels/ref/memops.js";
+import { COPY_CASES as CASES } from "./memops-cases.js";
 import { seededValues } from "./wasm-ops-helpers.js";
 
 const load = loadNativeAddon();
@@ -18,26 +19,6 @@ const skip = !load.ok
   : typeof load.addon.copyBlocks !== "function"
     ? "the native addon predates its block copy: npm run build:native"
     : false;
-
-/** [name, dst length, src length, copy]: the patterns the ops use, small and past 2 x 65536 values. */
-const CASES: ReadonlyArray<readonly [string, number, number, BlockCopy]> = [
-  ["run", 100, 90, run(7, 3, 80, false)],
-  ["split a fused projection", 449 * 384, 449 * 1152, rows(0, 384, 384, 1152, 449, 384, false)],
-  ["bias into every row (broadcast)", 449 * 1536, 1536, rows(0, 1536, 0, 0, 449, 1536, false)],
-  // [T, H, D] -> [H, T, D], the head split of one batch row
-  [
-    "head swap",
-    449 * 6 * 64,
-    449 * 6 * 64,
-    { dOff: 0, sOff: 0, n0: 449, dS0: 64, sS0: 384, n1: 6, dS1: 449 * 64, sS1: 64, cols: 64, accumulate: false },
-  ],
-  [
-    "odd sizes",
-    3 * 5 * 7 + 9,
-    3 * 5 * 7 + 2,
-    { dOff: 9, sOff: 2, n0: 3, dS0: 35, sS0: 35, n1: 5, dS1: 7, sS1: 7, cols: 7, accumulate: false },
-  ],
-];
 
 describe("native block copy and column sums", { skip }, () => {
   for (const [name, nd, ns, b] of CASES) {
