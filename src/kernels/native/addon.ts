@@ -56,15 +56,15 @@ export interface NativeAddon {
    * SIMD (and, for large calls, threaded) activation and row-softmax kernels,
    * the signatures of kernels/ref/activations.ts and ref/row-softmax.ts; absent from older builds.
    */
-  /** Same-shape product and its backward (native/src/product.h); absent from older builds. */
-  productForward?: Backend["productForward"];
-  productBackward?: Backend["productBackward"];
   geluForward?: Backend["geluForward"];
   geluBackward?: Backend["geluBackward"];
   siluForward?: Backend["siluForward"];
   siluBackward?: Backend["siluBackward"];
   logSumExpRows?: Backend["logSumExpRows"];
   scaledSoftmaxRows?: Backend["scaledSoftmaxRows"];
+  /** Same-shape product and its backward (native/src/product.h); absent from older builds. */
+  productForward?: Backend["productForward"];
+  productBackward?: Backend["productBackward"];
   /** The BlockCopy of kernels/ref/memops.ts as positional arguments; absent from older builds. */
   copyBlocks?(
     dst: Float32Array,

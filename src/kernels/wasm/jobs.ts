@@ -62,6 +62,15 @@ export function sgemmJob(j: SgemmJob): PoolJob {
   return job(JOB_SGEMM, j.tasks, [j.transA ? 1 : 0, j.transB ? 1 : 0, M, N, K, alpha, A, B, beta, C, axis, chunk]);
 }
 
+/**
+ * Elements per task of an elementwise job over n elements: about two tasks per thread (so one descheduled thread
+ * does not hold up the rest), a multiple of 16, and at least `minPerTask`, below which waking a worker costs more
+ * than it saves.
+ */
+export function elementsPerTask(n: number, threads: number, minPerTask: number): number {
+  return Math.max(minPerTask, Math.ceil(n / (2 * threads) / 16) * 16);
+}
+
 /** Elements [start, end) in tasks of `chunk` elements: the split of the elementwise jobs. */
 export function rangeTasks(start: number, end: number, chunk: number): number {
   return Math.max(1, Math.ceil((end - start) / chunk));

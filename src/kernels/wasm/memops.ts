@@ -9,7 +9,7 @@ import type { Backend } from "../backend.js";
 import { type BlockCopy, colSumsAccRef, copyBlocksRef } from "../ref/memops.js";
 import { productBackwardRef, productForwardRef } from "../ref/product.js";
 import type { WasmArena } from "./arena.js";
-import { colSumsJob, copyBlocksJob, JOB_PRODUCT_FORWARD, type PoolJob, pointwiseJob, productBackwardJob } from "./jobs.js";
+import { colSumsJob, copyBlocksJob, elementsPerTask, JOB_PRODUCT_FORWARD, type PoolJob, pointwiseJob, productBackwardJob } from "./jobs.js";
 
 /** The memory kernels the WASM backend implements. */
 export type WasmMemOps = Required<Pick<Backend, "copyBlocks" | "colSumsAcc" | "productForward" | "productBackward">>;
@@ -35,11 +35,6 @@ function checkCopy(dst: Float32Array, src: Float32Array, b: BlockCopy): void {
 function checkProduct(op: string, bufs: readonly (Float32Array | null)[], n: number): void {
   if (!Number.isInteger(n) || n < 0) throw new RangeError(`wasm ${op}: n must be an integer >= 0, got ${n}`);
   for (const b of bufs) if (b && b.length < n) throw new RangeError(`wasm ${op}: a buffer has ${b.length} values, needs ${n}`);
-}
-
-/** Elements per task of the product: about two tasks per thread, none under MIN_VALUES_PER_TASK. */
-function productChunk(n: number, threads: number): number {
-  return Math.max(MIN_VALUES_PER_TASK, Math.ceil(n / (2 * threads) / 16) * 16);
 }
 
 /** Binds the memory kernels to an arena; `run` runs a job on the pool (or the calling thread alone). */
@@ -76,14 +71,16 @@ export function createWasmMemOps(arena: WasmArena, threads: number, run: (job: P
       checkProduct("productForward", [out, a, b], n);
       const ptrs = [out, a, b].map((x) => arena.offsetOf(x));
       if (ptrs.some((p) => p === undefined)) productForwardRef(out, a, b, n);
-      else if (n > 0) run(pointwiseJob(JOB_PRODUCT_FORWARD, ptrs as [number, number, number], n, productChunk(n, threads)));
+      else if (n > 0)
+        run(pointwiseJob(JOB_PRODUCT_FORWARD, ptrs as [number, number, number], n, elementsPerTask(n, threads, MIN_VALUES_PER_TASK)));
     },
     productBackward(da, db, dout, a, b, n) {
       checkProduct("productBackward", [da, db, dout, a, b], n);
       // 0 marks a gradient not wanted (offset 0 is never a block).
       const ptrs = [da, db, dout, a, b].map((x) => (x === null ? 0 : arena.offsetOf(x)));
       if (ptrs.some((p) => p === undefined)) productBackwardRef(da, db, dout, a, b, n);
-      else if (n > 0 && (da || db)) run(productBackwardJob(ptrs as [number, number, number, number, number], n, productChunk(n, threads)));
+      else if (n > 0 && (da || db))
+        run(productBackwardJob(ptrs as [number, number, number, number, number], n, elementsPerTask(n, threads, MIN_VALUES_PER_TASK)));
     },
   };
 }

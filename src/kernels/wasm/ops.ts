@@ -7,6 +7,7 @@ import {
   JOB_SCALED_SOFTMAX_ROWS,
   JOB_SILU_BACKWARD,
   JOB_SILU_FORWARD,
+  elementsPerTask,
   type PoolJob,
   pointwiseJob,
   rowsJob,
@@ -62,12 +63,8 @@ const IN = (buf: Float32Array, n: number): Arg => ({ buf, n, read: true, write: 
 const OUT = (buf: Float32Array, n: number): Arg => ({ buf, n, read: false, write: true });
 const INOUT = (buf: Float32Array | null, n: number): Arg => ({ buf, n, read: true, write: true });
 
-/** Elements per task of the pointwise kernels: about two tasks per thread, none under 2^14 elements (~20 us). */
+/** The least work a pointwise or row task gets: 2^14 values (~20 us of GELU). */
 const MIN_POINTWISE_CHUNK = 1 << 14;
-
-function pointwiseChunk(n: number, threads: number): number {
-  return Math.max(MIN_POINTWISE_CHUNK, Math.ceil(n / (2 * threads) / 16) * 16);
-}
 
 /** Rows per task of the row kernels: about two tasks per thread, each at least 2^14 values. */
 function rowsPerTask(N: number, C: number, threads: number): number {
@@ -80,7 +77,7 @@ function rowsPerTask(N: number, C: number, threads: number): number {
  */
 export function createWasmOps(arena: WasmArena, threads: number, run: (job: PoolJob) => void): WasmOps {
   const pointwise = (kind: number, a: number, b: number, c: number, n: number) => {
-    if (n > 0) run(pointwiseJob(kind, [a, b, c], n, pointwiseChunk(n, threads)));
+    if (n > 0) run(pointwiseJob(kind, [a, b, c], n, elementsPerTask(n, threads, MIN_POINTWISE_CHUNK)));
   };
   const rows = (kind: number, a: number, b: number, c: number, N: number, C: number) => {
     if (N > 0) run(rowsJob(kind, [a, b, c], N, C, rowsPerTask(N, C, threads)));

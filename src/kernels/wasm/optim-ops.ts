@@ -8,7 +8,7 @@
 import type { Backend } from "../backend.js";
 import { adamwUpdateRef, scaleInPlaceRef, sumSquaresRef } from "../ref/optim.js";
 import type { WasmArena } from "./arena.js";
-import { adamwJob, type PoolJob, scaleJob, sumSquaresJob } from "./jobs.js";
+import { adamwJob, elementsPerTask, type PoolJob, scaleJob, sumSquaresJob } from "./jobs.js";
 
 /** The optimizer kernels the WASM backend implements. */
 export type WasmOptimOps = Required<Pick<Backend, "adamwUpdate" | "sumSquares" | "scaleInPlace">>;
@@ -21,11 +21,6 @@ const MIN_CHUNK = 1 << 15;
  * the clipping coefficient), as in the native backend.
  */
 const SUM_BLOCK = 1 << 16;
-
-/** Elements per task: about two tasks per thread, at least MIN_CHUNK, a multiple of 16. */
-function chunkFor(n: number, threads: number): number {
-  return Math.max(MIN_CHUNK, Math.ceil(n / (2 * threads) / 16) * 16);
-}
 
 function checkRange(op: string, bufs: readonly Float32Array[], start: number, end: number): void {
   if (!Number.isInteger(start) || !Number.isInteger(end) || start < 0 || start > end) {
@@ -46,7 +41,7 @@ export function createWasmOptimOps(arena: WasmArena, threads: number, run: (job:
       }
       if (start === end) return;
       const hyper = [h.beta1, h.beta2, h.eps, h.stepSize, h.bc2Sqrt, h.decay];
-      run(adamwJob(ptrs as [number, number, number, number], start, end, chunkFor(end - start, threads), hyper));
+      run(adamwJob(ptrs as [number, number, number, number], start, end, elementsPerTask(end - start, threads, MIN_CHUNK), hyper));
     },
     sumSquares(x) {
       const ptr = arena.offsetOf(x);
@@ -72,7 +67,7 @@ export function createWasmOptimOps(arena: WasmArena, threads: number, run: (job:
         scaleInPlaceRef(x, coef);
         return;
       }
-      if (x.length > 0) run(scaleJob(ptr, x.length, chunkFor(x.length, threads), coef));
+      if (x.length > 0) run(scaleJob(ptr, x.length, elementsPerTask(x.length, threads, MIN_CHUNK), coef));
     },
   };
 }
