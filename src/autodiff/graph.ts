@@ -19,6 +19,9 @@ import { Tensor } from "../tensor/tensor.js";
 import { refBackend } from "../kernels/ref/index.js";
 import { poolFor } from "./context.js";
 
+/** `record`'s `saves` for an op whose backward reads no values (copies, adds, rotations: only dout). */
+export const NOTHING_SAVED: readonly Tensor[] = [];
+
 export interface GraphOptions {
   /** Kernel backend; default: the pool's backend, else the reference backend (plain TypeScript). */
   backend?: Backend;
@@ -46,6 +49,8 @@ export class Graph {
   /** Every pool buffer this graph handed out (data, gradients, scratch). */
   private owned = new Set<Float32Array>();
   private tensors: Tensor[] = [];
+  /** Tensors (bases, not views) whose values some recorded backward rule reads. */
+  private saved = new Set<Tensor>();
   private backwardDone = false;
 
   constructor(options: GraphOptions = {}) {
@@ -129,9 +134,43 @@ export class Graph {
     return t;
   }
 
-  /** For op implementations: records `backward` if `out` needs gradients. */
-  record(op: string, out: Tensor, inputs: readonly Tensor[], backward: (dout: Float32Array) => void): void {
-    if (out.requiresGrad) this.tape.push({ op, out, inputs, backward });
+  /**
+   * For op implementations: records `backward` if `out` needs gradients. `saves` lists the tensors whose values
+   * `backward` reads (default: the inputs and the output); an op whose rule reads fewer says so, which lets
+   * `freeUnsaved` hand the others' buffers back during the forward pass.
+   */
+  record(op: string, out: Tensor, inputs: readonly Tensor[], backward: (dout: Float32Array) => void, saves?: readonly Tensor[]): void {
+    if (!out.requiresGrad) return;
+    this.tape.push({ op, out, inputs, backward });
+    for (const t of saves ?? [...inputs, out]) this.saved.add(t.viewOf ?? t);
+  }
+
+  /** A mark for `freeUnsaved`: the tensors made from now on. */
+  mark(): number {
+    return this.tensors.length;
+  }
+
+  /**
+   * Frees, now, the buffers of the intermediates made since `mark` that no recorded backward rule reads and that
+   * are not (views of) `keep`: a transformer block's raw projections, head copies and residual branches are dead
+   * once the block has returned, so the next block reuses their buffers instead of the step holding them all.
+   * The caller promises the forward pass reads none of them again; they are marked released, so a read through
+   * an op fails loudly instead of seeing reused memory.
+   */
+  freeUnsaved(mark: number, keep: readonly Tensor[]): void {
+    const kept = new Set(keep.map((t) => t.viewOf ?? t));
+    const dead = new Set<Tensor>();
+    for (let i = mark; i < this.tensors.length; i++) {
+      const t = this.tensors[i];
+      const owns = t.kind === "intermediate" && t.viewOf === null && !t.released && this.owned.has(t.data);
+      if (owns && !this.saved.has(t) && !kept.has(t)) dead.add(t);
+    }
+    if (dead.size === 0) return;
+    for (let i = mark; i < this.tensors.length; i++) {
+      const t = this.tensors[i];
+      if (dead.has(t.viewOf ?? t)) t.released = true;
+    }
+    for (const t of dead) this.freeScratch(t.data);
   }
 
   /** A pooled buffer (unspecified contents) owned by this graph until `release`. */
@@ -219,6 +258,7 @@ export class Graph {
       if (t.kind !== "parameter") t.grad = null;
     }
     this.tensors = [];
+    this.saved.clear();
     this.tape = [];
     this.backwardDone = false;
   }

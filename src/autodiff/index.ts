@@ -36,7 +36,7 @@ export { matmul, linear, type MatmulOptions, type LinearLayout } from "./ops/mat
 export { reshape, splitHeads, mergeHeads, split } from "./ops/layout.js";
 export { embedding } from "./ops/embedding.js";
 export { layerNorm, rmsNorm } from "./ops/norm.js";
-export { gelu, silu, softmax, logSoftmax } from "./ops/activations.js";
+export { gelu, silu, swiglu, softmax, logSoftmax } from "./ops/activations.js";
 export { causalAttention, type AttentionOptions } from "./ops/attention.js";
 export {
   rope,

@@ -17,7 +17,7 @@ import type { Backend } from "../kernels/backend.js";
 import { parameter, type Tensor } from "../tensor/tensor.js";
 import { checkQueryBatch, type QueryBatch } from "../tokenize/batch.js";
 import { checkPaddedInput, keyMasking, type CausalLM, type ForwardOptions, type LogpPass, type PaddedInput } from "./causal-lm.js";
-import { layoutHidden, type AttentionContext, type BlockFn, type BodyOutput, type LayerKV } from "./causal-lm-layouts.js";
+import { layoutHidden, type AttentionContext, type BlockFn, type BlockOutput, type BodyOutput, type LayerKV } from "./causal-lm-layouts.js";
 import { prependPrefix } from "./causal-lm-ops.js";
 import { decodeAttention, startDecode, type DecodeOptions, type DecodeSession } from "./causal-lm-decode.js";
 import { rowKeys, scoredTargets } from "./causal-lm-targets.js";
@@ -68,7 +68,7 @@ export abstract class DecoderLM implements CausalLM {
     const mode = ctx.checkpoint ?? null;
     for (let i = 0; i < this.config.numLayers; i++) {
       if (mode === null) {
-        const out = block(g, i, h, ctx);
+        const out = freeingDead(g, () => block(g, i, h, ctx));
         h = out.h;
         kv.push(out.kv);
         continue;
@@ -83,7 +83,7 @@ export abstract class DecoderLM implements CausalLM {
           prefix[i] = { k: preK, v: preV };
           inner = { ...ctx, prefix };
         }
-        const out = block(cg, i, x, inner);
+        const out = freeingDead(cg, () => block(cg, i, x, inner));
         return mode.keepKV ? [out.h, out.kv.k, out.kv.v] : [out.h];
       });
       h = outs[0];
@@ -251,4 +251,16 @@ export abstract class DecoderLM implements CausalLM {
       g.release();
     }
   }
+}
+
+/**
+ * Runs one block and hands back, at once, the buffers of what it made that neither its outputs nor any backward
+ * rule read (raw projections, head copies, the branches added to the residual stream): the next block reuses
+ * them, so a step holds only what its backward pass needs (Graph.freeUnsaved).
+ */
+function freeingDead(g: Graph, block: () => BlockOutput): BlockOutput {
+  const mark = g.mark();
+  const out = block();
+  g.freeUnsaved(mark, [out.h, out.kv.k, out.kv.v]);
+  return out;
 }

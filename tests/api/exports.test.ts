@@ -230,6 +230,7 @@ const AUTODIFF_VALUES = [
   "ropeInvFreq",
   "scale",
   "silu",
+  "swiglu",
   "softmax",
   "split",
   "splitHeads",

@@ -172,3 +172,49 @@ test("a graph runs on the backend it is given, and on the reference backend by d
   g.release();
   assert.equal(new Graph().backend, refBackend);
 });
+
+test("freeUnsaved: dead intermediates go back to the pool at once, gradients unchanged, reads of them fail", () => {
+  const model = tinyModel();
+  const B = 2,
+    T = 5;
+  const ids = Int32Array.from({ length: B * T }, (_, i) => (i * 5) % model.V);
+  const labels = Int32Array.from({ length: B * T }, (_, i) => (i % T === 0 ? -100 : (i * 2) % model.V));
+  const dLogp = new Float32Array(B * T).fill(-0.1);
+  /** One step's parameter gradients, with or without freeing what the backward pass does not read. */
+  const step = (free: boolean) => {
+    for (const p of model.params) p.grad?.fill(0);
+    const pool = new BufferPool(refBackend);
+    const g = new Graph({ pool });
+    const mark = g.mark();
+    const logp = model.forward(g, ids, B, T, labels);
+    const inUse = pool.stats().inUse;
+    if (free) g.freeUnsaved(mark, [logp]);
+    const freed = inUse - pool.stats().inUse;
+    g.backward(logp, dLogp);
+    const grads = model.params.map((p) => Float32Array.from(p.grad ?? []));
+    g.release();
+    return { grads, freed };
+  };
+  const kept = step(false);
+  const freeing = step(true);
+  // The qkv projection, its split parts, the residual branches: nothing reads them after the forward.
+  assert.ok(freeing.freed >= 4, `freed ${freeing.freed} buffers`);
+  assert.deepEqual(freeing.grads, kept.grads, "bit-identical parameter gradients");
+
+  const g = new Graph();
+  const w = parameter(rand(12, 40), [3, 4], new Float32Array(12), "w");
+  const mark = g.mark();
+  const x = g.input(rand(8, 41), [2, 4]);
+  const projected = linear(g, x, w); // read by nothing in backward: the add below saves no values
+  const summed = add(g, projected, projected);
+  const hidden = gelu(g, summed); // gelu's backward reads summed: kept
+  g.freeUnsaved(mark, [hidden]);
+  assert.equal(projected.released, true);
+  assert.equal(summed.released, false);
+  assert.equal(hidden.released, false);
+  assert.equal(x.released, false, "caller-owned inputs are never freed");
+  assert.throws(() => add(g, projected, projected), /released/);
+  g.backward(sum(g, hidden));
+  assert.ok(w.grad?.some((v) => v !== 0));
+  g.release();
+});

@@ -13,9 +13,13 @@ import {
   rmsNorm,
   silu,
   softmax,
+  swiglu,
+  mul,
   split,
   splitHeads,
 } from "../../src/autodiff/index.js";
+import { createNativeBackend, loadNativeAddon } from "../../src/kernels/native/index.js";
+import { refBackend } from "../../src/kernels/ref/index.js";
 import { assertClose, gradCheck, rand } from "./gradcheck.js";
 
 test("layerNorm forward matches a float64 reference; gradients check (with and without bias)", () => {
@@ -187,4 +191,36 @@ test("parameter gradients accumulate across backward passes (micro-batches)", ()
   assert.equal(wGrad[0], 0);
   const frozen = parameter(wData, [4, 3], null, "frozen");
   assert.equal(frozen.requiresGrad, false);
+});
+
+test("swiglu equals silu(gate) * up bit for bit, forward and backward, and its gradients check", () => {
+  const n = 3 * 37;
+  const gate = rand(n, 51, 4);
+  const up = rand(n, 52, 2);
+  const dOut = rand(n, 53);
+  // The native backend's SIMD silu and product kernels as well as the reference ones.
+  const native = loadNativeAddon().ok ? [createNativeBackend({ threads: 2 })] : [];
+  for (const backend of [refBackend, ...native]) {
+    const run = (fused: boolean) => {
+      const g = new Graph({ backend });
+      const gt = g.input(gate, [3, 37], { requiresGrad: true });
+      const ut = g.input(up, [3, 37], { requiresGrad: true });
+      const out = fused ? swiglu(g, gt, ut) : mul(g, silu(g, gt), ut);
+      const values = Float32Array.from(out.data);
+      g.backward(out, dOut);
+      const grads = [Float32Array.from(g.gradOf(gt)), Float32Array.from(g.gradOf(ut))];
+      g.release();
+      return { values, grads };
+    };
+    assert.deepEqual(run(true), run(false), backend.name);
+  }
+  gradCheck(
+    (gg, [a, b]) => swiglu(gg, a, b),
+    [
+      { data: rand(13, 54, 3), shape: [13] },
+      { data: rand(13, 55, 2), shape: [13] },
+    ],
+  );
+  const g = new Graph();
+  assert.throws(() => swiglu(g, g.zeros([2, 3]), g.zeros([3, 2])), /differ in shape/);
 });

@@ -7,7 +7,7 @@ import { copyBlocks, rows } from "../../kernels/ref/memops.js";
 import { productBackwardRef, productForwardRef } from "../../kernels/ref/product.js";
 import { broadcastShapes, broadcastStrides, sameShape } from "../../tensor/shape.js";
 import type { Tensor } from "../../tensor/tensor.js";
-import type { Graph } from "../graph.js";
+import { type Graph, NOTHING_SAVED } from "../graph.js";
 
 function broadcastPlan(a: Tensor, b: Tensor): BroadcastPlan {
   const outShape = broadcastShapes(a.shape, b.shape);
@@ -23,9 +23,15 @@ export function add(g: Graph, a: Tensor, b: Tensor): Tensor {
   const p = broadcastPlan(a, b);
   const out = g.output(p.outShape, [a, b]);
   addForward(out.data, a.data, b.data, p);
-  g.record("add", out, [a, b], (dout) => {
-    addBackward(a.requiresGrad ? g.gradOf(a) : null, b.requiresGrad ? g.gradOf(b) : null, dout, p);
-  });
+  g.record(
+    "add",
+    out,
+    [a, b],
+    (dout) => {
+      addBackward(a.requiresGrad ? g.gradOf(a) : null, b.requiresGrad ? g.gradOf(b) : null, dout, p);
+    },
+    NOTHING_SAVED,
+  );
   return out;
 }
 
@@ -49,10 +55,16 @@ function addSameShape(g: Graph, a: Tensor, b: Tensor): Tensor {
     const bd = b.data;
     for (let i = 0; i < o.length; i++) o[i] = ad[i] + bd[i];
   }
-  g.record("add", out, [a, b], (dout) => {
-    if (a.requiresGrad) copyBlocks(g.backend, g.gradOf(a), dout, rows(0, C, 0, C, n, C, true));
-    if (b.requiresGrad) copyBlocks(g.backend, g.gradOf(b), dout, rows(0, C, 0, C, n, C, true));
-  });
+  g.record(
+    "add",
+    out,
+    [a, b],
+    (dout) => {
+      if (a.requiresGrad) copyBlocks(g.backend, g.gradOf(a), dout, rows(0, C, 0, C, n, C, true));
+      if (b.requiresGrad) copyBlocks(g.backend, g.gradOf(b), dout, rows(0, C, 0, C, n, C, true));
+    },
+    NOTHING_SAVED,
+  );
   return out;
 }
 
@@ -62,9 +74,15 @@ export function mul(g: Graph, a: Tensor, b: Tensor): Tensor {
   const p = broadcastPlan(a, b);
   const out = g.output(p.outShape, [a, b]);
   mulForward(out.data, a.data, b.data, p);
-  g.record("mul", out, [a, b], (dout) => {
-    mulBackward(a.requiresGrad ? g.gradOf(a) : null, b.requiresGrad ? g.gradOf(b) : null, dout, a.data, b.data, p);
-  });
+  g.record(
+    "mul",
+    out,
+    [a, b],
+    (dout) => {
+      mulBackward(a.requiresGrad ? g.gradOf(a) : null, b.requiresGrad ? g.gradOf(b) : null, dout, a.data, b.data, p);
+    },
+    [a, b],
+  );
   return out;
 }
 
@@ -78,12 +96,18 @@ function mulSameShape(g: Graph, a: Tensor, b: Tensor): Tensor {
   const n = a.size;
   if (be.productForward) be.productForward(out.data, a.data, b.data, n);
   else productForwardRef(out.data, a.data, b.data, n);
-  g.record("mul", out, [a, b], (dout) => {
-    const da = a.requiresGrad ? g.gradOf(a) : null;
-    const db = b.requiresGrad ? g.gradOf(b) : null;
-    if (be.productBackward) be.productBackward(da, db, dout, a.data, b.data, n);
-    else productBackwardRef(da, db, dout, a.data, b.data, n);
-  });
+  g.record(
+    "mul",
+    out,
+    [a, b],
+    (dout) => {
+      const da = a.requiresGrad ? g.gradOf(a) : null;
+      const db = b.requiresGrad ? g.gradOf(b) : null;
+      if (be.productBackward) be.productBackward(da, db, dout, a.data, b.data, n);
+      else productBackwardRef(da, db, dout, a.data, b.data, n);
+    },
+    [a, b],
+  );
   return out;
 }
 
@@ -98,9 +122,15 @@ export function scale(g: Graph, x: Tensor, s: number): Tensor {
   const xd = x.data;
   const od = out.data;
   for (let i = 0; i < od.length; i++) od[i] = xd[i] * s;
-  g.record("scale", out, [x], (dout) => {
-    const dx = g.gradOf(x);
-    for (let i = 0; i < dx.length; i++) dx[i] += dout[i] * s;
-  });
+  g.record(
+    "scale",
+    out,
+    [x],
+    (dout) => {
+      const dx = g.gradOf(x);
+      for (let i = 0; i < dx.length; i++) dx[i] += dout[i] * s;
+    },
+    NOTHING_SAVED,
+  );
   return out;
 }

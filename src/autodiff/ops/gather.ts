@@ -1,7 +1,7 @@
 /** Picking values by index: label log-probs, and rows of a matrix. */
 import { UserError } from "../../errors.js";
 import type { Tensor } from "../../tensor/tensor.js";
-import type { Graph } from "../graph.js";
+import { type Graph, NOTHING_SAVED } from "../graph.js";
 
 /** The label value that marks a position as not scored (HF / PyTorch convention). */
 export const IGNORE_INDEX = -100;
@@ -49,12 +49,18 @@ export function gatherRows(g: Graph, x: Tensor, rows: Int32Array): Tensor {
   }
   const out = g.output([rows.length, C], [x]);
   for (let r = 0; r < rows.length; r++) out.data.set(x.data.subarray(rows[r] * C, rows[r] * C + C), r * C);
-  g.record("gatherRows", out, [x], (dout) => {
-    const dx = g.gradOf(x);
-    for (let r = 0; r < rows.length; r++) {
-      const o = rows[r] * C;
-      for (let c = 0; c < C; c++) dx[o + c] += dout[r * C + c];
-    }
-  });
+  g.record(
+    "gatherRows",
+    out,
+    [x],
+    (dout) => {
+      const dx = g.gradOf(x);
+      for (let r = 0; r < rows.length; r++) {
+        const o = rows[r] * C;
+        for (let c = 0; c < C; c++) dx[o + c] += dout[r * C + c];
+      }
+    },
+    NOTHING_SAVED,
+  );
   return out;
 }

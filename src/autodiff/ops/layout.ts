@@ -6,7 +6,7 @@
 import { UserError } from "../../errors.js";
 import { formatShape, numel, type Shape } from "../../tensor/shape.js";
 import type { Tensor } from "../../tensor/tensor.js";
-import type { Graph } from "../graph.js";
+import { type Graph, NOTHING_SAVED } from "../graph.js";
 import { copyBlocks, rows } from "../../kernels/ref/memops.js";
 import type { Backend } from "../../kernels/backend.js";
 
@@ -72,13 +72,19 @@ export function splitHeads(g: Graph, x: Tensor, H: number, start = 0, width = x.
     const p = plan(b, false);
     copyBlocks(g.backend, out.data, x.data, { ...p, dOff: p.bh, sOff: p.bx, dS0: D, sS0: W, dS1: T * D, sS1: D });
   }
-  g.record("splitHeads", out, [x], (dout) => {
-    const dx = g.gradOf(x);
-    for (let b = 0; b < B; b++) {
-      const p = plan(b, true);
-      copyBlocks(g.backend, dx, dout, { ...p, dOff: p.bx, sOff: p.bh, dS0: W, sS0: D, dS1: D, sS1: T * D });
-    }
-  });
+  g.record(
+    "splitHeads",
+    out,
+    [x],
+    (dout) => {
+      const dx = g.gradOf(x);
+      for (let b = 0; b < B; b++) {
+        const p = plan(b, true);
+        copyBlocks(g.backend, dx, dout, { ...p, dOff: p.bx, sOff: p.bh, dS0: W, sS0: D, dS1: D, sS1: T * D });
+      }
+    },
+    NOTHING_SAVED,
+  );
   return out;
 }
 
@@ -90,7 +96,7 @@ export function mergeHeads(g: Graph, x: Tensor): Tensor {
   const [B, H, T, D] = x.shape;
   const out = g.output([B, T, H * D], [x]);
   swapMiddle(g.backend, out.data, x.data, B, H, T, D, false);
-  g.record("mergeHeads", out, [x], (dout) => swapMiddle(g.backend, g.gradOf(x), dout, B, T, H, D, true));
+  g.record("mergeHeads", out, [x], (dout) => swapMiddle(g.backend, g.gradOf(x), dout, B, T, H, D, true), NOTHING_SAVED);
   return out;
 }
 
@@ -110,7 +116,7 @@ export function split(g: Graph, x: Tensor, sizes: readonly number[]): Tensor[] {
     const off = start;
     const out = g.output([...lead, w], [x]);
     copyBlocks(g.backend, out.data, x.data, rows(0, w, off, C, N, w, false));
-    g.record("split", out, [x], (dout) => copyBlocks(g.backend, g.gradOf(x), dout, rows(off, C, 0, w, N, w, true)));
+    g.record("split", out, [x], (dout) => copyBlocks(g.backend, g.gradOf(x), dout, rows(off, C, 0, w, N, w, true)), NOTHING_SAVED);
     parts.push(out);
     start += w;
   }

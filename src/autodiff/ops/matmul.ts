@@ -59,27 +59,33 @@ export function matmul(g: Graph, a: Tensor, b: Tensor, opts: MatmulOptions = {})
   for (let i = 0; i < calls; i++) {
     be.sgemm(transA, transB, m, N, K, 1, at(a.data, i, aStep, aStep), at(b.data, i, bStep, K * N), 0, at(out.data, i, cStep, cStep));
   }
-  g.record("matmul", out, [a, b], (dC) => {
-    const dA = a.requiresGrad ? g.gradOf(a) : null;
-    const dB = b.requiresGrad ? g.gradOf(b) : null;
-    for (let i = 0; i < calls; i++) {
-      const Ai = at(a.data, i, aStep, aStep);
-      const Bi = at(b.data, i, bStep, K * N);
-      const dCi = at(dC, i, cStep, cStep);
-      if (dA) {
-        const dAi = at(dA, i, aStep, aStep);
-        // dA = dC op(B)^T, or its transpose op(B) dC^T when a was read transposed.
-        if (transA) be.sgemm(transB, true, K, m, N, 1, Bi, dCi, 1, dAi);
-        else be.sgemm(false, !transB, m, K, N, 1, dCi, Bi, 1, dAi);
+  g.record(
+    "matmul",
+    out,
+    [a, b],
+    (dC) => {
+      const dA = a.requiresGrad ? g.gradOf(a) : null;
+      const dB = b.requiresGrad ? g.gradOf(b) : null;
+      for (let i = 0; i < calls; i++) {
+        const Ai = at(a.data, i, aStep, aStep);
+        const Bi = at(b.data, i, bStep, K * N);
+        const dCi = at(dC, i, cStep, cStep);
+        if (dA) {
+          const dAi = at(dA, i, aStep, aStep);
+          // dA = dC op(B)^T, or its transpose op(B) dC^T when a was read transposed.
+          if (transA) be.sgemm(transB, true, K, m, N, 1, Bi, dCi, 1, dAi);
+          else be.sgemm(false, !transB, m, K, N, 1, dCi, Bi, 1, dAi);
+        }
+        if (dB) {
+          const dBi = at(dB, i, bStep, K * N);
+          // dB = op(A)^T dC, or its transpose dC^T op(A) when b was read transposed.
+          if (transB) be.sgemm(true, transA, N, K, m, 1, dCi, Ai, 1, dBi);
+          else be.sgemm(!transA, false, K, N, m, 1, Ai, dCi, 1, dBi);
+        }
       }
-      if (dB) {
-        const dBi = at(dB, i, bStep, K * N);
-        // dB = op(A)^T dC, or its transpose dC^T op(A) when b was read transposed.
-        if (transB) be.sgemm(true, transA, N, K, m, 1, dCi, Ai, 1, dBi);
-        else be.sgemm(!transA, false, K, N, m, 1, Ai, dCi, 1, dBi);
-      }
-    }
-  });
+    },
+    [a, b],
+  );
   return out;
 }
 
@@ -125,14 +131,20 @@ function biasedMatmul(g: Graph, x: Tensor, w: Tensor, bias: Tensor, transB: bool
   // The bias in every row (a zero source stride repeats it).
   copyBlocks(be, c, bias.data, rows(0, N, 0, 0, M, N, false));
   if (M > 0 && N > 0) be.sgemm(false, transB, M, N, K, 1, x.data, w.data, 1, c);
-  g.record("linear", out, [x, w, bias], (dC) => {
-    if (M === 0 || N === 0) return;
-    if (x.requiresGrad) be.sgemm(false, !transB, M, K, N, 1, dC, w.data, 1, g.gradOf(x));
-    if (w.requiresGrad) {
-      if (transB) be.sgemm(true, false, N, K, M, 1, dC, x.data, 1, g.gradOf(w));
-      else be.sgemm(true, false, K, N, M, 1, x.data, dC, 1, g.gradOf(w));
-    }
-    if (bias.requiresGrad) colSumsAcc(be, g.gradOf(bias), dC, M, N);
-  });
+  g.record(
+    "linear",
+    out,
+    [x, w, bias],
+    (dC) => {
+      if (M === 0 || N === 0) return;
+      if (x.requiresGrad) be.sgemm(false, !transB, M, K, N, 1, dC, w.data, 1, g.gradOf(x));
+      if (w.requiresGrad) {
+        if (transB) be.sgemm(true, false, N, K, M, 1, dC, x.data, 1, g.gradOf(w));
+        else be.sgemm(true, false, K, N, M, 1, x.data, dC, 1, g.gradOf(w));
+      }
+      if (bias.requiresGrad) colSumsAcc(be, g.gradOf(bias), dC, M, N);
+    },
+    [x, w],
+  );
   return out;
 }

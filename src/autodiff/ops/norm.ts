@@ -29,20 +29,26 @@ export function layerNorm(g: Graph, x: Tensor, weight: Tensor, bias: Tensor | nu
   const forward = be.layernormForward ?? layernormForward;
   const backward = be.layernormBackward ?? layernormBackward;
   forward(out.data, mean, rstd, x.data, weight.data, bias ? bias.data : null, N, C, eps);
-  g.record("layerNorm", out, inputs, (dout) => {
-    backward(
-      x.requiresGrad ? g.gradOf(x) : null,
-      weight.requiresGrad ? g.gradOf(weight) : null,
-      bias?.requiresGrad ? g.gradOf(bias) : null,
-      dout,
-      x.data,
-      weight.data,
-      mean,
-      rstd,
-      N,
-      C,
-    );
-  });
+  g.record(
+    "layerNorm",
+    out,
+    inputs,
+    (dout) => {
+      backward(
+        x.requiresGrad ? g.gradOf(x) : null,
+        weight.requiresGrad ? g.gradOf(weight) : null,
+        bias?.requiresGrad ? g.gradOf(bias) : null,
+        dout,
+        x.data,
+        weight.data,
+        mean,
+        rstd,
+        N,
+        C,
+      );
+    },
+    inputs,
+  );
   return out;
 }
 
@@ -60,8 +66,14 @@ export function rmsNorm(g: Graph, x: Tensor, weight: Tensor, eps = 1e-6): Tensor
   const forward = be.rmsnormForward ?? rmsnormForward;
   const backward = be.rmsnormBackward ?? rmsnormBackward;
   forward(out.data, rstd, x.data, weight.data, N, C, eps);
-  g.record("rmsNorm", out, [x, weight], (dout) => {
-    backward(x.requiresGrad ? g.gradOf(x) : null, weight.requiresGrad ? g.gradOf(weight) : null, dout, x.data, weight.data, rstd, N, C);
-  });
+  g.record(
+    "rmsNorm",
+    out,
+    [x, weight],
+    (dout) => {
+      backward(x.requiresGrad ? g.gradOf(x) : null, weight.requiresGrad ? g.gradOf(weight) : null, dout, x.data, weight.data, rstd, N, C);
+    },
+    [x, weight],
+  );
   return out;
 }

@@ -6,7 +6,7 @@
 import { UserError } from "../../errors.js";
 import { ropeBackward, ropeForward } from "../../kernels/ref/rope.js";
 import type { Tensor } from "../../tensor/tensor.js";
-import type { Graph } from "../graph.js";
+import { type Graph, NOTHING_SAVED } from "../graph.js";
 
 /** HF `rope_scaling` of `rope_type: "llama3"` (field names as in config.json). */
 export interface Llama3RopeScaling {
@@ -128,6 +128,6 @@ export function rope(g: Graph, x: Tensor, table: RopeTable, opts: RopeOptions = 
   const dims = { B, H, T, D };
   const out = g.output(x.shape, [x]);
   ropeForward(out.data, x.data, table.cos, table.sin, positions, past, dims);
-  g.record("rope", out, [x], (dout) => ropeBackward(g.gradOf(x), dout, table.cos, table.sin, positions, past, dims));
+  g.record("rope", out, [x], (dout) => ropeBackward(g.gradOf(x), dout, table.cos, table.sin, positions, past, dims), NOTHING_SAVED);
   return out;
 }

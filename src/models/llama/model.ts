@@ -9,8 +9,8 @@
  * const model = new LlamaModel(hf.normalized, hf.params, { backend: refBackend, grads: null });
  */
 import type { Graph } from "../../autodiff/graph.js";
-import { silu } from "../../autodiff/ops/activations.js";
-import { add, mul } from "../../autodiff/ops/elementwise.js";
+import { swiglu } from "../../autodiff/ops/activations.js";
+import { add } from "../../autodiff/ops/elementwise.js";
 import { embedding } from "../../autodiff/ops/embedding.js";
 import { mergeHeads, splitHeads } from "../../autodiff/ops/layout.js";
 import { linear } from "../../autodiff/ops/matmul.js";
@@ -72,7 +72,7 @@ export class LlamaModel extends DecoderLM {
     const a = this.attend(g, i, q, kv.k, kv.v, ctx);
     h = add(g, h, this.proj(g, mergeHeads(g, a), `${p}self_attn.o_proj`, c.oBias));
     const y = rmsNorm(g, h, this.param(`${p}post_attention_layernorm.weight`), eps);
-    const gated = mul(g, silu(g, this.proj(g, y, `${p}mlp.gate_proj`, c.mlpBias)), this.proj(g, y, `${p}mlp.up_proj`, c.mlpBias));
+    const gated = swiglu(g, this.proj(g, y, `${p}mlp.gate_proj`, c.mlpBias), this.proj(g, y, `${p}mlp.up_proj`, c.mlpBias));
     return { h: add(g, h, this.proj(g, gated, `${p}mlp.down_proj`, c.mlpBias)), kv };
   }
 }
