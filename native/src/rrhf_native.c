@@ -198,6 +198,7 @@ static napi_value ScaleInPlace(napi_env env, napi_callback_info info) {
 #include "memops.h"
 #include "product.h"
 #include "attention.h"
+#include "rope.h"
 
 #ifdef RRHF_HAVE_DNNL
 #include "bf16_gemm.h"
@@ -261,6 +262,8 @@ static napi_value Init(napi_env env, napi_value exports) {
     {"attentionTilesForward", NULL, AttentionTilesForward, NULL, NULL, NULL, napi_enumerable, NULL},
     {"attentionTilesBackward", NULL, AttentionTilesBackward, NULL, NULL, NULL, napi_enumerable, NULL},
     {"decodeAttention", NULL, DecodeAttention, NULL, NULL, NULL, napi_enumerable, NULL},
+    {"ropeForward", NULL, RopeForward, NULL, NULL, NULL, napi_enumerable, NULL},
+    {"ropeBackward", NULL, RopeBackward, NULL, NULL, NULL, napi_enumerable, NULL},
     BF16_PROPS
   };
   CHECK(env, napi_define_properties(env, exports, sizeof props / sizeof props[0], props));

@@ -13,6 +13,7 @@ import type { layernormBackward, layernormForward } from "./ref/layernorm.js";
 import type { BlockCopy } from "./ref/memops.js";
 import type { AdamWStep } from "./ref/optim.js";
 import type { rmsnormBackward, rmsnormForward } from "./ref/rmsnorm.js";
+import type { ropeBackward, ropeForward } from "./ref/rope.js";
 
 /**
  * The kernels a model and the tensor engine run on (matrix products, allocation,
@@ -92,6 +93,9 @@ export interface Backend {
   layernormBackward?: typeof layernormBackward;
   rmsnormForward?: typeof rmsnormForward;
   rmsnormBackward?: typeof rmsnormBackward;
+  /** Rotary position embedding: exactly the signatures of ref/rope.ts (backward ACCUMULATES into dinp). */
+  ropeForward?: typeof ropeForward;
+  ropeBackward?: typeof ropeBackward;
   /** Strided block copy or accumulation (head split/merge, residual adds, bias rows): see copyBlocksRef in ref/memops.ts. */
   copyBlocks?(dst: Float32Array, src: Float32Array, b: BlockCopy): void;
   /** sum[c] += column sums of x [M, N] (bias gradients): see colSumsAccRef in ref/memops.ts. */

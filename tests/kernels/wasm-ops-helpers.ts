@@ -58,3 +58,9 @@ export function assertClose(actual: ArrayLike<number>, expected: ArrayLike<numbe
     assert.ok(Math.abs(a - e) <= tol * (1 + Math.abs(e)), `${what}[${i}]: ${a}, expected ${e} (tol ${tol})`);
   }
 }
+
+/** Equal as raw float32 bits: sees every rounding difference and the sign of zero (deepEqual takes -0 for +0). */
+export function assertBitEqual(actual: Float32Array, expected: Float32Array, what: string): void {
+  const bits = (a: Float32Array) => new Uint32Array(Float32Array.from(a).buffer);
+  assert.deepEqual(bits(actual), bits(expected), what);
+}

@@ -127,7 +127,10 @@ export function rope(g: Graph, x: Tensor, table: RopeTable, opts: RopeOptions = 
   }
   const dims = { B, H, T, D };
   const out = g.output(x.shape, [x]);
-  ropeForward(out.data, x.data, table.cos, table.sin, positions, past, dims);
-  g.record("rope", out, [x], (dout) => ropeBackward(g.gradOf(x), dout, table.cos, table.sin, positions, past, dims), NOTHING_SAVED);
+  // The backend's kernels when it has them (same signatures, bit-equal), else the reference ones.
+  const forward = g.backend.ropeForward ?? ropeForward;
+  const backward = g.backend.ropeBackward ?? ropeBackward;
+  forward(out.data, x.data, table.cos, table.sin, positions, past, dims);
+  g.record("rope", out, [x], (dout) => backward(g.gradOf(x), dout, table.cos, table.sin, positions, past, dims), NOTHING_SAVED);
   return out;
 }

@@ -93,6 +93,23 @@ export interface NativeAddon {
   bf16Config?(): { hardware: boolean; detail: string };
   /** Threads of the bf16 matmul (oneDNN's OpenMP), apart from OpenBLAS's. */
   setBf16Threads?(n: number): void;
+  /**
+   * RoPE (native/src/rope.h): kernels/ref/rope.ts's ropeForward/ropeBackward with the dims spread as
+   * B, H, T, D; bit-equal to the reference, threaded. Absent from older builds.
+   */
+  ropeForward?(
+    out: Float32Array,
+    inp: Float32Array,
+    cos: Float32Array,
+    sin: Float32Array,
+    positions: Int32Array | null,
+    past: number,
+    B: number,
+    H: number,
+    T: number,
+    D: number,
+  ): void;
+  ropeBackward?: NativeAddon["ropeForward"];
   /** Fused decode-step attention (kernels/ref/decode-attention.ts); dims = [s0, s1, Hq, Hkv, D, M, P]; absent from older builds. */
   decodeAttention?(
     out: Float32Array,

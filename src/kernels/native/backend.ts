@@ -82,6 +82,7 @@ export function createNativeBackend(opts: NativeBackendOptions = {}): NativeBack
     ...memKernels(addon, sync),
     ...attentionKernels(addon, sync),
     ...decodeKernels(addon, sync),
+    ...ropeKernels(addon, sync),
   };
   return backend;
 }
@@ -107,6 +108,22 @@ function decodeKernels(addon: NativeAddon, sync: () => void): Pick<Backend, "dec
         Int32Array.of(a.s0, a.s1, a.Hq, a.Hkv, a.D, a.M, a.P),
         a.scale,
       );
+    },
+  };
+}
+
+/** The addon's threaded RoPE kernels (bit-equal to kernels/ref/rope.ts), where this build has them. */
+function ropeKernels(addon: NativeAddon, sync: () => void): Pick<Backend, "ropeForward" | "ropeBackward"> {
+  const { ropeForward: fwd, ropeBackward: bwd } = addon;
+  if (!fwd || !bwd) return {};
+  return {
+    ropeForward: (out, inp, cos, sin, positions, past, d) => {
+      sync();
+      fwd.call(addon, out, inp, cos, sin, positions, past, d.B, d.H, d.T, d.D);
+    },
+    ropeBackward: (dinp, dout, cos, sin, positions, past, d) => {
+      sync();
+      bwd.call(addon, dinp, dout, cos, sin, positions, past, d.B, d.H, d.T, d.D);
     },
   };
 }
