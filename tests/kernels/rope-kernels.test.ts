@@ -1,18 +1,20 @@
 /**
- * The native RoPE kernels (native/src/rope.h) against kernels/ref/rope.ts:
- * they compute each value in double and round
+ * The native (native/src/rope.h) and WASM (assembly/rope.ts) RoPE kernels
+ * against kernels/ref/rope.ts: both compute each value in double and round
  * once, as the reference's JavaScript does, so the results must be EQUAL BIT
  * FOR BIT (compared as raw float32 bits, so even a -0 for +0 fails). Odd T,
  * D/2 odd and even, B and H above 1, positions null (past + t, past > 0) and
- * given (left-padding-like), 1 and 2 threads; the backward accumulates into dinp.
+ * given (left-padding-like), 1 and 2 WASM threads, buffers and tables inside
+ * and outside WASM memory; the backward accumulates into dinp.
  */
 import assert from "node:assert/strict";
-import { describe, it } from "node:test";
+import { after, describe, it } from "node:test";
 import { ropeInvFreq, ropeTableFromInvFreq } from "../../src/autodiff/ops/rope.js";
 import type { Backend } from "../../src/kernels/backend.js";
 import { createNativeBackend, loadNativeAddon } from "../../src/kernels/native/index.js";
 import { type RopeDims, ropeBackward, ropeForward } from "../../src/kernels/ref/rope.js";
-import { assertBitEqual, seededValues } from "./wasm-ops-helpers.js";
+import { createWasmBackend, type WasmBackend, wasmAvailability } from "../../src/kernels/wasm/index.js";
+import { assertBitEqual, place, PLACEMENTS, seededValues } from "./wasm-ops-helpers.js";
 
 const MAX_POS = 200;
 
@@ -49,6 +51,55 @@ function runRope(be: Backend | null, dims: RopeDims, mode: "null" | "given", pas
   bwd(dinp, put(seededValues(n, n + 2)), put(table.cos), put(table.sin), positions, past, dims);
   return [out, dinp] as const;
 }
+
+const available = wasmAvailability();
+const wasmBackends = new Map<number, WasmBackend>();
+after(() => Promise.all([...wasmBackends.values()].map((b) => b.close())));
+function wasm(threads: number): WasmBackend {
+  let be = wasmBackends.get(threads);
+  if (!be) {
+    be = createWasmBackend({ threads });
+    wasmBackends.set(threads, be);
+  }
+  return be;
+}
+
+describe("WASM RoPE kernels", { skip: available.ok ? false : available.reason }, () => {
+  for (const [B, H, T, D, mode, past] of CASES) {
+    it(`equal the reference bit for bit: B ${B} H ${H} T ${T} D ${D}, positions ${mode}, past ${past}; 1 and 2 threads, every placement`, async () => {
+      const dims = { B, H, T, D };
+      const [wantOut, wantDinp] = runRope(null, dims, mode, past, (a) => a);
+      for (const threads of [1, 2]) {
+        const be = wasm(threads);
+        await be.ready();
+        for (const where of PLACEMENTS) {
+          const [out, dinp] = runRope(be, dims, mode, past, (a) => place(be, a, where));
+          assertBitEqual(out, wantOut, `forward, threads ${threads}, ${where}`);
+          assertBitEqual(dinp, wantDinp, `backward (accumulating), threads ${threads}, ${where}`);
+        }
+      }
+    });
+  }
+
+  it("splits a large call over both threads, works in place, and refuses positions outside the tables", async () => {
+    const be = wasm(2);
+    await be.ready();
+    const dims = { B: 2, H: 4, T: 65, D: 64 };
+    const n = 2 * 4 * 65 * 64;
+    const table = ropeTableFromInvFreq(ropeInvFreq({ headDim: 64, theta: 10000 }), MAX_POS);
+    const before = be.tasksRun().reduce((a, c) => a + c, 0);
+    const x = place(be, seededValues(n, 5), "wasm");
+    const want = new Float32Array(n);
+    ropeForward(want, x, table.cos, table.sin, null, 3, dims);
+    be.ropeForward(x, x, table.cos, table.sin, null, 3, dims);
+    assert.ok(be.tasksRun().reduce((a, c) => a + c, 0) - before > 1);
+    assertBitEqual(x, want, "in place");
+    assert.throws(() => be.ropeForward(x, x, table.cos, table.sin, null, MAX_POS - 64, dims), RangeError);
+    const bad = new Int32Array(2 * 65).fill(MAX_POS);
+    assert.throws(() => be.ropeForward(x, x, table.cos, table.sin, bad, 0, dims), RangeError);
+    assert.throws(() => be.ropeForward(x, x, table.cos, table.sin, null, 0, { ...dims, D: 63 }), RangeError);
+  });
+});
 
 const load = loadNativeAddon();
 const nativeSkip = !load.ok

@@ -7,7 +7,9 @@ import { createWasmMemOps, type WasmMemOps } from "./memops.js";
 import { createWasmOptimOps, type WasmOptimOps } from "./optim-ops.js";
 import { instantiateKernels, kernelModule } from "./kernel-module.js";
 import { gemmAttentionBackward, gemmAttentionForward } from "../gemm-attention.js";
+import { createWasmNormOps, type WasmNormOps } from "./norm-ops.js";
 import { createWasmOps, type WasmOps } from "./ops.js";
+import { createWasmRopeOps, type WasmRopeOps } from "./rope-ops.js";
 import { checkSgemmArgs } from "./sgemm-args.js";
 import { wasmAvailability } from "./simd-support.js";
 import { resolveThreadCount } from "./thread-count.js";
@@ -30,7 +32,7 @@ export interface WasmBackendOptions {
 }
 
 /** The WASM SIMD backend (sgemm plus the optional op kernels), with the extras tests and benchmarks use. */
-export type WasmBackend = Backend & WasmOps & WasmOptimOps & WasmMemOps & WasmAttention & WasmBackendExtras;
+export type WasmBackend = Backend & WasmOps & WasmOptimOps & WasmMemOps & WasmNormOps & WasmRopeOps & WasmAttention & WasmBackendExtras;
 
 /** Attention forward and backward, through the threaded sgemm (kernels/gemm-attention.ts). */
 type WasmAttention = Required<Pick<Backend, "attentionForward" | "attentionBackward">>;
@@ -105,6 +107,8 @@ export function createWasmBackend(opts: WasmBackendOptions = {}): WasmBackend {
     ...createWasmOps(arena, pool ? threads : 1, runJob),
     ...createWasmOptimOps(arena, pool ? threads : 1, runJob),
     ...createWasmMemOps(arena, pool ? threads : 1, runJob),
+    ...createWasmNormOps(arena, pool ? threads : 1, runJob),
+    ...createWasmRopeOps(arena, pool ? threads : 1, runJob),
     // Attention as tiles of the threaded SIMD sgemm (kernels/gemm-attention.ts). The single-threaded fused WASM
     // kernels these replaced were slower: the backward about 2x (bench/ops.ts), and a whole small-shape `rrhf train`
     // step 0.85 s against 0.78 s at 1 thread and 0.57 s against 0.53 s at 2 with the fused forward (2026-12-05).

@@ -26,6 +26,13 @@ export const JOB_COPY_BLOCKS = 10;
 export const JOB_COL_SUMS = 11;
 export const JOB_PRODUCT_FORWARD = 12;
 export const JOB_PRODUCT_BACKWARD = 13;
+export const JOB_LAYERNORM_FORWARD = 14;
+export const JOB_LAYERNORM_BACKWARD = 15;
+export const JOB_LAYERNORM_PARAM_GRADS = 16;
+export const JOB_RMSNORM_FORWARD = 17;
+export const JOB_RMSNORM_BACKWARD = 18;
+export const JOB_RMSNORM_PARAM_GRADS = 19;
+export const JOB_ROPE = 20;
 
 /** A job as published: its parameter words (kind last) and its task count. */
 export interface PoolJob {
@@ -137,6 +144,59 @@ export function productBackwardJob(bufs: readonly [number, number, number, numbe
   return job(JOB_PRODUCT_BACKWARD, rangeTasks(0, n, chunk), [...bufs, n, chunk]);
 }
 
+/**
+ * A norm kernel (JOB_LAYERNORM_* / JOB_RMSNORM_*) over N rows of C values: up to six buffers (byte offsets, in the
+ * kernel's order; 0 where unused or not wanted), eps (forward kernels), `perTask` rows a task, or columns for the
+ * *_PARAM_GRADS kinds (each column summed over the rows in order by one task, so any split is exact).
+ */
+export function normJob(kind: number, bufs: readonly number[], N: number, C: number, eps: number, perTask: number): PoolJob {
+  const six = [0, 1, 2, 3, 4, 5].map((i) => bufs[i] ?? 0);
+  const columns = kind === JOB_LAYERNORM_PARAM_GRADS || kind === JOB_RMSNORM_PARAM_GRADS;
+  return job(kind, rangeTasks(0, columns ? C : N, perTask), [...six, N, C, eps, perTask]);
+}
+
+function runNorm(k: KernelExports, p: Float64Array, task: number): void {
+  const [a, b, c, d, e, f, N, C, eps, perTask] = p;
+  const lo = task * perTask;
+  const rowsEnd = Math.min(N, lo + perTask);
+  const colsEnd = Math.min(C, lo + perTask);
+  const n = k.norm;
+  const kind = p[KIND];
+  if (kind === JOB_LAYERNORM_FORWARD) n.layernormForward(a, b, c, d, e, f, lo, rowsEnd, C, eps);
+  else if (kind === JOB_LAYERNORM_BACKWARD) n.layernormBackward(a, b, c, d, e, f, lo, rowsEnd, C);
+  else if (kind === JOB_LAYERNORM_PARAM_GRADS) n.layernormParamGrads(a, b, c, d, e, f, N, C, lo, colsEnd);
+  else if (kind === JOB_RMSNORM_FORWARD) n.rmsnormForward(a, b, c, d, lo, rowsEnd, C, eps);
+  else if (kind === JOB_RMSNORM_BACKWARD) n.rmsnormBackward(a, b, c, d, e, lo, rowsEnd, C);
+  else n.rmsnormParamGrads(a, b, c, d, N, C, lo, colsEnd);
+}
+
+/** RoPE over `rows` = B*H*T rows of D values (see NormExports.ropeRows), `perTask` rows a task (rows are independent). */
+export interface RopeJob {
+  y: number;
+  x: number;
+  cos: number;
+  sin: number;
+  pos: number;
+  past: number;
+  pBase: number;
+  H: number;
+  T: number;
+  D: number;
+  rows: number;
+  backward: boolean;
+}
+
+export function ropeJob(r: RopeJob, perTask: number): PoolJob {
+  const words = [r.y, r.x, r.cos, r.sin, r.pos, r.past, r.pBase, r.H, r.T, r.D, r.rows, perTask, r.backward ? 1 : 0];
+  return job(JOB_ROPE, rangeTasks(0, r.rows, perTask), words);
+}
+
+function runRope(k: KernelExports, p: Float64Array, task: number): void {
+  const [y, x, cos, sin, pos, past, pBase, H, T, D, rows, perTask, backward] = p;
+  const r0 = task * perTask;
+  k.norm.ropeRows(y, x, cos, sin, pos, past, pBase, H, T, D, r0, Math.min(rows, r0 + perTask), backward);
+}
+
 function runProductBackward(k: KernelExports, p: Float64Array, task: number): void {
   const [da, db, dout, a, b, n, chunk] = p;
   const lo = task * chunk;
@@ -215,6 +275,17 @@ export function runTask(k: KernelExports, p: Float64Array, task: number, work: n
       k.mem.copyBlocks(dst, src, i0, Math.min(n0, i0 + perTask), dS0, sS0, n1, dS1, sS1, cols, acc);
       return;
     }
+    case JOB_LAYERNORM_FORWARD:
+    case JOB_LAYERNORM_BACKWARD:
+    case JOB_LAYERNORM_PARAM_GRADS:
+    case JOB_RMSNORM_FORWARD:
+    case JOB_RMSNORM_BACKWARD:
+    case JOB_RMSNORM_PARAM_GRADS:
+      runNorm(k, p, task);
+      return;
+    case JOB_ROPE:
+      runRope(k, p, task);
+      return;
     case JOB_COL_SUMS: {
       const [sum, x, M, N, perTask] = p;
       const c0 = task * perTask;

@@ -28,6 +28,68 @@ export interface KernelExports {
   optim: OptimExports;
   /** The block copies and column sums (assembly/memops.ts), run as threaded jobs; see memops.ts. */
   mem: MemExports;
+  /** Layer/RMS norm and RoPE (assembly/norm.ts, assembly/rope.ts), run as threaded jobs; see norm-ops.ts and rope-ops.ts. */
+  norm: NormExports;
+}
+
+/**
+ * assembly/norm.ts and rope.ts: byte-offset pointers (0 for a gradient not wanted); bit-equal to kernels/ref/layernorm.ts,
+ * rmsnorm.ts and rope.ts. The row kernels take rows [r0, r1); the parameter-gradient kernels columns [c0, c1) of all N rows.
+ */
+export interface NormExports {
+  layernormForward(
+    out: number,
+    mean: number,
+    rstd: number,
+    inp: number,
+    w: number,
+    b: number,
+    r0: number,
+    r1: number,
+    C: number,
+    eps: number,
+  ): void;
+  layernormBackward(
+    dinp: number,
+    dout: number,
+    inp: number,
+    w: number,
+    mean: number,
+    rstd: number,
+    r0: number,
+    r1: number,
+    C: number,
+  ): void;
+  layernormParamGrads(
+    dw: number,
+    db: number,
+    dout: number,
+    inp: number,
+    mean: number,
+    rstd: number,
+    N: number,
+    C: number,
+    c0: number,
+    c1: number,
+  ): void;
+  rmsnormForward(out: number, rstd: number, inp: number, w: number, r0: number, r1: number, C: number, eps: number): void;
+  rmsnormBackward(dinp: number, dout: number, inp: number, w: number, rstd: number, r0: number, r1: number, C: number): void;
+  rmsnormParamGrads(dw: number, dout: number, inp: number, rstd: number, N: number, C: number, c0: number, c1: number): void;
+  ropeRows(
+    y: number,
+    x: number,
+    cos: number,
+    sin: number,
+    pos: number,
+    past: number,
+    pBase: number,
+    H: number,
+    T: number,
+    D: number,
+    r0: number,
+    r1: number,
+    backward: number,
+  ): void;
 }
 
 /** assembly/memops.ts: byte-offset pointers with the block offsets added in, strides in elements; bit-equal to kernels/ref/memops.ts. */
@@ -93,6 +155,15 @@ const OP_NAMES: readonly (keyof OpExports)[] = [
 
 const OPTIM_NAMES: readonly (keyof OptimExports)[] = ["adamwUpdate", "sumSquares", "scaleInPlace"];
 const MEM_NAMES: readonly (keyof MemExports)[] = ["copyBlocks", "colSumsAcc", "productForward", "productGrad"];
+const NORM_NAMES: readonly (keyof NormExports)[] = [
+  "layernormForward",
+  "layernormBackward",
+  "layernormParamGrads",
+  "rmsnormForward",
+  "rmsnormBackward",
+  "rmsnormParamGrads",
+  "ropeRows",
+];
 
 let bytes: Uint8Array | undefined;
 
@@ -132,5 +203,6 @@ export function instantiateKernels(api: WasmApi, mod: WasmModule, memory: WasmMe
     ops: pick(OP_NAMES) as unknown as OpExports,
     optim: pick(OPTIM_NAMES) as unknown as OptimExports,
     mem: pick(MEM_NAMES) as unknown as MemExports,
+    norm: pick(NORM_NAMES) as unknown as NormExports,
   };
 }

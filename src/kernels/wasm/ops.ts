@@ -20,7 +20,7 @@ export const WASM_OP_NAMES = ["geluForward", "geluBackward", "siluForward", "sil
 export type WasmOps = Required<Pick<Backend, (typeof WASM_OP_NAMES)[number]>>;
 
 /** One buffer argument: how many values the kernel touches, and which way they flow. */
-interface Arg {
+export interface Arg {
   buf: Float32Array | null;
   n: number;
   /** Read by the kernel (copied in when the buffer lives outside the memory). */
@@ -35,7 +35,7 @@ interface Arg {
  * pool); others take the copy path through temporary blocks. A length short of
  * what the kernel touches is a caller bug: RangeError, before any raw access.
  */
-function staged(arena: WasmArena, op: string, args: readonly Arg[], kernel: (ptrs: number[]) => void): void {
+export function staged(arena: WasmArena, op: string, args: readonly Arg[], kernel: (ptrs: number[]) => void): void {
   for (const a of args) {
     if (a.buf && a.buf.length < a.n) throw new RangeError(`wasm ${op}: a buffer has ${a.buf.length} values, needs ${a.n}`);
   }
@@ -59,9 +59,9 @@ function staged(arena: WasmArena, op: string, args: readonly Arg[], kernel: (ptr
   }
 }
 
-const IN = (buf: Float32Array, n: number): Arg => ({ buf, n, read: true, write: false });
-const OUT = (buf: Float32Array, n: number): Arg => ({ buf, n, read: false, write: true });
-const INOUT = (buf: Float32Array | null, n: number): Arg => ({ buf, n, read: true, write: true });
+export const IN = (buf: Float32Array | null, n: number): Arg => ({ buf, n, read: true, write: false });
+export const OUT = (buf: Float32Array, n: number): Arg => ({ buf, n, read: false, write: true });
+export const INOUT = (buf: Float32Array | null, n: number): Arg => ({ buf, n, read: true, write: true });
 
 /** The least work a pointwise or row task gets: 2^14 values (~20 us of GELU). */
 const MIN_POINTWISE_CHUNK = 1 << 14;

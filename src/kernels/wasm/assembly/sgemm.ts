@@ -280,3 +280,5 @@ export function sgemm(
 export { geluForward, geluBackward, siluForward, siluBackward, logSumExpRows, scaledSoftmaxRows } from "./pointwise";
 export { adamwUpdate, sumSquares, scaleInPlace } from "./optim";
 export { copyBlocks, colSumsAcc, productForward, productGrad } from "./memops";
+export { layernormForward, layernormBackward, layernormParamGrads, rmsnormForward, rmsnormBackward, rmsnormParamGrads } from "./norm";
+export { ropeRows } from "./rope";
