@@ -90,6 +90,11 @@ static napi_value rope_call(napi_env env, napi_callback_info info, bool backward
     napi_throw_range_error(env, NULL, "rrhf-native: rope takes 10 arguments; past, B, H, T, D integers >= 0, D even");
     return NULL;
   }
+  /* A product past 2^53 could wrap in size_t and slip past the length checks. */
+  if (v[1] * v[2] * v[3] * v[4] >= 9007199254740992.0) {
+    napi_throw_range_error(env, NULL, "rrhf-native: rope dims too large");
+    return NULL;
+  }
   const size_t B = (size_t)v[1], H = (size_t)v[2], T = (size_t)v[3], D = (size_t)v[4];
   rope_dims d = {H, T, D, NULL, (size_t)v[0]};
   napi_valuetype pt;
