@@ -7,11 +7,13 @@
  *   npm run build && node dist/bench/train.js [--shapes small,gpt2-small,smollm-135m]
  *       [--threads 1,2] [--backends native,wasm] [--no-torch] [--work /tmp/rrhf-bench]
  *       [--gradient-checkpointing] [--torch-malloc "default decay,pages retained"] [--markdown bench/RESULTS-latest.md]
- *       [--bf16] [--rounds 1] [--logged-steps N]
+ *       [--bf16] [--rounds 1] [--logged-steps N] [--optim adamw|adafactor|sgd] [--bin dist/src/cli/bin.js]
  *
  * --bf16 adds rows of the native backend with `rrhf train --bf16` (bf16 matrix
  * products), each run right after its fp32 twin at the same thread count;
  * --rounds N repeats the whole alternation N times (the table keeps the best).
+ * --optim trains with that optimizer (rrhf train --optim); --bin times another
+ * build's CLI on the same models and data (an A/B against, e.g., a checkout of main).
  * --logged-steps N times rrhf rows from one N-step process instead: the median
  * over steps 3..N of the step times `rrhf train` logs (metrics.jsonl's
  * tokens_per_second, --logging-steps 1), robust to a neighbour's burst that
@@ -164,6 +166,10 @@ interface RrhfVariant {
   threads: number;
   bf16: boolean;
   gradCkpt: boolean;
+  /** `--optim` of rrhf train (adamw, the default, is not passed). */
+  optim: string;
+  /** The rrhf CLI to run: this build's, or another build's for an A/B (`--bin`). */
+  bin: string;
 }
 
 /** Token positions one step computes: the query once and each response. */
@@ -171,10 +177,11 @@ const STEP_TOKENS = QUERY + RESPONSES * RESPONSE_LEN;
 
 /** The row's name and the run folders' suffix for a variant. */
 function variantLabel(v: RrhfVariant): { impl: string; dir: string } {
-  const extra = `${v.bf16 ? " --bf16" : ""}${v.gradCkpt ? " + gradient checkpointing" : ""}`;
+  const optim = v.optim !== "adamw" ? ` --optim ${v.optim}` : "";
+  const extra = `${v.bf16 ? " --bf16" : ""}${optim}${v.gradCkpt ? " + gradient checkpointing" : ""}`;
   return {
     impl: `rrhf ${v.backend}${extra}`,
-    dir: `${v.backend}${v.bf16 ? "-bf16" : ""}${v.gradCkpt ? "-gc" : ""}-${v.layout}-${v.threads}`,
+    dir: `${v.backend}${v.bf16 ? "-bf16" : ""}${v.gradCkpt ? "-gc" : ""}${v.optim !== "adamw" ? `-${v.optim}` : ""}-${v.layout}-${v.threads}`,
   };
 }
 
@@ -182,13 +189,14 @@ function variantLabel(v: RrhfVariant): { impl: string; dir: string } {
 function trainCommand(v: RrhfVariant, model: string, data: string, out: string, steps: number, loggingSteps: number): string[] {
   return [
     process.execPath,
-    BIN,
+    v.bin,
     "train",
     ...["--model", model, "--data", data, "--out", out, "--overwrite-output-dir", "--max-steps", String(steps)],
     ...["--save-steps", "0", "--logging-steps", String(loggingSteps)],
     ...["--backend", v.backend, "--layout", v.layout, "--threads", String(v.threads)],
     ...(v.bf16 ? ["--bf16"] : []),
     ...(v.gradCkpt ? ["--gradient-checkpointing"] : []),
+    ...(v.optim !== "adamw" ? ["--optim", v.optim] : []),
   ];
 }
 
@@ -346,6 +354,8 @@ async function main(): Promise<void> {
       bf16: { type: "boolean", default: false },
       rounds: { type: "string", default: "1" },
       "logged-steps": { type: "string" },
+      optim: { type: "string", default: "adamw" },
+      bin: { type: "string", default: BIN },
     },
   });
   if (values["memory-probe"]) {
@@ -367,7 +377,7 @@ async function main(): Promise<void> {
         for (const layout of values.layouts.split(",")) {
           for (const t of threads) {
             for (const [bf16, gradCkpt] of variants) {
-              const v: RrhfVariant = { backend, layout, threads: t, bf16, gradCkpt };
+              const v: RrhfVariant = { backend, layout, threads: t, bf16, gradCkpt, optim: values.optim, bin: resolve(values.bin) };
               const logged = values["logged-steps"];
               const row = logged ? rrhfLoggedStep(values.work, shape, v, Number(logged)) : rrhfStep(values.work, shape, v);
               rows.push(row);
@@ -379,7 +389,7 @@ async function main(): Promise<void> {
       commands.push(
         `rrhf train --model <work>/${shape}/model --data <work>/${shape}/data.jsonl ` +
           (values["logged-steps"] ? `--max-steps ${values["logged-steps"]} --logging-steps 1` : "--max-steps 2|8") +
-          ` --save-steps 0 --backend ${backend} --threads ${values.threads.replace(/,/g, "|")}${precisions.length > 1 ? " [--bf16]" : ""}` +
+          ` --save-steps 0${values.optim !== "adamw" ? ` --optim ${values.optim}` : ""} --backend ${backend} --threads ${values.threads.replace(/,/g, "|")}${precisions.length > 1 ? " [--bf16]" : ""}` +
           (values["gradient-checkpointing"] ? " [--gradient-checkpointing]" : ""),
       );
     }

@@ -193,6 +193,8 @@ static napi_value ScaleInPlace(napi_env env, napi_callback_info info) {
   scale_in_place(x, n, coef);
   return NULL;
 }
+/* SGD and Adafactor (they use SUM_BLOCK and the helpers above). */
+#include "optim.h"
 #include "norm.h"
 #include "pointwise.h"
 #include "memops.h"
@@ -245,6 +247,7 @@ static napi_value Init(napi_env env, napi_value exports) {
     {"adamwUpdate", NULL, AdamwUpdate, NULL, NULL, NULL, napi_enumerable, NULL},
     {"sumSquares", NULL, SumSquares, NULL, NULL, NULL, napi_enumerable, NULL},
     {"scaleInPlace", NULL, ScaleInPlace, NULL, NULL, NULL, napi_enumerable, NULL},
+    OPTIM_PROPS
     {"layernormForward", NULL, LayernormForward, NULL, NULL, NULL, napi_enumerable, NULL},
     {"layernormBackward", NULL, LayernormBackward, NULL, NULL, NULL, napi_enumerable, NULL},
     {"rmsnormForward", NULL, RmsnormForward, NULL, NULL, NULL, napi_enumerable, NULL},

@@ -11,7 +11,7 @@ import type { AttentionDims } from "./ref/attention.js";
 import type { DecodeRunArgs } from "./ref/decode-attention.js";
 import type { layernormBackward, layernormForward } from "./ref/layernorm.js";
 import type { BlockCopy } from "./ref/memops.js";
-import type { AdamWStep } from "./ref/optim.js";
+import type { AdamWStep, FactoredTensor, SgdStep } from "./ref/optim.js";
 import type { rmsnormBackward, rmsnormForward } from "./ref/rmsnorm.js";
 import type { ropeBackward, ropeForward } from "./ref/rope.js";
 
@@ -84,6 +84,22 @@ export interface Backend {
   ): void;
   /** One AdamW update of elements [start, end): see adamwUpdateRef in ref/optim.ts. */
   adamwUpdate?(params: Float32Array, grads: Float32Array, m: Float32Array, v: Float32Array, start: number, end: number, h: AdamWStep): void;
+  /** One SGD update of elements [start, end): see sgdUpdateRef in ref/optim.ts. */
+  sgdUpdate?(params: Float32Array, grads: Float32Array, buf: Float32Array, start: number, end: number, h: SgdStep): void;
+  /** Adafactor's row and column sums of g^2 + eps of a factored tensor: see adafactorStatsRef in ref/optim.ts. */
+  adafactorStats?(grads: Float32Array, t: FactoredTensor, eps: number, rowSums: Float64Array, colSums: Float64Array): void;
+  /** Adafactor's blocked sum of squares of its update: see adafactorSumSquaresRef in ref/optim.ts. */
+  adafactorSumSquares?(grads: Float32Array, t: FactoredTensor, rFactor: Float64Array, cFactor: Float64Array): number;
+  /** Adafactor's parameter update of a factored tensor: see adafactorApplyRef in ref/optim.ts. */
+  adafactorApply?(
+    params: Float32Array,
+    grads: Float32Array,
+    t: FactoredTensor,
+    rFactor: Float64Array,
+    cFactor: Float64Array,
+    decay: number,
+    scale: number,
+  ): void;
   /** Sum of squares in double precision: see sumSquaresRef in ref/optim.ts. */
   sumSquares?(x: Float32Array): number;
   /** x *= coef in place: see scaleInPlaceRef in ref/optim.ts. */

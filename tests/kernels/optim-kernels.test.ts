@@ -3,6 +3,8 @@
  * twins in kernels/ref/optim.ts. Same operations in the same order and
  * precision (double arithmetic, float32 stores): AdamW must match exactly,
  * the sum of squares (eight partial sums instead of one) to 1e-12 relative.
+ * SGD and Adafactor's kernels (native/src/optim.h) must equal theirs exactly
+ * on 1 and 2 threads (sgd-adafactor-cases.ts).
  * Skipped where the native addon is not built.
  */
 import assert from "node:assert/strict";
@@ -12,6 +14,7 @@ import { createNativeBackend } from "../../src/kernels/native/backend.js";
 import { adamwUpdateRef, scaleInPlaceRef, sumSquaresRef, type AdamWStep } from "../../src/kernels/ref/optim.js";
 import { clipGradNorm } from "../../src/train/optim/clip.js";
 import { AdamW } from "../../src/train/optim/adamw.js";
+import { checkAdafactorKernels, checkSgdKernel, type SgdAdafactorKernels } from "./sgd-adafactor-cases.js";
 import { seededValues } from "./wasm-ops-helpers.js";
 
 const load = loadNativeAddon();
@@ -116,5 +119,32 @@ describe("native optimizer kernels", { skip }, () => {
     const fast = run(true);
     const ref = run(false);
     for (let i = 0; i < n; i++) assert.ok(Math.abs(fast[i] - ref[i]) <= 1e-6 * (1 + Math.abs(ref[i])), `p[${i}]`);
+  });
+
+  for (const threads of [1, 2]) {
+    it(`sgdUpdate and the Adafactor kernels equal the reference exactly on ${threads} thread(s)`, (t) => {
+      const k = createNativeBackend({ threads });
+      if (!k.sgdUpdate) {
+        t.skip("the native addon predates its SGD/Adafactor kernels: npm run build:native");
+        return;
+      }
+      checkSgdKernel(k as SgdAdafactorKernels);
+      checkAdafactorKernels(k as SgdAdafactorKernels);
+    });
+  }
+
+  it("the SGD and Adafactor kernels refuse tensors and ranges past their buffers", (t) => {
+    const k = be();
+    if (!k.adafactorApply || !k.sgdUpdate) {
+      t.skip("the native addon predates its SGD/Adafactor kernels");
+      return;
+    }
+    const a = new Float32Array(12);
+    const v = new Float64Array(4);
+    const h = { lr: 1, weightDecay: 0, momentum: 0.9, first: true };
+    assert.throws(() => k.sgdUpdate?.(a, a, new Float32Array(4), 0, 12, h), RangeError);
+    assert.throws(() => k.adafactorApply?.(a, a, { offset: 1, batch: 1, rows: 3, cols: 4 }, v, v, 1, 1), RangeError);
+    assert.throws(() => k.adafactorStats?.(a, { offset: 0, batch: 1, rows: 5, cols: 2 }, 0, v, v), RangeError);
+    assert.throws(() => k.adafactorSumSquares?.(a, { offset: 0, batch: 2, rows: 3, cols: 2 }, v, v), RangeError);
   });
 });

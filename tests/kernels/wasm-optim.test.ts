@@ -4,7 +4,9 @@
  * kernels/ref/optim.ts. They compute in f64 in the reference's order and
  * round each stored value to f32, so AdamW and scaling must match bit for
  * bit; the sum of squares (partial sums per fixed block) to 1e-12 relative,
- * and exactly across thread counts.
+ * and exactly across thread counts. SGD and Adafactor's kernels
+ * (assembly/optim.ts, assembly/adafactor.ts) must equal theirs exactly, on 1
+ * and 2 threads, with buffers aligned, unaligned or outside the memory.
  */
 import assert from "node:assert/strict";
 import { after, describe, it } from "node:test";
@@ -12,6 +14,7 @@ import { adamwUpdateRef, scaleInPlaceRef, sumSquaresRef, type AdamWStep } from "
 import { createWasmBackend, wasmAvailability, type WasmBackend } from "../../src/kernels/wasm/index.js";
 import { AdamW } from "../../src/train/optim/adamw.js";
 import { clipGradNorm } from "../../src/train/optim/clip.js";
+import { checkAdafactorKernels, checkSgdKernel } from "./sgd-adafactor-cases.js";
 import { place, PLACEMENTS, seededValues } from "./wasm-ops-helpers.js";
 
 const available = wasmAvailability();
@@ -130,5 +133,28 @@ describe("wasm optimizer kernels", { skip: available.ok ? false : available.reas
     const fast = run(be);
     const ref = run(undefined);
     for (let i = 0; i < n; i++) assert.ok(Math.abs(fast[i] - ref[i]) <= 1e-6 * (1 + Math.abs(ref[i])), `p[${i}]`);
+  });
+
+  for (const threads of [1, 2]) {
+    for (const where of PLACEMENTS) {
+      it(`sgdUpdate and the Adafactor kernels equal the reference exactly: ${threads} thread(s), buffers ${where}`, async () => {
+        const be = wasm(threads);
+        await be.ready();
+        const before = be.tasksRun().reduce((a, b) => a + b, 0);
+        checkSgdKernel(be, (v) => place(be, v, where));
+        checkAdafactorKernels(be, (v) => place(be, v, where));
+        if (threads === 2 && where !== "plain") assert.ok(be.tasksRun().reduce((a, b) => a + b, 0) - before > 1, "split into tasks");
+      });
+    }
+  }
+
+  it("the SGD and Adafactor kernels refuse tensors and ranges past their buffers", () => {
+    const be = wasm(1);
+    const a = be.alloc(12);
+    const v = new Float64Array(4);
+    assert.throws(() => be.sgdUpdate(a, a, be.alloc(4), 0, 12, { lr: 1, weightDecay: 0, momentum: 0.9, first: true }), RangeError);
+    assert.throws(() => be.adafactorApply(a, a, { offset: 1, batch: 1, rows: 3, cols: 4 }, v, v, 1, 1), RangeError);
+    assert.throws(() => be.adafactorStats(a, { offset: 0, batch: 1, rows: 5, cols: 2 }, 0, v, v), RangeError);
+    assert.throws(() => be.adafactorSumSquares(a, { offset: 0, batch: 2, rows: 3, cols: 2 }, v, v), RangeError);
   });
 });

@@ -47,6 +47,49 @@ export interface NativeAddon {
   ): void;
   sumSquares?(x: Float32Array): number;
   scaleInPlace?(x: Float32Array, coef: number): void;
+  /** SGD and Adafactor kernels (native/src/optim.h), positional; absent from older builds. */
+  sgdUpdate?(
+    params: Float32Array,
+    grads: Float32Array,
+    buf: Float32Array | null,
+    start: number,
+    end: number,
+    lr: number,
+    weightDecay: number,
+    momentum: number,
+    first: boolean,
+  ): void;
+  adafactorStats?(
+    grads: Float32Array,
+    offset: number,
+    batch: number,
+    rows: number,
+    cols: number,
+    rowSums: Float64Array,
+    colSums: Float64Array,
+    eps: number,
+  ): void;
+  adafactorSumSquares?(
+    grads: Float32Array,
+    offset: number,
+    batch: number,
+    rows: number,
+    cols: number,
+    rFactor: Float64Array,
+    cFactor: Float64Array,
+  ): number;
+  adafactorApply?(
+    params: Float32Array,
+    grads: Float32Array,
+    offset: number,
+    batch: number,
+    rows: number,
+    cols: number,
+    rFactor: Float64Array,
+    cFactor: Float64Array,
+    decay: number,
+    scale: number,
+  ): void;
   /** SIMD norm kernels, same signatures as kernels/ref/layernorm.ts and rmsnorm.ts; absent from older builds. */
   layernormForward?: typeof layernormForward;
   layernormBackward?: typeof layernormBackward;

@@ -77,6 +77,7 @@ export function createNativeBackend(opts: NativeBackendOptions = {}): NativeBack
     attentionForward: (out, lse, q, k, v, d) => gemmAttentionForward(backend, out, lse, q, k, v, d),
     attentionBackward: (dq, dk, dv, dout, q, k, v, out, lse, d) => gemmAttentionBackward(backend, dq, dk, dv, dout, q, k, v, out, lse, d),
     ...optimKernels(addon, sync),
+    ...sgdAdafactorKernels(addon, sync),
     ...normKernels(addon),
     ...pointwiseKernels(addon, sync),
     ...memKernels(addon, sync),
@@ -239,4 +240,30 @@ function wasmOps(): Partial<WasmOps> {
     };
   }
   return ops as Partial<WasmOps>;
+}
+
+type SgdAdafactorKernels = Pick<Backend, "sgdUpdate" | "adafactorStats" | "adafactorSumSquares" | "adafactorApply">;
+
+/** The addon's threaded SGD and Adafactor kernels, where this build of it has them. */
+function sgdAdafactorKernels(addon: NativeAddon, sync: () => void): SgdAdafactorKernels {
+  const { sgdUpdate, adafactorStats, adafactorSumSquares, adafactorApply } = addon;
+  if (!sgdUpdate || !adafactorStats || !adafactorSumSquares || !adafactorApply) return {};
+  return {
+    sgdUpdate: (p, g, buf, start, end, h) => {
+      sync();
+      sgdUpdate.call(addon, p, g, h.momentum !== 0 ? buf : null, start, end, h.lr, h.weightDecay, h.momentum, h.first);
+    },
+    adafactorStats: (g, t, eps, rowSums, colSums) => {
+      sync();
+      adafactorStats.call(addon, g, t.offset, t.batch, t.rows, t.cols, rowSums, colSums, eps);
+    },
+    adafactorSumSquares: (g, t, rf, cf) => {
+      sync();
+      return adafactorSumSquares.call(addon, g, t.offset, t.batch, t.rows, t.cols, rf, cf);
+    },
+    adafactorApply: (p, g, t, rf, cf, decay, scale) => {
+      sync();
+      adafactorApply.call(addon, p, g, t.offset, t.batch, t.rows, t.cols, rf, cf, decay, scale);
+    },
+  };
 }

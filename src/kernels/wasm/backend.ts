@@ -4,6 +4,7 @@ import { WasmArena } from "./arena.js";
 import { MAX_TASKS } from "./control-block.js";
 import { type PoolJob, runOnCaller, sgemmJob, type SgemmJob } from "./jobs.js";
 import { createWasmMemOps, type WasmMemOps } from "./memops.js";
+import { createWasmAdafactorOps, type WasmAdafactorOps } from "./adafactor-ops.js";
 import { createWasmOptimOps, type WasmOptimOps } from "./optim-ops.js";
 import { instantiateKernels, kernelModule } from "./kernel-module.js";
 import { gemmAttentionBackward, gemmAttentionForward } from "../gemm-attention.js";
@@ -32,7 +33,15 @@ export interface WasmBackendOptions {
 }
 
 /** The WASM SIMD backend (sgemm plus the optional op kernels), with the extras tests and benchmarks use. */
-export type WasmBackend = Backend & WasmOps & WasmOptimOps & WasmMemOps & WasmNormOps & WasmRopeOps & WasmAttention & WasmBackendExtras;
+export type WasmBackend = Backend &
+  WasmOps &
+  WasmOptimOps &
+  WasmAdafactorOps &
+  WasmMemOps &
+  WasmNormOps &
+  WasmRopeOps &
+  WasmAttention &
+  WasmBackendExtras;
 
 /** Attention forward and backward, through the threaded sgemm (kernels/gemm-attention.ts). */
 type WasmAttention = Required<Pick<Backend, "attentionForward" | "attentionBackward">>;
@@ -106,6 +115,7 @@ export function createWasmBackend(opts: WasmBackendOptions = {}): WasmBackend {
     sgemm,
     ...createWasmOps(arena, pool ? threads : 1, runJob),
     ...createWasmOptimOps(arena, pool ? threads : 1, runJob),
+    ...createWasmAdafactorOps(arena, pool ? threads : 1, runJob),
     ...createWasmMemOps(arena, pool ? threads : 1, runJob),
     ...createWasmNormOps(arena, pool ? threads : 1, runJob),
     ...createWasmRopeOps(arena, pool ? threads : 1, runJob),

@@ -132,6 +132,34 @@ export interface OptimExports {
   /** Stores the f64 sum of squares of x[start, end) at byte offset `out`. */
   sumSquares(out: number, x: number, start: number, end: number): void;
   scaleInPlace(x: number, start: number, end: number, coef: number): void;
+  sgdUpdate(
+    params: number,
+    grads: number,
+    buf: number,
+    start: number,
+    end: number,
+    lr: number,
+    wd: number,
+    mu: number,
+    first: number,
+  ): void;
+  /** assembly/adafactor.ts: g and p at the tensor's first element, f64 vectors at their first value. */
+  adafactorRowSums(g: number, C: number, eps: number, out: number, r0: number, r1: number): void;
+  adafactorColSums(g: number, batch: number, R: number, C: number, eps: number, out: number, c0: number, c1: number): void;
+  /** Stores at `out` the blocked sum of squares of u over flat elements [k0, k1) (one block). */
+  adafactorSumSquaresBlock(out: number, g: number, rf: number, cf: number, R: number, C: number, k0: number, k1: number): void;
+  adafactorApply(
+    p: number,
+    g: number,
+    rf: number,
+    cf: number,
+    R: number,
+    C: number,
+    k0: number,
+    k1: number,
+    decay: number,
+    scale: number,
+  ): void;
 }
 
 /** Pointwise and row kernels: the ref kernels' argument order, byte-offset pointers. */
@@ -153,7 +181,16 @@ const OP_NAMES: readonly (keyof OpExports)[] = [
   "scaledSoftmaxRows",
 ];
 
-const OPTIM_NAMES: readonly (keyof OptimExports)[] = ["adamwUpdate", "sumSquares", "scaleInPlace"];
+const OPTIM_NAMES: readonly (keyof OptimExports)[] = [
+  "adamwUpdate",
+  "sumSquares",
+  "scaleInPlace",
+  "sgdUpdate",
+  "adafactorRowSums",
+  "adafactorColSums",
+  "adafactorSumSquaresBlock",
+  "adafactorApply",
+];
 const MEM_NAMES: readonly (keyof MemExports)[] = ["copyBlocks", "colSumsAcc", "productForward", "productGrad"];
 const NORM_NAMES: readonly (keyof NormExports)[] = [
   "layernormForward",

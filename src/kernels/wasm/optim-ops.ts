@@ -1,20 +1,20 @@
 /**
- * The WASM backend's optimizer and clipping kernels (AdamW, sum of squares,
- * scaling), split over the thread pool. They work in place on buffers inside
+ * The WASM backend's optimizer and clipping kernels (AdamW, SGD, sum of
+ * squares, scaling; Adafactor's are in adafactor-ops.ts), split over the thread pool. They work in place on buffers inside
  * the backend's memory (the trainer's parameter, gradient and, through
  * `alloc`, optimizer-state arenas); a buffer elsewhere takes the reference
  * loop rather than a copy of a whole arena.
  */
 import type { Backend } from "../backend.js";
-import { adamwUpdateRef, scaleInPlaceRef, sumSquaresRef } from "../ref/optim.js";
+import { adamwUpdateRef, scaleInPlaceRef, sgdUpdateRef, sumSquaresRef } from "../ref/optim.js";
 import type { WasmArena } from "./arena.js";
-import { adamwJob, elementsPerTask, type PoolJob, scaleJob, sumSquaresJob } from "./jobs.js";
+import { adamwJob, elementsPerTask, type PoolJob, scaleJob, sgdJob, sumSquaresJob } from "./jobs.js";
 
 /** The optimizer kernels the WASM backend implements. */
-export type WasmOptimOps = Required<Pick<Backend, "adamwUpdate" | "sumSquares" | "scaleInPlace">>;
+export type WasmOptimOps = Required<Pick<Backend, "adamwUpdate" | "sgdUpdate" | "sumSquares" | "scaleInPlace">>;
 
 /** Below this many elements a split costs more in wake-ups than it saves (about 30 us of one core's AdamW). */
-const MIN_CHUNK = 1 << 15;
+export const MIN_CHUNK = 1 << 15;
 /**
  * The sum of squares adds fixed blocks of this many elements, each in f64,
  * in order: the total does not depend on the thread count (so neither does
@@ -22,7 +22,7 @@ const MIN_CHUNK = 1 << 15;
  */
 const SUM_BLOCK = 1 << 16;
 
-function checkRange(op: string, bufs: readonly Float32Array[], start: number, end: number): void {
+export function checkRange(op: string, bufs: readonly Float32Array[], start: number, end: number): void {
   if (!Number.isInteger(start) || !Number.isInteger(end) || start < 0 || start > end) {
     throw new RangeError(`wasm ${op}: bad range [${start}, ${end})`);
   }
@@ -42,6 +42,19 @@ export function createWasmOptimOps(arena: WasmArena, threads: number, run: (job:
       if (start === end) return;
       const hyper = [h.beta1, h.beta2, h.eps, h.stepSize, h.bc2Sqrt, h.decay];
       run(adamwJob(ptrs as [number, number, number, number], start, end, elementsPerTask(end - start, threads, MIN_CHUNK), hyper));
+    },
+    sgdUpdate(params, grads, buf, start, end, h) {
+      const bufs = h.momentum !== 0 ? [params, grads, buf] : [params, grads];
+      checkRange("sgdUpdate", bufs, start, end);
+      const ptrs = bufs.map((b) => arena.offsetOf(b));
+      if (ptrs.some((p) => p === undefined)) {
+        sgdUpdateRef(params, grads, buf, start, end, h);
+        return;
+      }
+      if (start === end) return;
+      const hyper = [h.lr, h.weightDecay, h.momentum, h.first ? 1 : 0];
+      const [p, g, b] = ptrs as number[];
+      run(sgdJob([p, g, b ?? 0], start, end, elementsPerTask(end - start, threads, MIN_CHUNK), hyper));
     },
     sumSquares(x) {
       const ptr = arena.offsetOf(x);

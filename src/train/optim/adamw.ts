@@ -11,9 +11,9 @@
  * opt.step(params, grads, schedule.lrAt(step));
  */
 import type { Backend } from "../../kernels/backend.js";
-import { UserError } from "../../errors.js";
 import { adamwUpdateRef } from "../../kernels/ref/optim.js";
 import {
+  allocState,
   assertLr,
   assertSameLength,
   decaysWeight,
@@ -34,7 +34,7 @@ export interface AdamWOptions {
    * A backend whose `adamwUpdate` kernel (native or WASM SIMD) runs the update, default the reference loop; with
    * its `alloc`, the moments live in the backend's memory (the WASM kernels work in place there).
    */
-  kernels?: Pick<Backend, "adamwUpdate"> & Partial<Pick<Backend, "alloc">>;
+  kernels?: Partial<Pick<Backend, "adamwUpdate" | "alloc">>;
 }
 
 export class AdamW implements Optimizer {
@@ -93,19 +93,4 @@ export class AdamW implements Optimizer {
     this.v.set(v);
     this.steps = steps;
   }
-}
-
-/**
- * Zeroed moment storage in the backend's memory where it has an allocator; where that memory is full (the WASM
- * backend stops at 4 GiB) in ordinary memory instead, which the kernels then read through their reference loop.
- */
-function allocState(n: number, kernels: AdamWOptions["kernels"]): Float32Array {
-  if (kernels?.alloc) {
-    try {
-      return kernels.alloc(n);
-    } catch (err) {
-      if (!(err instanceof UserError)) throw err;
-    }
-  }
-  return new Float32Array(n);
 }

@@ -12,7 +12,7 @@ import { AdamW } from "./adamw.js";
 import { Sgd } from "./sgd.js";
 import { OPTIMIZER_NAMES, type Optimizer, type OptimizerName, type ParamSegment } from "./types.js";
 
-export { Adafactor, type AdafactorOptions } from "./adafactor.js";
+export { Adafactor, type AdafactorKernels, type AdafactorOptions } from "./adafactor.js";
 export { AdamW, type AdamWOptions } from "./adamw.js";
 export { type ClipKernels, clipGradNorm, gradNorm } from "./clip.js";
 export { Sgd, type SgdOptions } from "./sgd.js";
@@ -34,20 +34,25 @@ export interface OptimizerHyperParams {
   adam_epsilon: number;
 }
 
+/** The backend kernels (and allocator) the optimizers can use; each falls back to its reference loop where absent. */
+export type OptimizerKernels = Partial<
+  Pick<Backend, "adamwUpdate" | "sgdUpdate" | "adafactorStats" | "adafactorSumSquares" | "adafactorApply" | "alloc">
+>;
+
 /** `kernels`: the backend whose fast optimizer kernels (native or WASM SIMD) and memory to use, where it has them. */
 export function createOptimizer(
   name: OptimizerName,
   segments: readonly ParamSegment[],
   hp: OptimizerHyperParams,
-  kernels?: Pick<Backend, "adamwUpdate"> & Partial<Pick<Backend, "alloc">>,
+  kernels?: OptimizerKernels,
 ): Optimizer {
   switch (name) {
     case "adamw":
       return new AdamW(segments, { ...hp, kernels });
     case "adafactor":
-      return new Adafactor(segments, { weight_decay: hp.weight_decay });
+      return new Adafactor(segments, { weight_decay: hp.weight_decay, kernels });
     case "sgd":
-      return new Sgd(segments, { weight_decay: hp.weight_decay });
+      return new Sgd(segments, { weight_decay: hp.weight_decay, kernels });
     default:
       throw new UserError(`unknown optimizer "${String(name)}" (expected one of ${OPTIMIZER_NAMES.join(", ")})`);
   }

@@ -9,7 +9,10 @@
  * const opt = new Sgd(segments, { momentum: 0, weight_decay: 0 });
  * opt.step(params, grads, 0.1);
  */
+import type { Backend } from "../../kernels/backend.js";
+import { sgdUpdateRef } from "../../kernels/ref/optim.js";
 import {
+  allocState,
   assertLr,
   assertSameLength,
   decaysWeight,
@@ -24,6 +27,11 @@ import {
 export interface SgdOptions {
   momentum?: number;
   weight_decay?: number;
+  /**
+   * A backend whose `sgdUpdate` kernel (native or WASM SIMD, threaded) runs the update, default the reference
+   * loop; with its `alloc`, the momentum buffer lives in the backend's memory (the WASM kernels work in place there).
+   */
+  kernels?: Partial<Pick<Backend, "sgdUpdate" | "alloc">>;
 }
 
 export class Sgd implements Optimizer {
@@ -32,7 +40,8 @@ export class Sgd implements Optimizer {
   readonly weightDecay: number;
   private readonly segments: readonly ParamSegment[];
   private readonly numel: number;
-  private buf: Float32Array;
+  private readonly buf: Float32Array;
+  private readonly update: NonNullable<Backend["sgdUpdate"]>;
   private steps = 0;
 
   constructor(segments: readonly ParamSegment[], opts: SgdOptions = {}) {
@@ -42,7 +51,8 @@ export class Sgd implements Optimizer {
     this.momentum = opts.momentum ?? 0;
     this.weightDecay = opts.weight_decay ?? 0;
     // The momentum buffer costs a full arena; allocate it only when used.
-    this.buf = new Float32Array(this.momentum !== 0 ? this.numel : 0);
+    this.buf = this.momentum !== 0 ? allocState(this.numel, opts.kernels) : new Float32Array(0);
+    this.update = opts.kernels?.sgdUpdate?.bind(opts.kernels) ?? sgdUpdateRef;
   }
 
   get stepCount(): number {
@@ -52,20 +62,10 @@ export class Sgd implements Optimizer {
   step(params: Float32Array, grads: Float32Array, lr: number): void {
     assertLr(lr);
     assertSameLength(params, grads, this.numel);
-    const mu = this.momentum;
     const first = this.steps === 0;
     for (const seg of this.segments) {
-      const wd = decaysWeight(seg) ? this.weightDecay : 0;
-      const end = seg.offset + seg.length;
-      for (let i = seg.offset; i < end; i++) {
-        let d = grads[i] + wd * params[i];
-        if (mu !== 0) {
-          // torch keeps the buffer in float32; round it the same way.
-          this.buf[i] = first ? d : mu * this.buf[i] + d;
-          d = this.buf[i];
-        }
-        params[i] -= lr * d;
-      }
+      const weightDecay = decaysWeight(seg) ? this.weightDecay : 0;
+      this.update(params, grads, this.buf, seg.offset, seg.offset + seg.length, { lr, weightDecay, momentum: this.momentum, first });
     }
     this.steps++;
   }

@@ -4,6 +4,7 @@
  * the same layout, and a list of segments naming each tensor's slice (needed
  * for shapes: Adafactor's factored moments, weight-decay exclusions).
  */
+import type { Backend } from "../../kernels/backend.js";
 import { UserError } from "../../errors.js";
 
 /** One named tensor inside the parameter arena. */
@@ -105,4 +106,19 @@ export function stateNumber(state: OptimizerState, key: string, who: string): nu
 
 export function assertLr(lr: number): void {
   if (!Number.isFinite(lr) || lr < 0) throw new Error(`optimizer: learning rate must be finite and >= 0, got ${lr}`);
+}
+
+/**
+ * Zeroed moment storage in the backend's memory where it has an allocator; where that memory is full (the WASM
+ * backend stops at 4 GiB) in ordinary memory instead, which the kernels then read through their reference loop.
+ */
+export function allocState(n: number, kernels: Partial<Pick<Backend, "alloc">> | undefined): Float32Array {
+  if (kernels?.alloc) {
+    try {
+      return kernels.alloc(n);
+    } catch (err) {
+      if (!(err instanceof UserError)) throw err;
+    }
+  }
+  return new Float32Array(n);
 }

@@ -6,21 +6,21 @@
 // change a rounding). Pointers are byte offsets; ranges are element indices.
 
 // Two f32 at p, widened to f64x2.
-@inline function load2(p: usize): v128 {
+@inline export function load2(p: usize): v128 {
   return f64x2.promote_low_f32x4(v128.load64_zero(p));
 }
 
 // Rounds both lanes to f32 and stores the two values at p.
-@inline function store2(p: usize, x: v128): void {
+@inline export function store2(p: usize, x: v128): void {
   v128.store64_lane(p, f32x4.demote_f64x2_zero(x), 0);
 }
 
 // One tail element through the same vector path: identical arithmetic for every element.
-@inline function load1(p: usize): v128 {
+@inline export function load1(p: usize): v128 {
   return f64x2.promote_low_f32x4(v128.load32_zero(p));
 }
 
-@inline function store1(p: usize, x: v128): void {
+@inline export function store1(p: usize, x: v128): void {
   v128.store32_lane(p, f32x4.demote_f64x2_zero(x), 0);
 }
 
@@ -97,4 +97,32 @@ export function scaleInPlace(x: usize, start: i32, end: i32, coef: f64): void {
   let i = start;
   for (; i + 2 <= end; i += 2) store2(x + <usize>i * 4, f64x2.mul(load2(x + <usize>i * 4), c));
   if (i < end) store1(x + <usize>i * 4, f64x2.mul(load1(x + <usize>i * 4), c));
+}
+
+// d = g + wd p; with momentum, b = f32(first ? d : mu b + d) and d = b; p -= lr d: one element pair (or one).
+@inline function sgdStep(pp: usize, gp: usize, bp: usize, two: bool, lr: f64, wd: f64, mu: f64, first: bool): void {
+  const p = two ? load2(pp) : load1(pp);
+  let d = f64x2.add(two ? load2(gp) : load1(gp), f64x2.mul(f64x2.splat(wd), p));
+  if (mu != 0) {
+    const b = f32x4.demote_f64x2_zero(first ? d : f64x2.add(f64x2.mul(f64x2.splat(mu), two ? load2(bp) : load1(bp)), d));
+    if (two) v128.store64_lane(bp, b, 0);
+    else v128.store32_lane(bp, b, 0);
+    d = f64x2.promote_low_f32x4(b);
+  }
+  const out = f64x2.sub(p, f64x2.mul(f64x2.splat(lr), d));
+  if (two) store2(pp, out);
+  else store1(pp, out);
+}
+
+/** One SGD update of elements [start, end) in place (buf unused when mu is 0): sgdUpdateRef in kernels/ref/optim.ts. */
+export function sgdUpdate(params: usize, grads: usize, buf: usize, start: i32, end: i32, lr: f64, wd: f64, mu: f64, first: i32): void {
+  let i = start;
+  for (; i + 2 <= end; i += 2) {
+    const o = <usize>i * 4;
+    sgdStep(params + o, grads + o, buf + o, true, lr, wd, mu, first != 0);
+  }
+  if (i < end) {
+    const o = <usize>i * 4;
+    sgdStep(params + o, grads + o, buf + o, false, lr, wd, mu, first != 0);
+  }
 }

@@ -278,7 +278,8 @@ export function sgemm(
 // This file is the module's entry (scripts/build-wasm.mjs compiles it), so the
 // other kernels are exported from here.
 export { geluForward, geluBackward, siluForward, siluBackward, logSumExpRows, scaledSoftmaxRows } from "./pointwise";
-export { adamwUpdate, sumSquares, scaleInPlace } from "./optim";
+export { adamwUpdate, sumSquares, scaleInPlace, sgdUpdate } from "./optim";
+export { adafactorRowSums, adafactorColSums, adafactorSumSquaresBlock, adafactorApply } from "./adafactor";
 export { copyBlocks, colSumsAcc, productForward, productGrad } from "./memops";
 export { layernormForward, layernormBackward, layernormParamGrads, rmsnormForward, rmsnormBackward, rmsnormParamGrads } from "./norm";
 export { ropeRows } from "./rope";
