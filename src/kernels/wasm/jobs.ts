@@ -7,43 +7,43 @@
  */
 import type { BlockCopy } from "../ref/memops.js";
 import type { KernelExports } from "./kernel-module.js";
+import { runSgdAdafactor } from "./jobs-adafactor.js";
+import {
+  JOB_ADAFACTOR_APPLY,
+  JOB_ADAFACTOR_COLS,
+  JOB_ADAFACTOR_ROWS,
+  JOB_ADAFACTOR_SUM_SQUARES,
+  JOB_ADAMW,
+  JOB_COL_SUMS,
+  JOB_COPY_BLOCKS,
+  JOB_GELU_BACKWARD,
+  JOB_GELU_FORWARD,
+  JOB_LAYERNORM_BACKWARD,
+  JOB_LAYERNORM_FORWARD,
+  JOB_LAYERNORM_PARAM_GRADS,
+  JOB_LOG_SUM_EXP_ROWS,
+  JOB_PRODUCT_BACKWARD,
+  JOB_PRODUCT_FORWARD,
+  JOB_RMSNORM_BACKWARD,
+  JOB_RMSNORM_FORWARD,
+  JOB_RMSNORM_PARAM_GRADS,
+  JOB_ROPE,
+  JOB_SCALE,
+  JOB_SCALED_SOFTMAX_ROWS,
+  JOB_SGD,
+  JOB_SGEMM,
+  JOB_SILU_BACKWARD,
+  JOB_SILU_FORWARD,
+  JOB_SUM_SQUARES,
+  job,
+  KIND,
+  type PoolJob,
+  rangeTasks,
+} from "./job-kinds.js";
 
-/** How many float64 parameter words a job has (the last one is its kind). */
-export const JOB_WORDS = 16;
-const KIND = JOB_WORDS - 1;
-
-export const JOB_SGEMM = 0;
-export const JOB_ADAMW = 1;
-export const JOB_SUM_SQUARES = 2;
-export const JOB_SCALE = 3;
-export const JOB_GELU_FORWARD = 4;
-export const JOB_GELU_BACKWARD = 5;
-export const JOB_SILU_FORWARD = 6;
-export const JOB_SILU_BACKWARD = 7;
-export const JOB_LOG_SUM_EXP_ROWS = 8;
-export const JOB_SCALED_SOFTMAX_ROWS = 9;
-export const JOB_COPY_BLOCKS = 10;
-export const JOB_COL_SUMS = 11;
-export const JOB_PRODUCT_FORWARD = 12;
-export const JOB_PRODUCT_BACKWARD = 13;
-export const JOB_LAYERNORM_FORWARD = 14;
-export const JOB_LAYERNORM_BACKWARD = 15;
-export const JOB_LAYERNORM_PARAM_GRADS = 16;
-export const JOB_RMSNORM_FORWARD = 17;
-export const JOB_RMSNORM_BACKWARD = 18;
-export const JOB_RMSNORM_PARAM_GRADS = 19;
-export const JOB_ROPE = 20;
-export const JOB_SGD = 21;
-export const JOB_ADAFACTOR_ROWS = 22;
-export const JOB_ADAFACTOR_COLS = 23;
-export const JOB_ADAFACTOR_SUM_SQUARES = 24;
-export const JOB_ADAFACTOR_APPLY = 25;
-
-/** A job as published: its parameter words (kind last) and its task count. */
-export interface PoolJob {
-  words: Float64Array;
-  tasks: number;
-}
+// The encoding and the Adafactor builders live beside this file; importers keep importing from here.
+export * from "./job-kinds.js";
+export * from "./jobs-adafactor.js";
 
 /** One sgemm cut along M (axis 0) or N (axis 1) into chunks of `chunk` rows/columns. */
 export interface SgemmJob {
@@ -62,30 +62,9 @@ export interface SgemmJob {
   tasks: number;
 }
 
-function job(kind: number, tasks: number, params: readonly number[]): PoolJob {
-  const words = new Float64Array(JOB_WORDS);
-  words.set(params);
-  words[KIND] = kind;
-  return { words, tasks };
-}
-
 export function sgemmJob(j: SgemmJob): PoolJob {
   const { M, N, K, alpha, A, B, beta, C, axis, chunk } = j;
   return job(JOB_SGEMM, j.tasks, [j.transA ? 1 : 0, j.transB ? 1 : 0, M, N, K, alpha, A, B, beta, C, axis, chunk]);
-}
-
-/**
- * Elements per task of an elementwise job over n elements: about two tasks per thread (so one descheduled thread
- * does not hold up the rest), a multiple of 16, and at least `minPerTask`, below which waking a worker costs more
- * than it saves.
- */
-export function elementsPerTask(n: number, threads: number, minPerTask: number): number {
-  return Math.max(minPerTask, Math.ceil(n / (2 * threads) / 16) * 16);
-}
-
-/** Elements [start, end) in tasks of `chunk` elements: the split of the elementwise jobs. */
-export function rangeTasks(start: number, end: number, chunk: number): number {
-  return Math.max(1, Math.ceil((end - start) / chunk));
 }
 
 /** AdamW over elements [start, end) of the four buffers (byte offsets), `chunk` elements a task. */
@@ -108,82 +87,6 @@ export function sgdJob(
   hyper: readonly number[],
 ): PoolJob {
   return job(JOB_SGD, rangeTasks(start, end, chunk), [...ptrs, start, end, chunk, ...hyper]);
-}
-
-/** An Adafactor tensor in the memory: byte offsets of its gradients, parameters and f64 row/column vectors. */
-export interface AdafactorPtrs {
-  g: number;
-  p: number;
-  rows: number;
-  cols: number;
-}
-
-/** Adafactor's row sums over `rows` global rows of C values, `perTask` rows a task (each row summed by one task). */
-export function adafactorRowsJob(a: AdafactorPtrs, rows: number, C: number, eps: number, perTask: number): PoolJob {
-  return job(JOB_ADAFACTOR_ROWS, rangeTasks(0, rows, perTask), [a.g, a.rows, rows, C, eps, perTask]);
-}
-
-/** Adafactor's column sums of batch x [R, C], `perTask` columns a task (each column summed by one task). */
-export function adafactorColsJob(a: AdafactorPtrs, batch: number, R: number, C: number, eps: number, perTask: number): PoolJob {
-  return job(JOB_ADAFACTOR_COLS, rangeTasks(0, C, perTask), [a.g, a.cols, batch, R, C, eps, perTask]);
-}
-
-/**
- * Adafactor's sum of squares of u over n elements in fixed blocks of `block`, each block's sum stored at `out`
- * (one f64 per block), `blocksPerTask` blocks a task; the caller adds the block sums in order.
- */
-export function adafactorSumSquaresJob(
-  a: AdafactorPtrs,
-  R: number,
-  C: number,
-  n: number,
-  out: number,
-  block: number,
-  blocksPerTask: number,
-): PoolJob {
-  const tasks = Math.max(1, Math.ceil(Math.ceil(n / block) / blocksPerTask));
-  return job(JOB_ADAFACTOR_SUM_SQUARES, tasks, [a.g, a.rows, a.cols, R, C, n, out, block, blocksPerTask]);
-}
-
-/** Adafactor's update of n elements, `chunk` elements a task (elementwise, so any split is exact). */
-export function adafactorApplyJob(a: AdafactorPtrs, R: number, C: number, n: number, chunk: number, decay: number, scale: number): PoolJob {
-  return job(JOB_ADAFACTOR_APPLY, rangeTasks(0, n, chunk), [a.p, a.g, a.rows, a.cols, R, C, n, chunk, decay, scale]);
-}
-
-/** Task `task` of an SGD or Adafactor job. */
-function runSgdAdafactor(k: KernelExports, p: Float64Array, task: number): void {
-  switch (p[KIND]) {
-    case JOB_SGD: {
-      const lo = p[3] + task * p[5];
-      k.optim.sgdUpdate(p[0], p[1], p[2], lo, Math.min(p[4], lo + p[5]), p[6], p[7], p[8], p[9]);
-      return;
-    }
-    case JOB_ADAFACTOR_ROWS: {
-      const [g, out, rows, C, eps, perTask] = p;
-      const r0 = task * perTask;
-      k.optim.adafactorRowSums(g, C, eps, out, r0, Math.min(rows, r0 + perTask));
-      return;
-    }
-    case JOB_ADAFACTOR_COLS: {
-      const [g, out, batch, R, C, eps, perTask] = p;
-      const c0 = task * perTask;
-      k.optim.adafactorColSums(g, batch, R, C, eps, out, c0, Math.min(C, c0 + perTask));
-      return;
-    }
-    case JOB_ADAFACTOR_SUM_SQUARES: {
-      const [g, rf, cf, R, C, n, out, block, perTask] = p;
-      const last = Math.min(Math.ceil(n / block), (task + 1) * perTask);
-      for (let b = task * perTask; b < last; b++) {
-        k.optim.adafactorSumSquaresBlock(out + 8 * b, g, rf, cf, R, C, b * block, Math.min(n, (b + 1) * block));
-      }
-      return;
-    }
-    default: {
-      const [pp, g, rf, cf, R, C, n, chunk, decay, scale] = p;
-      const lo = task * chunk;
-      k.optim.adafactorApply(pp, g, rf, cf, R, C, lo, Math.min(n, lo + chunk), decay, scale);
-    }
-  }
 }
 
 /**
