@@ -1,6 +1,7 @@
 /*
  * Layer norm and RMS norm kernels and their N-API wrappers. Included once by
- * rrhf_native.c (after napi_args.h and the MULTIVERSION macro).
+ * rrhf_native.c (after napi_args.h, thread_parts, part_start and the MULTIVERSION
+ * macro; small_gemm.h for RRHF_SMALL_GEMM=plain).
  */
 #ifndef RRHF_NORM_H
 #define RRHF_NORM_H
