@@ -1,18 +1,25 @@
 /**
- * The native SIMD layer norm and RMS norm kernels against their reference
- * twins (kernels/ref/layernorm.ts, ref/rmsnorm.ts): same formulas in double
- * precision, row sums in four partial sums instead of one, so within 1e-6
- * relative. Row lengths that are and are not multiples of the vector width;
- * backward accumulates; null gradients are skipped; short buffers are refused.
- * Skipped where the addon is not built (or predates these kernels).
+ * The native layer norm and RMS norm kernels (native/src/norm.h) against their
+ * reference twins (kernels/ref/layernorm.ts, ref/rmsnorm.ts). The kernels keep
+ * the reference's double arithmetic and order (each row summed in order, each
+ * weight/bias gradient column summed over the rows in order), so results must
+ * be EQUAL BIT FOR BIT, compared as raw float32 bits, on 1 and 2 threads, with
+ * the AVX2 sums and the portable C ones (a child process with
+ * RRHF_SMALL_GEMM=plain). The inputs carry large values that cancel within a
+ * row, so a sum taken in another order shows in the float32 results (the
+ * earlier kernel's four partial sums did). Row counts that are and are not
+ * multiples of the kernels' 8-row groups, shapes large enough to split over 2
+ * threads, every combination of wanted gradients (native-norm-cases.ts);
+ * backward accumulates; short buffers are refused. Skipped where the addon is
+ * not built (or predates these kernels).
  */
 import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
 import { describe, it } from "node:test";
 import { loadNativeAddon } from "../../src/kernels/native/addon.js";
 import { createNativeBackend } from "../../src/kernels/native/backend.js";
-import { layernormBackward, layernormForward } from "../../src/kernels/ref/layernorm.js";
-import { rmsnormBackward, rmsnormForward } from "../../src/kernels/ref/rmsnorm.js";
-import { assertClose, seededValues } from "./wasm-ops-helpers.js";
+import { checkNativeLayerNorm, checkNativeRmsNorm, SHAPES } from "./native-norm-cases.js";
+import { assertBitEqual, seededValues } from "./wasm-ops-helpers.js";
 
 const load = loadNativeAddon();
 const skip = !load.ok
@@ -20,72 +27,41 @@ const skip = !load.ok
   : typeof load.addon.layernormForward !== "function"
     ? "the native addon predates its norm kernels: npm run build:native"
     : false;
-const TOL = 1e-6;
 
 describe("native norm kernels", { skip }, () => {
-  const be = () => createNativeBackend({ threads: 1 });
-
-  for (const [N, C] of [
-    [3, 8],
-    [5, 13],
-    [2, 384],
-  ] as const) {
-    it(`layer norm forward and backward match the reference (N ${N}, C ${C}, with and without bias)`, () => {
-      const x = seededValues(N * C, C, -3, 3);
-      const w = seededValues(C, C + 1, 0.5, 1.5);
-      const dout = seededValues(N * C, C + 2);
-      for (const bias of [seededValues(C, C + 3), null]) {
-        const run = (fwd: typeof layernormForward, bwd: typeof layernormBackward) => {
-          const out = new Float32Array(N * C);
-          const mean = new Float32Array(N);
-          const rstd = new Float32Array(N);
-          fwd(out, mean, rstd, x, w, bias, N, C, 1e-5);
-          const dx = seededValues(N * C, 9);
-          const dw = seededValues(C, 10);
-          const db = seededValues(C, 11);
-          bwd(dx, dw, db, dout, x, w, mean, rstd, N, C);
-          return [out, mean, rstd, dx, dw, db];
-        };
-        const ref = run(layernormForward, layernormBackward);
-        const fast = run(be().layernormForward ?? layernormForward, be().layernormBackward ?? layernormBackward);
-        ["out", "mean", "rstd", "dx", "dw", "db"].forEach((name, i) =>
-          assertClose(fast[i], ref[i], TOL, `${name} (bias ${bias !== null})`),
-        );
-      }
-    });
-
-    it(`RMS norm forward and backward match the reference (N ${N}, C ${C})`, () => {
-      const x = seededValues(N * C, C, -3, 3);
-      const w = seededValues(C, C + 1, 0.5, 1.5);
-      const dout = seededValues(N * C, C + 2);
-      const run = (fwd: typeof rmsnormForward, bwd: typeof rmsnormBackward) => {
-        const out = new Float32Array(N * C);
-        const rstd = new Float32Array(N);
-        fwd(out, rstd, x, w, N, C, 1e-6);
-        const dx = seededValues(N * C, 9);
-        const dw = seededValues(C, 10);
-        bwd(dx, dw, dout, x, w, rstd, N, C);
-        return [out, rstd, dx, dw];
-      };
-      const ref = run(rmsnormForward, rmsnormBackward);
-      const fast = run(be().rmsnormForward ?? rmsnormForward, be().rmsnormBackward ?? rmsnormBackward);
-      ["out", "rstd", "dx", "dw"].forEach((name, i) => assertClose(fast[i], ref[i], TOL, name));
+  for (const [N, C] of SHAPES) {
+    it(`layer norm and RMS norm, forward and backward, equal the reference bit for bit (N ${N}, C ${C}); 1 and 2 threads`, () => {
+      checkNativeLayerNorm(N, C, "AVX2");
+      checkNativeRmsNorm(N, C, "AVX2");
     });
   }
 
-  it("backward skips null gradients and refuses short buffers", () => {
-    const N = 2;
-    const C = 5;
+  it("the portable C sums (RRHF_SMALL_GEMM=plain) equal the reference bit for bit too", () => {
+    const cases = new URL("./native-norm-cases.js", import.meta.url).href;
+    const script = `import { checkNativeNorm } from ${JSON.stringify(cases)}; checkNativeNorm("plain C"); console.log("checked");`;
+    const child = spawnSync(process.execPath, ["--input-type=module", "-e", script], {
+      env: { ...process.env, RRHF_SMALL_GEMM: "plain" },
+      encoding: "utf8",
+    });
+    assert.equal(child.status, 0, child.stderr);
+    assert.match(child.stdout, /checked/);
+  });
+
+  it("N = 0 writes nothing; short buffers are refused", () => {
+    const b = createNativeBackend({ threads: 2 });
+    const w = seededValues(5, 2);
+    b.layernormForward?.(new Float32Array(0), new Float32Array(0), new Float32Array(0), new Float32Array(0), w, null, 0, 5, 1e-5);
+    const dw = seededValues(5, 3);
+    const before = Float32Array.from(dw);
+    b.rmsnormBackward?.(null, dw, new Float32Array(0), new Float32Array(0), w, new Float32Array(0), 0, 5);
+    assertBitEqual(dw, before, "dw after N = 0");
+    const [N, C] = [2, 5];
     const x = seededValues(N * C, 1);
-    const w = seededValues(C, 2);
     const mean = new Float32Array(N);
     const rstd = new Float32Array(N);
-    const b = be();
-    b.layernormForward?.(new Float32Array(N * C), mean, rstd, x, w, null, N, C, 1e-5);
-    const dx = new Float32Array(N * C);
-    b.layernormBackward?.(dx, null, null, x, x, w, mean, rstd, N, C);
-    assert.ok(dx.some((v) => v !== 0));
     assert.throws(() => b.layernormForward?.(new Float32Array(N * C - 1), mean, rstd, x, w, null, N, C, 1e-5), RangeError);
+    assert.throws(() => b.layernormBackward?.(null, new Float32Array(C - 1), null, x, x, w, mean, rstd, N, C), RangeError);
     assert.throws(() => b.rmsnormForward?.(new Float32Array(N * C), rstd, x, new Float32Array(C - 1), N, C, 1e-6), RangeError);
+    assert.throws(() => b.rmsnormBackward?.(new Float32Array(N * C), null, x, x, w, new Float32Array(N - 1), N, C), RangeError);
   });
 });

@@ -90,7 +90,7 @@ export interface NativeAddon {
     decay: number,
     scale: number,
   ): void;
-  /** SIMD norm kernels, same signatures as kernels/ref/layernorm.ts and rmsnorm.ts; absent from older builds. */
+  /** Threaded SIMD norm kernels, same signatures as kernels/ref/layernorm.ts and rmsnorm.ts and bit-equal to them; absent from older builds. */
   layernormForward?: typeof layernormForward;
   layernormBackward?: typeof layernormBackward;
   rmsnormForward?: typeof rmsnormForward;

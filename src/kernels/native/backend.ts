@@ -78,7 +78,7 @@ export function createNativeBackend(opts: NativeBackendOptions = {}): NativeBack
     attentionBackward: (dq, dk, dv, dout, q, k, v, out, lse, d) => gemmAttentionBackward(backend, dq, dk, dv, dout, q, k, v, out, lse, d),
     ...optimKernels(addon, sync),
     ...sgdAdafactorKernels(addon, sync),
-    ...normKernels(addon),
+    ...normKernels(addon, sync),
     ...pointwiseKernels(addon, sync),
     ...memKernels(addon, sync),
     ...attentionKernels(addon, sync),
@@ -129,15 +129,30 @@ function ropeKernels(addon: NativeAddon, sync: () => void): Pick<Backend, "ropeF
   };
 }
 
-/** The addon's SIMD layer/RMS norm kernels, where this build of it has them. */
-function normKernels(addon: NativeAddon): Pick<Backend, "layernormForward" | "layernormBackward" | "rmsnormForward" | "rmsnormBackward"> {
-  const { layernormForward, layernormBackward, rmsnormForward, rmsnormBackward } = addon;
-  if (!layernormForward || !layernormBackward || !rmsnormForward || !rmsnormBackward) return {};
+/** The addon's threaded layer/RMS norm kernels (bit-equal to kernels/ref/layernorm.ts, rmsnorm.ts), where this build has them. */
+function normKernels(
+  addon: NativeAddon,
+  sync: () => void,
+): Pick<Backend, "layernormForward" | "layernormBackward" | "rmsnormForward" | "rmsnormBackward"> {
+  const { layernormForward: lnF, layernormBackward: lnB, rmsnormForward: rmsF, rmsnormBackward: rmsB } = addon;
+  if (!lnF || !lnB || !rmsF || !rmsB) return {};
   return {
-    layernormForward: layernormForward.bind(addon),
-    layernormBackward: layernormBackward.bind(addon),
-    rmsnormForward: rmsnormForward.bind(addon),
-    rmsnormBackward: rmsnormBackward.bind(addon),
+    layernormForward: (out, mean, rstd, inp, weight, bias, N, C, eps) => {
+      sync();
+      lnF.call(addon, out, mean, rstd, inp, weight, bias, N, C, eps);
+    },
+    layernormBackward: (dinp, dweight, dbias, dout, inp, weight, mean, rstd, N, C) => {
+      sync();
+      lnB.call(addon, dinp, dweight, dbias, dout, inp, weight, mean, rstd, N, C);
+    },
+    rmsnormForward: (out, rstd, inp, weight, N, C, eps) => {
+      sync();
+      rmsF.call(addon, out, rstd, inp, weight, N, C, eps);
+    },
+    rmsnormBackward: (dinp, dweight, dout, inp, weight, rstd, N, C) => {
+      sync();
+      rmsB.call(addon, dinp, dweight, dout, inp, weight, rstd, N, C);
+    },
   };
 }
 
