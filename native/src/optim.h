@@ -132,23 +132,22 @@ static double ada_sq_block(const float* restrict g, factored_shape s, const doub
   return sum;
 }
 
+/* What one Adafactor sum-of-squares block reads. */
+typedef struct {
+  const float* g;
+  factored_shape s;
+  const double* rf;
+  const double* cf;
+} ada_sq_ctx;
+
+static double ada_sq_ctx_block(const void* ctx, size_t k0, size_t k1) {
+  const ada_sq_ctx* c = (const ada_sq_ctx*)ctx;
+  return ada_sq_block(c->g, c->s, c->rf, c->cf, k0, k1);
+}
+
 static double ada_sum_squares(const float* g, factored_shape s, const double* rf, const double* cf) {
-  const size_t n = s.batch * s.R * s.C;
-  const long blocks = (long)((n + SUM_BLOCK - 1) / SUM_BLOCK);
-  double part[64];
-  double sum = 0;
-  /* Groups of 64 blocks keep the partial sums on the stack; each group's sums are added in block order. */
-  for (long b0 = 0; b0 < blocks; b0 += 64) {
-    const long nb = blocks - b0 < 64 ? blocks - b0 : 64;
-    const int parts = thread_parts((size_t)nb * SUM_BLOCK, SUM_BLOCK);
-#pragma omp parallel for num_threads(parts) schedule(static) if (parts > 1)
-    for (long b = 0; b < nb; b++) {
-      const size_t k0 = (size_t)(b0 + b) * SUM_BLOCK;
-      part[b] = ada_sq_block(g, s, rf, cf, k0, n - k0 < SUM_BLOCK ? n : k0 + SUM_BLOCK);
-    }
-    for (long b = 0; b < nb; b++) sum += part[b];
-  }
-  return sum;
+  const ada_sq_ctx ctx = {g, s, rf, cf};
+  return blocked_sum(s.batch * s.R * s.C, ada_sq_ctx_block, &ctx);
 }
 
 /* p = f32(p * decay) (unless decay is 1), then p = f32(p - u * scale), over flat elements [k0, k1). */

@@ -109,9 +109,13 @@ static double sum_squares_block(const float* restrict x, size_t n) {
  */
 #define SUM_BLOCK ((size_t)1 << 16)
 
-static double sum_squares(const float* x, size_t n) {
+/* One block's sum over elements [k0, k1) of whatever `ctx` describes. */
+typedef double (*block_sum_fn)(const void* ctx, size_t k0, size_t k1);
+
+/* The sum over n elements in SUM_BLOCK blocks, split over threads by block, the block sums added in block order. */
+static double blocked_sum(size_t n, block_sum_fn block, const void* ctx) {
   const long blocks = (long)((n + SUM_BLOCK - 1) / SUM_BLOCK);
-  if (blocks <= 1) return sum_squares_block(x, n);
+  if (blocks <= 1) return block(ctx, 0, n);
   double part[64];
   double sum = 0;
   /* Groups of 64 blocks keep the partial sums on the stack. */
@@ -121,11 +125,19 @@ static double sum_squares(const float* x, size_t n) {
 #pragma omp parallel for num_threads(parts) schedule(static) if (parts > 1)
     for (long k = 0; k < nb; k++) {
       const size_t i = (size_t)(b0 + k) * SUM_BLOCK;
-      part[k] = sum_squares_block(x + i, n - i < SUM_BLOCK ? n - i : SUM_BLOCK);
+      part[k] = block(ctx, i, n - i < SUM_BLOCK ? n : i + SUM_BLOCK);
     }
     for (long k = 0; k < nb; k++) sum += part[k];
   }
   return sum;
+}
+
+static double squares_block(const void* x, size_t k0, size_t k1) {
+  return sum_squares_block((const float*)x + k0, k1 - k0);
+}
+
+static double sum_squares(const float* x, size_t n) {
+  return blocked_sum(n, squares_block, x);
 }
 
 MULTIVERSION
