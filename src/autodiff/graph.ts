@@ -38,6 +38,20 @@ export interface Node {
   readonly inputs: readonly Tensor[];
   /** Accumulates into the inputs' gradients (via `graph.gradOf`); `dout` is out's gradient. */
   readonly backward: (dout: Float32Array) => void;
+  /** The tensors (bases) whose values `backward` reads. */
+  readonly saves: readonly Tensor[];
+}
+
+/**
+ * How a recomputable intermediate is made again: `fill` rewrites its values from `reads`. `state` is "live" until
+ * `freeUnsaved` evicts it, "refilled" while backward holds a recomputed copy; `views` are its views (made before
+ * the eviction), which share its buffer.
+ */
+interface Recompute {
+  readonly fill: (out: Float32Array) => void;
+  readonly reads: readonly Tensor[];
+  views: Tensor[];
+  state: "live" | "evicted" | "refilled";
 }
 
 export class Graph {
@@ -51,6 +65,8 @@ export class Graph {
   private tensors: Tensor[] = [];
   /** Tensors (bases, not views) whose values some recorded backward rule reads. */
   private saved = new Set<Tensor>();
+  /** Intermediates whose producing op said how to recompute them (`recomputable`). */
+  private recomputes = new Map<Tensor, Recompute>();
   private backwardDone = false;
 
   constructor(options: GraphOptions = {}) {
@@ -141,8 +157,22 @@ export class Graph {
    */
   record(op: string, out: Tensor, inputs: readonly Tensor[], backward: (dout: Float32Array) => void, saves?: readonly Tensor[]): void {
     if (!out.requiresGrad) return;
-    this.tape.push({ op, out, inputs, backward });
-    for (const t of saves ?? [...inputs, out]) this.saved.add(t.viewOf ?? t);
+    const bases = (saves ?? [...inputs, out]).map((t) => t.viewOf ?? t);
+    this.tape.push({ op, out, inputs, backward, saves: bases });
+    for (const t of bases) this.saved.add(t);
+  }
+
+  /**
+   * For op implementations whose output is cheap to make again (norms, pointwise activations, layout copies):
+   * `fill(buf)` must write into `buf` exactly the values `out` holds now, reading only `reads` (and parameters or
+   * the op's own scratch). Then `freeUnsaved` may free `out` even though a backward rule reads it; backward
+   * recomputes it just before the first rule that reads it and frees it again once its producer's rule has run.
+   * So a step keeps one such tensor per block alive at a time instead of all of them, and since the same kernels
+   * run on the same inputs, gradients are bit-identical.
+   */
+  recomputable(out: Tensor, reads: readonly Tensor[], fill: (buf: Float32Array) => void): void {
+    if (!this.gradEnabled || out.kind !== "intermediate" || out.viewOf !== null) return;
+    this.recomputes.set(out, { fill, reads, views: [], state: "live" });
   }
 
   /** A mark for `freeUnsaved`: the tensors made from now on. */
@@ -155,22 +185,54 @@ export class Graph {
    * are not (views of) `keep`: a transformer block's raw projections, head copies and residual branches are dead
    * once the block has returned, so the next block reuses their buffers instead of the step holding them all.
    * The caller promises the forward pass reads none of them again; they are marked released, so a read through
-   * an op fails loudly instead of seeing reused memory.
+   * an op fails loudly instead of seeing reused memory. Saved intermediates that are `recomputable` (a block's norm
+   * outputs, activations, merged heads) are freed too and remade in the backward pass when a rule needs them.
    */
   freeUnsaved(mark: number, keep: readonly Tensor[]): void {
     const kept = new Set(keep.map((t) => t.viewOf ?? t));
-    const dead = new Set<Tensor>();
-    for (let i = mark; i < this.tensors.length; i++) {
-      const t = this.tensors[i];
-      const owns = t.kind === "intermediate" && t.viewOf === null && !t.released && this.owned.has(t.data);
-      if (owns && !this.saved.has(t) && !kept.has(t)) dead.add(t);
-    }
-    if (dead.size === 0) return;
-    for (let i = mark; i < this.tensors.length; i++) {
-      const t = this.tensors[i];
-      if (dead.has(t.viewOf ?? t)) t.released = true;
+    const freeable = (t: Tensor) => t.kind === "intermediate" && t.viewOf === null && !t.released && this.owned.has(t.data) && !kept.has(t);
+    const made = this.tensors.slice(mark);
+    // Saved but recomputable: evicted, and what its recompute reads is kept for it.
+    const evicted = new Set(made.filter((t) => freeable(t) && this.saved.has(t) && this.recomputes.get(t)?.state === "live"));
+    for (const t of evicted) for (const r of this.recomputes.get(t)?.reads ?? []) this.saved.add(r.viewOf ?? r);
+    const dead = new Set(made.filter((t) => freeable(t) && !this.saved.has(t)));
+    if (dead.size === 0 && evicted.size === 0) return;
+    for (const t of made) {
+      const base = t.viewOf ?? t;
+      if (dead.has(base) || evicted.has(base)) t.released = true;
+      if (t !== base && evicted.has(base)) this.recomputes.get(base)?.views.push(t);
     }
     for (const t of dead) this.freeScratch(t.data);
+    for (const t of evicted) {
+      this.freeScratch(t.data);
+      (this.recomputes.get(t) as Recompute).state = "evicted";
+    }
+  }
+
+  /** Makes an evicted recomputable tensor (a base) present again in a fresh buffer, its own inputs first. */
+  private refill(t: Tensor): void {
+    const r = this.recomputes.get(t);
+    if (r === undefined || r.state !== "evicted") return;
+    for (const x of r.reads) {
+      this.refill(x.viewOf ?? x);
+      if (x.released) throw new InternalError(`recompute of ${t.describe()} reads released ${x.describe()}`);
+    }
+    const buf = this.scratch(t.size);
+    r.fill(buf);
+    for (const v of [t, ...r.views]) {
+      v.data = buf;
+      v.released = false;
+    }
+    r.state = "refilled";
+  }
+
+  /** After the rule of `t`'s producer ran, nothing reads a refilled `t` again: its buffer goes back. */
+  private dropRefilled(t: Tensor): void {
+    const r = this.recomputes.get(t);
+    if (r === undefined || r.state !== "refilled") return;
+    for (const v of [t, ...r.views]) v.released = true;
+    this.freeScratch(t.data);
+    r.state = "evicted";
   }
 
   /** A pooled buffer (unspecified contents) owned by this graph until `release`. */
@@ -235,13 +297,17 @@ export class Graph {
     for (let i = this.tape.length - 1; i >= 0; i--) {
       const node = this.tape[i];
       const dout = node.out.grad;
-      if (dout === null) continue; // no gradient reached this node
-      node.backward(dout);
-      // Consumed: nothing upstream reads an output's gradient after its own rule ran.
-      if (node.out.kind === "intermediate" && this.owned.has(dout)) {
-        node.out.grad = null;
-        this.freeScratch(dout);
+      // dout null: no gradient reached this node.
+      if (dout !== null) {
+        for (const t of node.saves) this.refill(t);
+        node.backward(dout);
+        // Consumed: nothing upstream reads an output's gradient after its own rule ran.
+        if (node.out.kind === "intermediate" && this.owned.has(dout)) {
+          node.out.grad = null;
+          this.freeScratch(dout);
+        }
       }
+      this.dropRefilled(node.out.viewOf ?? node.out);
     }
   }
 
@@ -259,6 +325,7 @@ export class Graph {
     }
     this.tensors = [];
     this.saved.clear();
+    this.recomputes.clear();
     this.tape = [];
     this.backwardDone = false;
   }

@@ -21,7 +21,11 @@ export class Tensor {
   readonly shape: Shape;
   /** Number of elements (product of `shape`). */
   readonly size: number;
-  readonly data: Float32Array;
+  /**
+   * The values. Replaced only by the graph that made the tensor, when it evicts a recomputable intermediate during
+   * the forward pass and refills it in a fresh buffer for the backward rules that read it (Graph.recomputable).
+   */
+  data: Float32Array;
   /**
    * Gradient of the graph's output with respect to this tensor, same layout
    * as `data`. Null until a backward pass reaches it (intermediates and
@@ -38,7 +42,7 @@ export class Tensor {
    * one shares. Gradients written to a view land in the base's buffer.
    */
   readonly viewOf: Tensor | null;
-  /** Set by `graph.release()`; using a released tensor is a bug. */
+  /** Set by `graph.release()` (and while a recomputable tensor is evicted); using a released tensor is a bug. */
   released = false;
 
   constructor(init: {

@@ -218,3 +218,59 @@ test("freeUnsaved: dead intermediates go back to the pool at once, gradients unc
   assert.ok(w.grad?.some((v) => v !== 0));
   g.release();
 });
+
+test("recomputable: freeUnsaved evicts what backward can remake, backward refills it once and frees it again", () => {
+  /** y = linear(gelu(x @ w1) viewed as [2, 8], w2): gelu's output is saved by the second linear, and recomputable. */
+  const run = (free: boolean) => {
+    const pool = new BufferPool(refBackend);
+    const g = new Graph({ pool });
+    const w1 = parameter(rand(32, 50), [8, 4], new Float32Array(32), "w1");
+    const w2 = parameter(rand(24, 51), [3, 8], new Float32Array(24), "w2");
+    const x = g.input(rand(8, 52), [2, 4]);
+    const mark = g.mark();
+    const pre = linear(g, x, w1);
+    const act = gelu(g, pre);
+    const view = g.view(act, [2, 8]); // a view made before the eviction must see the refilled buffer too
+    const y = linear(g, view, w2);
+    const before = pool.stats().inUse;
+    if (free) g.freeUnsaved(mark, [y]);
+    const freed = before - pool.stats().inUse;
+    const state = { actReleased: act.released, viewReleased: view.released, preReleased: pre.released };
+    g.backward(sum(g, y));
+    const after = { actReleased: act.released, inUse: pool.stats().inUse };
+    const grads = [Float32Array.from(w1.grad ?? []), Float32Array.from(w2.grad ?? [])];
+    g.release();
+    return { freed, state, after, grads };
+  };
+  const kept = run(false);
+  const freeing = run(true);
+  assert.equal(freeing.freed, 1, "gelu's output goes back; its input stays (gelu's backward and the recompute read it)");
+  assert.deepEqual(freeing.state, { actReleased: true, viewReleased: true, preReleased: false });
+  assert.equal(freeing.after.actReleased, true, "after gelu's own rule ran, the recomputed copy was freed again");
+  assert.equal(freeing.after.inUse, kept.after.inUse - 1, "so backward ends holding one buffer fewer");
+  assert.deepEqual(freeing.grads, kept.grads, "bit-identical gradients through the recomputed values");
+});
+
+test("recomputable: what a recompute reads is kept even when no backward rule reads it", () => {
+  const g = new Graph();
+  const w = parameter(rand(8, 60), [2, 4], new Float32Array(8), "w");
+  const x = g.input(rand(8, 61), [2, 4]);
+  const mark = g.mark();
+  const base = add(g, x, x); // read by nothing in backward, but mergeHeads' recompute copies from it
+  const merged = mergeHeads(g, g.view(base, [1, 2, 2, 2]));
+  const y = linear(g, merged, w); // saves merged
+  g.freeUnsaved(mark, [y]);
+  assert.equal(merged.released, true);
+  assert.equal(base.released, false, "kept for the recompute");
+  g.backward(sum(g, y));
+  const viaRecompute = Float32Array.from(w.grad ?? []);
+  g.release();
+
+  const g2 = new Graph();
+  const w2 = parameter(Float32Array.from(w.data), [2, 4], new Float32Array(8), "w");
+  const x2 = g2.input(Float32Array.from(x.data), [2, 4]);
+  const y2 = linear(g2, mergeHeads(g2, g2.view(add(g2, x2, x2), [1, 2, 2, 2])), w2);
+  g2.backward(sum(g2, y2));
+  assert.deepEqual(viaRecompute, Float32Array.from(w2.grad ?? []));
+  g2.release();
+});

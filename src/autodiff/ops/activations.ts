@@ -13,6 +13,7 @@ type PointwiseGrad = (dinp: Float32Array, inp: Float32Array, dout: Float32Array,
 function pointwise(g: Graph, op: string, x: Tensor, fwd: Pointwise, bwd: PointwiseGrad): Tensor {
   const out = g.output(x.shape, [x]);
   fwd(out.data, x.data, x.size);
+  g.recomputable(out, [x], (buf) => fwd(buf, x.data, x.size));
   g.record(op, out, [x], (dout) => bwd(g.gradOf(x), x.data, dout, x.size), [x]);
   return out;
 }
@@ -33,7 +34,9 @@ export function silu(g: Graph, x: Tensor): Tensor {
  * silu(gate) * up (the Llama MLP's gated product) as one op that keeps only gate and up: silu(gate) lives in a
  * scratch buffer during the forward and is recomputed in the backward, so a step does not hold one more
  * [tokens, intermediate] tensor per layer (80 MiB on SmolLM-135M's benchmark batch). The same kernels run in the
- * same order as silu then mul, so values and gradients are bit-identical to those two ops.
+ * same order as silu then mul, so values and gradients are bit-identical to those two ops. Its output is
+ * `recomputable` from gate and up (as are the norms', GELU's and mergeHeads' outputs): a block evicts it, and the
+ * backward pass remakes it for the down projection's rule.
  * Shapes: gate, up [..., I]. Out: like gate.
  */
 export function swiglu(g: Graph, gate: Tensor, up: Tensor): Tensor {
@@ -45,10 +48,14 @@ export function swiglu(g: Graph, gate: Tensor, up: Tensor): Tensor {
   const productGrad = be.productBackward?.bind(be) ?? productBackwardRef;
   const n = gate.size;
   const out = g.output(gate.shape, [gate, up]);
-  const act = g.scratch(n);
-  siluFwd(act, gate.data, n);
-  product(out.data, act, up.data, n);
-  g.freeScratch(act);
+  const forward = (buf: Float32Array) => {
+    const act = g.scratch(n);
+    siluFwd(act, gate.data, n);
+    product(buf, act, up.data, n);
+    g.freeScratch(act);
+  };
+  forward(out.data);
+  g.recomputable(out, [gate, up], forward);
   g.record(
     "swiglu",
     out,

@@ -96,6 +96,7 @@ export function mergeHeads(g: Graph, x: Tensor): Tensor {
   const [B, H, T, D] = x.shape;
   const out = g.output([B, T, H * D], [x]);
   swapMiddle(g.backend, out.data, x.data, B, H, T, D, false);
+  g.recomputable(out, [x], (buf) => swapMiddle(g.backend, buf, x.data, B, H, T, D, false));
   g.record("mergeHeads", out, [x], (dout) => swapMiddle(g.backend, g.gradOf(x), dout, B, T, H, D, true), NOTHING_SAVED);
   return out;
 }

@@ -29,6 +29,12 @@ export function layerNorm(g: Graph, x: Tensor, weight: Tensor, bias: Tensor | nu
   const forward = be.layernormForward ?? layernormForward;
   const backward = be.layernormBackward ?? layernormBackward;
   forward(out.data, mean, rstd, x.data, weight.data, bias ? bias.data : null, N, C, eps);
+  g.recomputable(out, inputs, (buf) => {
+    const [m, r] = [g.scratch(N), g.scratch(N)];
+    forward(buf, m, r, x.data, weight.data, bias ? bias.data : null, N, C, eps);
+    g.freeScratch(m);
+    g.freeScratch(r);
+  });
   g.record(
     "layerNorm",
     out,
@@ -66,6 +72,11 @@ export function rmsNorm(g: Graph, x: Tensor, weight: Tensor, eps = 1e-6): Tensor
   const forward = be.rmsnormForward ?? rmsnormForward;
   const backward = be.rmsnormBackward ?? rmsnormBackward;
   forward(out.data, rstd, x.data, weight.data, N, C, eps);
+  g.recomputable(out, [x, weight], (buf) => {
+    const r = g.scratch(N);
+    forward(buf, r, x.data, weight.data, N, C, eps);
+    g.freeScratch(r);
+  });
   g.record(
     "rmsNorm",
     out,
