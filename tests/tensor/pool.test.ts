@@ -38,6 +38,28 @@ test("pool reuses released buffers of the same class and counts allocations", ()
   assert.throws(() => pool.release(new Float32Array(4)), /not from this pool/);
 });
 
+test("a request with no free buffer of its class takes the smallest larger one up to twice its size", () => {
+  const pool = new BufferPool(refBackend);
+  const [big, bigger, huge] = [pool.acquire(1700), pool.acquire(2000), pool.acquire(5000)]; // classes 1792, 2048, 5120
+  for (const buf of [huge, bigger, big]) pool.release(buf);
+  const a = pool.acquire(1000); // class 1024: 1792 is the smallest free class within 2048
+  assert.equal(a.buffer, big.buffer);
+  assert.equal(a.length, 1000);
+  const b = pool.acquire(1000); // then 2048
+  assert.equal(b.buffer, bigger.buffer);
+  const c = pool.acquire(1000); // 5120 is more than twice 1024: a new buffer
+  assert.notEqual(c.buffer, huge.buffer);
+  assert.deepEqual(pool.stats(), { backendAllocs: 4, backendFloats: 1792 + 2048 + 5120 + 1024, inUse: 3, free: 1 });
+  // Batches of varying length: every length reuses what longer ones left, so the pool stops growing.
+  const steps = new BufferPool(refBackend);
+  const step = (T: number) => {
+    const bufs = [T * 8, T * 8, T * 32, T].map((n) => steps.acquire(n));
+    for (const buf of bufs) steps.release(buf);
+  };
+  for (const T of [300, 200, 250, 180, 299, 160, 260]) step(T);
+  assert.equal(steps.stats().backendAllocs, 4, "the longest batch's buffers serve every batch at least half as long");
+});
+
 test("shapes: numel, broadcasting, strides, rows/cols", () => {
   assert.equal(numel([]), 1);
   assert.equal(numel([2, 0, 3]), 0);
