@@ -7,7 +7,8 @@
  * Size classes: powers of two split in four (…, 1024, 1280, 1536, 1792,
  * 2048, …), so a request wastes at most 25% and similar shapes share buffers.
  * A request whose class has no free buffer takes one of a larger class, up to
- * twice its size, before asking the backend for more.
+ * twice its size, before asking the backend for more; when it does ask, free
+ * buffers of smaller classes idle since an earlier step go back (`beginStep`).
  */
 import { UserError } from "../errors.js";
 import type { Backend } from "../kernels/backend.js";
@@ -55,6 +56,9 @@ export class BufferPool {
   private allocs = 0;
   private floats = 0;
   private freeCount = 0;
+  /** Steps begun so far (`beginStep`), and the step in which each free buffer was handed back. */
+  private steps = 0;
+  private readonly freedAt = new Map<Float32Array, number>();
 
   constructor(readonly backend: Backend) {}
 
@@ -65,6 +69,7 @@ export class BufferPool {
     if (base) {
       this.freeCount--;
     } else {
+      this.releaseOutgrown(cls);
       base = allocOrExplain(this.backend, cls, n);
       this.allocs++;
       this.floats += cls;
@@ -105,7 +110,38 @@ export class BufferPool {
       this.freeLists.set(base.length, list);
     }
     list.push(base);
+    this.freedAt.set(base, this.steps);
     this.freeCount++;
+  }
+
+  /** Tells the pool a new training step begins (see `releaseOutgrown`). */
+  beginStep(): void {
+    this.steps++;
+  }
+
+  /**
+   * Before allocating `cls` floats: gives the backend back up to as much in free buffers of smaller classes that no
+   * request of this step has taken. A batch longer than every earlier one allocates its own set of buffers; the set
+   * the shorter batches used sits idle beside it (the new, larger buffers serve those lengths from now on), so
+   * keeping it would leave the pool with two sets. Within a step, and in runs of one shape, nothing is released.
+   */
+  private releaseOutgrown(cls: number): void {
+    if (this.steps === 0) return;
+    let budget = cls;
+    const smaller = [...this.freeLists.keys()].filter((c) => c < cls).sort((a, b) => b - a);
+    for (const c of smaller) {
+      const list = this.freeLists.get(c) ?? [];
+      for (let i = list.length - 1; i >= 0 && budget >= c; i--) {
+        const buf = list[i];
+        if ((this.freedAt.get(buf) ?? this.steps) >= this.steps) continue;
+        list.splice(i, 1);
+        this.freedAt.delete(buf);
+        this.backend.release(buf);
+        this.freeCount--;
+        budget -= c;
+      }
+      if (budget <= 0) return;
+    }
   }
 
   /** Hands every free buffer back to the backend (e.g. before loading a bigger model). */
@@ -114,6 +150,7 @@ export class BufferPool {
       for (const buf of list) this.backend.release(buf);
     }
     this.freeLists.clear();
+    this.freedAt.clear();
     this.freeCount = 0;
   }
 

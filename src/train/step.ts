@@ -12,6 +12,7 @@
  * if (out.applied) logger.logStep(globalStep + 1, epoch, out.metrics);
  * else logger.logSkipped(globalStep + 1, out.reason);
  */
+import { poolFor } from "../autodiff/context.js";
 import type { CausalLM, ForwardOptions } from "../models/causal-lm.js";
 import { rrhfLossWithGrad } from "../rrhf/loss.js";
 import { rankingMetrics, type RankingMetrics } from "../rrhf/metrics.js";
@@ -137,6 +138,7 @@ export function trainStep(ctx: StepContext, microBatches: readonly QueryBatch[],
   const grads = model.grads;
   if (grads === null) throw new Error("trainStep: the model was loaded without a gradient arena (trainable: false)");
   if (microBatches.length === 0) throw new Error("trainStep: no micro-batch");
+  poolFor(model.backend).beginStep();
   grads.data.fill(0);
   const n = microBatches.length;
   let loss = 0;

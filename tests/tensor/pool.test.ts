@@ -60,6 +60,39 @@ test("a request with no free buffer of its class takes the smallest larger one u
   assert.equal(steps.stats().backendAllocs, 4, "the longest batch's buffers serve every batch at least half as long");
 });
 
+test("a batch longer than every earlier one gives back the smaller idle buffers it outgrew, never within a step", () => {
+  const released: Float32Array[] = [];
+  const backend = { ...refBackend, release: (buf: Float32Array) => void released.push(buf) };
+  const pool = new BufferPool(backend);
+  const step = (T: number) => {
+    pool.beginStep();
+    const bufs = [T * 8, T * 8, T].map((n) => pool.acquire(n));
+    for (const buf of bufs) pool.release(buf);
+    return bufs;
+  };
+  const short = step(100); // classes 896, 896, 112
+  assert.equal(released.length, 0, "the first step allocates and gives back nothing");
+  step(90); // fits in the same buffers
+  assert.equal(pool.stats().backendAllocs, 3);
+  const long = step(300); // 2560 x 2, 320: more than twice the old classes, so new buffers
+  assert.equal(pool.stats().backendAllocs, 6);
+  // Each new buffer gave back at most its own size in idle smaller ones: the old 896s and the 112.
+  assert.deepEqual(new Set(released.map((b) => b.buffer)), new Set(short.map((b) => b.buffer)));
+  assert.equal(pool.stats().free, 3);
+  step(200); // the long set serves every length at least half as long: nothing new
+  assert.equal(pool.stats().backendAllocs, 6);
+  assert.ok(long.every((b) => !released.some((r) => r.buffer === b.buffer)));
+
+  // Within one step, a buffer handed back earlier in the step is never given away (the step may need it again).
+  const again = new BufferPool(backend);
+  released.length = 0;
+  again.beginStep();
+  const first = again.acquire(1000);
+  again.release(first);
+  again.acquire(5000);
+  assert.equal(released.length, 0);
+});
+
 test("shapes: numel, broadcasting, strides, rows/cols", () => {
   assert.equal(numel([]), 1);
   assert.equal(numel([2, 0, 3]), 0);

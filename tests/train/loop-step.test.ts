@@ -19,6 +19,7 @@ import { LrSchedule } from "../../src/train/schedule.js";
 import { trainStep, type StepContext } from "../../src/train/step.js";
 import { fixture, tempDir } from "../helpers.js";
 import { refBackend } from "../../src/kernels/ref/index.js";
+import { poolFor } from "../../src/autodiff/context.js";
 
 const SETTINGS = { compat: "paper", model_max_length: 64, only_use_provide: false, only_use_sample: false } as const;
 
@@ -106,4 +107,14 @@ test("queries that lost every response are named in a warning with the counts", 
   assert.equal(warnings.length, 2);
   assert.match(warnings[0], /^d\.jsonl: truncation to 8 tokens: 1 of 3 queries cut, .*2 responses emptied and dropped/);
   assert.equal(warnings[1], "d.jsonl: 1 of 3 queries lost every response to truncation and are left out (d.jsonl:2)");
+});
+
+test("steps of one shape take every buffer from the pool after the first, releasing none", async () => {
+  const { ctx, batch } = await setup(3);
+  const pool = poolFor(ctx.model.backend);
+  trainStep(ctx, [batch], 0);
+  const afterFirst = pool.stats();
+  for (let step = 1; step < 4; step++) assert.equal(trainStep(ctx, [batch], step).applied, true);
+  assert.equal(pool.stats().backendAllocs, afterFirst.backendAllocs);
+  assert.equal(pool.stats().free, afterFirst.free, "nothing given back to the backend either");
 });
