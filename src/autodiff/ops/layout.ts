@@ -95,8 +95,9 @@ export function mergeHeads(g: Graph, x: Tensor): Tensor {
   if (x.rank !== 4) throw new UserError(`mergeHeads: ${x.describe()} is not [B, H, T, D]`);
   const [B, H, T, D] = x.shape;
   const out = g.output([B, T, H * D], [x]);
-  swapMiddle(g.backend, out.data, x.data, B, H, T, D, false);
-  g.recomputable(out, [x], (buf) => swapMiddle(g.backend, buf, x.data, B, H, T, D, false));
+  const merge = (buf: Float32Array) => swapMiddle(g.backend, buf, x.data, B, H, T, D, false);
+  merge(out.data);
+  g.recomputable(out, [x], merge);
   g.record("mergeHeads", out, [x], (dout) => swapMiddle(g.backend, g.gradOf(x), dout, B, T, H, D, true), NOTHING_SAVED);
   return out;
 }

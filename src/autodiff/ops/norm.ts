@@ -28,13 +28,10 @@ export function layerNorm(g: Graph, x: Tensor, weight: Tensor, bias: Tensor | nu
   const be = g.backend;
   const forward = be.layernormForward ?? layernormForward;
   const backward = be.layernormBackward ?? layernormBackward;
-  forward(out.data, mean, rstd, x.data, weight.data, bias ? bias.data : null, N, C, eps);
-  g.recomputable(out, inputs, (buf) => {
-    const [m, r] = [g.scratch(N), g.scratch(N)];
-    forward(buf, m, r, x.data, weight.data, bias ? bias.data : null, N, C, eps);
-    g.freeScratch(m);
-    g.freeScratch(r);
-  });
+  // The recompute runs the same call: it rewrites mean and rstd with the values they hold (same kernel, same inputs).
+  const run = (buf: Float32Array) => forward(buf, mean, rstd, x.data, weight.data, bias ? bias.data : null, N, C, eps);
+  run(out.data);
+  g.recomputable(out, inputs, run);
   g.record(
     "layerNorm",
     out,
@@ -71,12 +68,10 @@ export function rmsNorm(g: Graph, x: Tensor, weight: Tensor, eps = 1e-6): Tensor
   const be = g.backend;
   const forward = be.rmsnormForward ?? rmsnormForward;
   const backward = be.rmsnormBackward ?? rmsnormBackward;
-  forward(out.data, rstd, x.data, weight.data, N, C, eps);
-  g.recomputable(out, [x, weight], (buf) => {
-    const r = g.scratch(N);
-    forward(buf, r, x.data, weight.data, N, C, eps);
-    g.freeScratch(r);
-  });
+  // As in layerNorm, the recompute rewrites rstd with the values it holds.
+  const run = (buf: Float32Array) => forward(buf, rstd, x.data, weight.data, N, C, eps);
+  run(out.data);
+  g.recomputable(out, [x, weight], run);
   g.record(
     "rmsNorm",
     out,
