@@ -4,12 +4,11 @@
  * the portable C sums): every result compared with the reference
  * (kernels/ref/layernorm.ts, ref/rmsnorm.ts) as raw float32 bits.
  */
-import assert from "node:assert/strict";
 import type { Backend } from "../../src/kernels/backend.js";
 import { createNativeBackend } from "../../src/kernels/native/backend.js";
 import { layernormBackward, layernormForward } from "../../src/kernels/ref/layernorm.js";
 import { rmsnormBackward, rmsnormForward } from "../../src/kernels/ref/rmsnorm.js";
-import { assertBitEqual, seededValues } from "./wasm-ops-helpers.js";
+import { assertAllBitEqual, seededValues } from "./wasm-ops-helpers.js";
 
 /**
  * [N, C]: tiny, C 1, 8, 13 (below and across one vector), SmolLM-135M's 576,
@@ -78,14 +77,6 @@ function runRmsNorm(be: Backend | null, N: number, C: number, want: (typeof RMS_
   const dw = want.dw ? seededValues(C, 10) : null;
   bwd(dx, dw, cancelling(N, C, C + 2, -1, 1), x, w, rstd, N, C);
   return { out, rstd, dx, dw };
-}
-
-function assertAllBitEqual(got: Record<string, Float32Array | null>, want: Record<string, Float32Array | null>, what: string): void {
-  for (const [name, expected] of Object.entries(want)) {
-    const actual = got[name];
-    if (expected === null || actual === null) assert.equal(actual, expected, `${what}: ${name}`);
-    else assertBitEqual(actual, expected, `${what}: ${name}`);
-  }
 }
 
 /** Layer norm, every bias and gradient combination, 1 and 2 threads; throws (naming `label`) on the first differing bit. */

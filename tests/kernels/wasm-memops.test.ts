@@ -5,23 +5,14 @@
  * threads, for buffers in WASM memory (aligned or not) and outside it.
  */
 import assert from "node:assert/strict";
-import { after, describe, it } from "node:test";
+import { describe, it } from "node:test";
 import { colSumsAccRef, copyBlocksRef, rows, run } from "../../src/kernels/ref/memops.js";
 import { COPY_CASES as CASES } from "./memops-cases.js";
-import { createWasmBackend, wasmAvailability, type WasmBackend } from "../../src/kernels/wasm/index.js";
-import { place, PLACEMENTS, seededValues } from "./wasm-ops-helpers.js";
+import { wasmAvailability } from "../../src/kernels/wasm/index.js";
+import { place, PLACEMENTS, seededValues, wasmByThreads } from "./wasm-ops-helpers.js";
 
 const available = wasmAvailability();
-const backends = new Map<number, WasmBackend>();
-after(() => Promise.all([...backends.values()].map((b) => b.close())));
-function wasm(threads: number): WasmBackend {
-  let be = backends.get(threads);
-  if (!be) {
-    be = createWasmBackend({ threads });
-    backends.set(threads, be);
-  }
-  return be;
-}
+const wasm = wasmByThreads();
 
 describe("wasm block copy and column sums", { skip: available.ok ? false : available.reason }, () => {
   for (const [name, nd, ns, b] of CASES) {

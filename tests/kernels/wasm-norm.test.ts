@@ -10,24 +10,15 @@
  * combination of wanted gradients is run.
  */
 import assert from "node:assert/strict";
-import { after, describe, it } from "node:test";
+import { describe, it } from "node:test";
 import type { Backend } from "../../src/kernels/backend.js";
 import { layernormBackward, layernormForward } from "../../src/kernels/ref/layernorm.js";
 import { rmsnormBackward, rmsnormForward } from "../../src/kernels/ref/rmsnorm.js";
-import { createWasmBackend, type WasmBackend, wasmAvailability } from "../../src/kernels/wasm/index.js";
-import { assertBitEqual, place, PLACEMENTS, seededValues } from "./wasm-ops-helpers.js";
+import { wasmAvailability } from "../../src/kernels/wasm/index.js";
+import { assertAllBitEqual, place, PLACEMENTS, seededValues, wasmByThreads } from "./wasm-ops-helpers.js";
 
 const available = wasmAvailability();
-const backends = new Map<number, WasmBackend>();
-after(() => Promise.all([...backends.values()].map((b) => b.close())));
-function wasm(threads: number): WasmBackend {
-  let be = backends.get(threads);
-  if (!be) {
-    be = createWasmBackend({ threads });
-    backends.set(threads, be);
-  }
-  return be;
-}
+const wasm = wasmByThreads();
 
 /** [N, C]: tiny, odd, SmolLM-135M's and GPT-2's widths, and shapes large enough for several row and column tasks. */
 const SHAPES = [
@@ -78,14 +69,6 @@ function runRmsNorm(be: Backend | null, N: number, C: number, want: (typeof WANT
   const dw = want.dp ? put(seededValues(C, 10)) : null;
   bwd(dx, dw, put(seededValues(N * C, C + 2)), x, w, rstd, N, C);
   return { out, rstd, dx, dw };
-}
-
-function assertAllBitEqual(got: Record<string, Float32Array | null>, want: Record<string, Float32Array | null>, what: string): void {
-  for (const [name, expected] of Object.entries(want)) {
-    const actual = got[name];
-    if (expected === null || actual === null) assert.equal(actual, expected, `${what}: ${name}`);
-    else assertBitEqual(actual, expected, `${what}: ${name}`);
-  }
 }
 
 describe("wasm norm kernels", { skip: available.ok ? false : available.reason }, () => {

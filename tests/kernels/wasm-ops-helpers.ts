@@ -15,6 +15,20 @@ export function singleThreadWasm(): () => WasmBackend {
   return () => (backend ??= createWasmBackend({ threads: 1 }));
 }
 
+/** A getter for one WASM backend per thread count, each made on first use and closed after the file's tests. */
+export function wasmByThreads(): (threads: number) => WasmBackend {
+  const backends = new Map<number, WasmBackend>();
+  after(() => Promise.all([...backends.values()].map((b) => b.close())));
+  return (threads) => {
+    let be = backends.get(threads);
+    if (!be) {
+      be = createWasmBackend({ threads });
+      backends.set(threads, be);
+    }
+    return be;
+  };
+}
+
 /** Deterministic values in [lo, hi). */
 export function seededValues(n: number, seed: number, lo = -1, hi = 1): Float32Array {
   let s = seed >>> 0 || 1;
@@ -63,4 +77,13 @@ export function assertClose(actual: ArrayLike<number>, expected: ArrayLike<numbe
 export function assertBitEqual(actual: Float32Array, expected: Float32Array, what: string): void {
   const bits = (a: Float32Array) => new Uint32Array(Float32Array.from(a).buffer);
   assert.deepEqual(bits(actual), bits(expected), what);
+}
+
+/** `assertBitEqual` for each named result; a null (gradient not asked for) must be null on both sides. */
+export function assertAllBitEqual(got: Record<string, Float32Array | null>, want: Record<string, Float32Array | null>, what: string): void {
+  for (const [name, expected] of Object.entries(want)) {
+    const actual = got[name];
+    if (expected === null || actual === null) assert.equal(actual, expected, `${what}: ${name}`);
+    else assertBitEqual(actual, expected, `${what}: ${name}`);
+  }
 }
