@@ -5,6 +5,8 @@
  * and are used in place, without copies. The JS side validates shapes first;
  * the length checks here are a second line of defence against memory errors.
  */
+/* madvise and its MADV_* advice (pages.h) are outside strict C11. */
+#define _DEFAULT_SOURCE
 #include <node_api.h>
 #include <cblas.h>
 #include <stdbool.h>
@@ -213,6 +215,7 @@ static napi_value ScaleInPlace(napi_env env, napi_callback_info info) {
 #include "product.h"
 #include "attention.h"
 #include "rope.h"
+#include "pages.h"
 
 #ifdef RRHF_HAVE_DNNL
 #include "bf16_gemm.h"
@@ -279,6 +282,7 @@ static napi_value Init(napi_env env, napi_value exports) {
     {"decodeAttention", NULL, DecodeAttention, NULL, NULL, NULL, napi_enumerable, NULL},
     {"ropeForward", NULL, RopeForward, NULL, NULL, NULL, napi_enumerable, NULL},
     {"ropeBackward", NULL, RopeBackward, NULL, NULL, NULL, napi_enumerable, NULL},
+    PAGES_PROPS
     BF16_PROPS
   };
   CHECK(env, napi_define_properties(env, exports, sizeof props / sizeof props[0], props));

@@ -18,3 +18,9 @@ export function poolFor(backend: Backend): BufferPool {
   }
   return pool;
 }
+
+/** Makes `pool` the shared pool of its backend (one made with other options), before anything used the backend's pool. */
+export function setPoolFor(pool: BufferPool): void {
+  if (pools.has(pool.backend)) throw new Error("setPoolFor: this backend already has a shared pool");
+  pools.set(pool.backend, pool);
+}

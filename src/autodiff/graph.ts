@@ -29,6 +29,12 @@ export interface GraphOptions {
   pool?: BufferPool;
   /** false = no-grad mode (inference): nothing is recorded, buffers still pooled. Default true. */
   grad?: boolean;
+  /**
+   * true = `backward` frees each saved intermediate as soon as no rule still to run reads it, discarding large ones
+   * (`BufferPool.release`): the backward pass then ends holding its parameter gradients, not the activations too.
+   * Intermediate values are then not readable after `backward` (read what you need before). Default false.
+   */
+  freeInBackward?: boolean;
 }
 
 /** One recorded op: its output, inputs and the rule that turns dOut into input gradients. */
@@ -59,6 +65,7 @@ export class Graph {
   readonly pool: BufferPool;
   /** false in no-grad mode. */
   readonly gradEnabled: boolean;
+  private readonly freeInBackward: boolean;
   private tape: Node[] = [];
   /** Every pool buffer this graph handed out (data, gradients, scratch). */
   private owned = new Set<Float32Array>();
@@ -76,6 +83,7 @@ export class Graph {
       throw new UserError("Graph: the pool belongs to a different backend");
     }
     this.gradEnabled = options.grad ?? true;
+    this.freeInBackward = options.freeInBackward ?? false;
   }
 
   /** Number of recorded nodes (for tests and debugging). */
@@ -249,10 +257,10 @@ export class Graph {
     return buf;
   }
 
-  /** Returns a `scratch` buffer to the pool early (e.g. per-chunk work space). */
-  freeScratch(buf: Float32Array): void {
+  /** Returns a `scratch` buffer to the pool early (e.g. per-chunk work space); `discard`: see `BufferPool.release`. */
+  freeScratch(buf: Float32Array, discard = false): void {
     if (!this.owned.delete(buf)) throw new Error("freeScratch: buffer not owned by this graph");
-    this.pool.release(buf);
+    this.pool.release(buf, discard);
   }
 
   /**
@@ -294,6 +302,7 @@ export class Graph {
       for (let i = 0; i < seed.length; i++) seed[i] += dOutput[i];
     }
     this.backwardDone = true;
+    const doneAfter = this.freeInBackward ? this.lastReads(output) : new Map<number, Tensor[][]>();
     for (let i = this.tape.length - 1; i >= 0; i--) {
       const node = this.tape[i];
       const dout = node.out.grad;
@@ -308,7 +317,50 @@ export class Graph {
         }
       }
       this.dropRefilled(node.out.viewOf ?? node.out);
+      for (const group of doneAfter.get(i) ?? []) this.discardValue(group);
     }
+  }
+
+  /**
+   * For each tape index, the saved intermediates (bases) nothing reads once that node's rule has run: the lowest
+   * index among the rules that save them or that may refill a recomputable reading them. Not `root` (the caller
+   * reads it), not recomputables the eviction already freed (`dropRefilled` handles those).
+   */
+  private lastReads(root: Tensor): Map<number, Tensor[][]> {
+    const last = new Map<Tensor, number>();
+    const note = (t: Tensor, i: number): void => {
+      const base = t.viewOf ?? t;
+      const j = last.get(base);
+      if (j === undefined || i < j) last.set(base, i);
+    };
+    this.tape.forEach((node, i) => {
+      for (const t of node.saves) note(t, i);
+    });
+    // Newest first: a recomputable's reads may be recomputables themselves, made earlier.
+    for (const [t, r] of [...this.recomputes].reverse()) {
+      const i = last.get(t);
+      if (i !== undefined) for (const x of r.reads) note(x, i);
+    }
+    // Each freed base with its views, which share its buffer and are released with it.
+    const byIndex = new Map<number, Tensor[][]>();
+    const groups = new Map<Tensor, Tensor[]>();
+    for (const [t, i] of last) {
+      const evictable = (this.recomputes.get(t)?.state ?? "live") === "live";
+      if (t === (root.viewOf ?? root) || t.kind !== "intermediate" || t.released || !evictable || !this.owned.has(t.data)) continue;
+      const group = [t];
+      groups.set(t, group);
+      byIndex.set(i, [...(byIndex.get(i) ?? []), group]);
+    }
+    for (const v of this.tensors) if (v.viewOf !== null) groups.get(v.viewOf)?.push(v);
+    return byIndex;
+  }
+
+  /** Frees a saved intermediate the backward pass is done with (`group`: the base, then its views). */
+  private discardValue(group: readonly Tensor[]): void {
+    const base = group[0];
+    if (base.released || !this.owned.delete(base.data)) return;
+    for (const v of group) v.released = true;
+    this.pool.release(base.data, true);
   }
 
   /**

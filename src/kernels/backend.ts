@@ -15,6 +15,9 @@ import type { AdamWStep, FactoredTensor, SgdStep } from "./ref/optim.js";
 import type { rmsnormBackward, rmsnormForward } from "./ref/rmsnorm.js";
 import type { ropeBackward, ropeForward } from "./ref/rope.js";
 
+/** Floats in a 2 MiB transparent huge page: buffers at least this large are worth mapping on them and discarding. */
+export const HUGE_PAGE_FLOATS = 1 << 19;
+
 /**
  * The kernels a model and the tensor engine run on (matrix products, allocation,
  * and optional fused ops); get one from `getBackend`.
@@ -35,6 +38,14 @@ export interface Backend {
 
   /** Returns a buffer from `alloc` for reuse. Using it afterwards is a bug. */
   release(buf: Float32Array): void;
+
+  /**
+   * Zeroes `buf` (from `alloc`) and hands its memory to the operating system until it is written again, which
+   * maps fresh zero pages. Only where that is cheap (the native backend on Linux with transparent huge pages):
+   * the buffer pool discards activations the backward pass is done with and the trainer the gradient arena after
+   * each update, so a step's peak holds its activations or its gradients, not both.
+   */
+  discard?(buf: Float32Array): void;
 
   /**
    * C = alpha * op(A) @ op(B) + beta * C, where op(X) = X or X^T.

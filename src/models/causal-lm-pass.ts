@@ -144,7 +144,8 @@ export abstract class DecoderLM implements CausalLM {
     checkQueryBatch(batch, this.config.vocabSize);
     const grad = options.grad ?? true;
     if (grad && this.grads === null) throw new UserError("forward: this model was loaded without gradients (frozen); pass grad: false");
-    const g = new Graph({ backend: this.backend, grad });
+    // The pass's outputs are copied out before backward, so backward may free the activations as it goes.
+    const g = new Graph({ backend: this.backend, grad, freeInBackward: true });
     try {
       return this.runPass(g, batch, options, grad);
     } catch (err) {

@@ -9,9 +9,13 @@
  * A request whose class has no free buffer takes one of a larger class, up to
  * twice its size, before asking the backend for more; when it does ask, free
  * buffers of smaller classes idle since an earlier step go back (`beginStep`).
+ * A buffer released with `discard` (an activation the backward pass is done
+ * with) gives its memory back to the OS where the backend can (Backend.discard):
+ * the pool keeps it, and the kernel lends its pages to the parameter gradients
+ * the backward pass is filling meanwhile.
  */
 import { UserError } from "../errors.js";
-import type { Backend } from "../kernels/backend.js";
+import { HUGE_PAGE_FLOATS, type Backend } from "../kernels/backend.js";
 
 /** Counters for tests and memory reports. */
 export interface PoolStats {
@@ -23,9 +27,23 @@ export interface PoolStats {
   inUse: number;
   /** Buffers waiting in free lists. */
   free: number;
+  /** Of those, the ones whose memory went back to the OS (`release(buf, true)`). */
+  discarded: number;
 }
 
 const MIN_CLASS = 16;
+
+/**
+ * By default `release(buf, true)` discards buffers of at least one huge page, where the backend can: the native
+ * backend maps those on huge pages, which fault back in at about the cost of writing them, where smaller buffers
+ * sit on 4 KiB pages and would cost several times that.
+ */
+export const DISCARD_MIN_FLOATS = HUGE_PAGE_FLOATS;
+
+export interface BufferPoolOptions {
+  /** The smallest buffer `release(buf, true)` discards; default DISCARD_MIN_FLOATS (tests lower it). */
+  discardMinFloats?: number;
+}
 
 /** The class size (in floats) that serves a request of `n` floats. */
 export function sizeClass(n: number): number {
@@ -59,8 +77,17 @@ export class BufferPool {
   /** Steps begun so far (`beginStep`), and the step in which each free buffer was handed back. */
   private steps = 0;
   private readonly freedAt = new Map<Float32Array, number>();
+  /** Free buffers whose pages went back to the OS (`release(buf, true)`); they are handed out after the others. */
+  private readonly discarded = new Set<Float32Array>();
 
-  constructor(readonly backend: Backend) {}
+  private readonly discardMinFloats: number;
+
+  constructor(
+    readonly backend: Backend,
+    options: BufferPoolOptions = {},
+  ) {
+    this.discardMinFloats = options.discardMinFloats ?? DISCARD_MIN_FLOATS;
+  }
 
   /** A buffer of exactly `n` floats with UNSPECIFIED contents (it may be reused). */
   acquire(n: number): Float32Array {
@@ -68,6 +95,7 @@ export class BufferPool {
     let base = this.takeFree(cls);
     if (base) {
       this.freeCount--;
+      this.discarded.delete(base);
     } else {
       this.releaseOutgrown(cls);
       base = allocOrExplain(this.backend, cls, n);
@@ -99,8 +127,12 @@ export class BufferPool {
     return buf;
   }
 
-  /** Returns a buffer from `acquire`; using it afterwards is a bug. */
-  release(view: Float32Array): void {
+  /**
+   * Returns a buffer from `acquire`; using it afterwards is a bug. With `discard` (a buffer not needed again soon,
+   * e.g. an activation the backward pass is done with), a large one's memory goes back to the OS where the backend
+   * can do that cheaply (`Backend.discard`); the pool hands it out again after its resident buffers.
+   */
+  release(view: Float32Array, discard = false): void {
     const base = this.owners.get(view);
     if (!base) throw new Error("BufferPool.release: buffer not from this pool or released twice");
     this.owners.delete(view);
@@ -109,7 +141,13 @@ export class BufferPool {
       list = [];
       this.freeLists.set(base.length, list);
     }
-    list.push(base);
+    if (discard && this.backend.discard && base.length >= this.discardMinFloats) {
+      this.backend.discard(base);
+      this.discarded.add(base);
+      list.unshift(base);
+    } else {
+      list.push(base);
+    }
     this.freedAt.set(base, this.steps);
     this.freeCount++;
   }
@@ -136,6 +174,7 @@ export class BufferPool {
         if ((this.freedAt.get(buf) ?? this.steps) >= this.steps) continue;
         list.splice(i, 1);
         this.freedAt.delete(buf);
+        this.discarded.delete(buf);
         this.backend.release(buf);
         this.freeCount--;
         budget -= c;
@@ -151,6 +190,7 @@ export class BufferPool {
     }
     this.freeLists.clear();
     this.freedAt.clear();
+    this.discarded.clear();
     this.freeCount = 0;
   }
 
@@ -160,6 +200,7 @@ export class BufferPool {
       backendFloats: this.floats,
       inUse: this.owners.size,
       free: this.freeCount,
+      discarded: this.discarded.size,
     };
   }
 }

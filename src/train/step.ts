@@ -13,6 +13,7 @@
  * else logger.logSkipped(globalStep + 1, out.reason);
  */
 import { poolFor } from "../autodiff/context.js";
+import type { Backend } from "../kernels/backend.js";
 import type { CausalLM, ForwardOptions } from "../models/causal-lm.js";
 import { rrhfLossWithGrad } from "../rrhf/loss.js";
 import { rankingMetrics, type RankingMetrics } from "../rrhf/metrics.js";
@@ -139,7 +140,7 @@ export function trainStep(ctx: StepContext, microBatches: readonly QueryBatch[],
   if (grads === null) throw new Error("trainStep: the model was loaded without a gradient arena (trainable: false)");
   if (microBatches.length === 0) throw new Error("trainStep: no micro-batch");
   poolFor(model.backend).beginStep();
-  grads.data.fill(0);
+  zeroGradients(grads.data, model.backend);
   const n = microBatches.length;
   let loss = 0;
   let rankLoss = 0;
@@ -163,12 +164,14 @@ export function trainStep(ctx: StepContext, microBatches: readonly QueryBatch[],
   const gradNorm = Number.isFinite(loss) ? clipGradNorm(grads.data, ctx.maxGradNorm, model.backend) : Number.NaN;
   const stepNumber = globalStep + 1;
   if (!ctx.guard.check(stepNumber, { loss, grad_norm: gradNorm })) {
-    grads.data.fill(0);
+    zeroGradients(grads.data, model.backend);
     return { applied: false, reason: ctx.guard.lastReason, loss, gradNorm };
   }
   const lr = ctx.schedule.lrAt(globalStep);
-  // The gradients stay until the next step zeroes them at its start: one pass over the arena per step, not two.
   ctx.optimizer.step(model.params.data, grads.data, lr);
+  // Where the backend can, the arena's memory goes back until the next backward pass writes it, so the next forward
+  // pass's activations reuse it; elsewhere the gradients stay until the next step zeroes them (one pass, not two).
+  model.backend.discard?.(grads.data);
   const ranking = poolRanking(rankings);
   return {
     applied: true,
@@ -184,4 +187,10 @@ export function trainStep(ctx: StepContext, microBatches: readonly QueryBatch[],
       num_tokens: numTokens,
     },
   };
+}
+
+/** Zeroes the gradient arena: `Backend.discard` where there is one (nearly free on an arena already discarded). */
+function zeroGradients(grads: Float32Array, backend: Backend): void {
+  if (backend.discard) backend.discard(grads);
+  else grads.fill(0);
 }

@@ -20,6 +20,7 @@ import {
 } from "../../src/autodiff/index.js";
 import type { Backend } from "../../src/kernels/backend.js";
 import { refBackend } from "../../src/kernels/ref/index.js";
+import { NOTHING_SAVED } from "../../src/autodiff/graph.js";
 import { rand } from "./gradcheck.js";
 
 /** Wraps the ref backend, counting alloc calls and live buffers. */
@@ -216,6 +217,57 @@ test("freeUnsaved: dead intermediates go back to the pool at once, gradients unc
   assert.throws(() => add(g, projected, projected), /released/);
   g.backward(sum(g, hidden));
   assert.ok(w.grad?.some((v) => v !== 0));
+  g.release();
+});
+
+test("freeInBackward: saved intermediates go back once their last reader ran; the root and the gradients stay", () => {
+  const run = (freeInBackward: boolean) => {
+    const pool = new BufferPool(refBackend);
+    const g = new Graph({ pool, freeInBackward });
+    const w = parameter(rand(32, 60), [8, 4], new Float32Array(32), "w");
+    const x = g.input(rand(8, 61), [2, 4]);
+    const pre = linear(g, x, w);
+    const act = gelu(g, pre); // read by the sum's rule (its default saves); gelu's rule reads pre
+    const out = sum(g, act);
+    const inUse = pool.stats().inUse;
+    g.backward(out);
+    const result = {
+      grad: Float32Array.from(w.grad ?? []),
+      released: [pre.released, act.released, out.released, x.released],
+      freed: inUse - pool.stats().inUse,
+      out: out.data[0],
+    };
+    g.release();
+    return result;
+  };
+  const kept = run(false);
+  const freeing = run(true);
+  assert.deepEqual(freeing.grad, kept.grad);
+  assert.ok(kept.grad.some((v) => v !== 0));
+  assert.deepEqual(kept.released, [false, false, false, false]);
+  assert.deepEqual(freeing.released, [true, true, false, false], "pre and act, not the root nor the caller's input");
+  assert.equal(freeing.freed, kept.freed + 2);
+  assert.equal(freeing.out, kept.out, "the root stays readable");
+});
+
+test("freeInBackward keeps what a recompute reads until the recompute ran", () => {
+  const g = new Graph({ pool: new BufferPool(refBackend), freeInBackward: true });
+  const w0 = parameter(rand(16, 70), [4, 4], new Float32Array(16), "w0");
+  const w = parameter(rand(12, 71), [3, 4], new Float32Array(12), "w");
+  const mark = g.mark();
+  const x = linear(g, g.input(rand(8, 72), [2, 4]), w0);
+  // A copy whose own rule reads nothing, remade from x when the product below needs it.
+  const copy = g.output(x.shape, [x]);
+  copy.data.set(x.data);
+  g.record("copy", copy, [x], (dout) => g.gradOf(x).forEach((_, i, d) => (d[i] += dout[i])), NOTHING_SAVED);
+  g.recomputable(copy, [x], (buf) => buf.set(x.data));
+  const y = linear(g, copy, w);
+  const z = gelu(g, x); // recorded after the product: its rule, the last to read x by `saves`, runs first
+  const top = add(g, sum(g, y), sum(g, z));
+  g.freeUnsaved(mark, [y, z]);
+  assert.equal(copy.released, true, "evicted");
+  g.backward(top); // would throw "reads released" if x went back after gelu's rule
+  assert.ok(w.grad?.some((v) => v !== 0) && w0.grad?.some((v) => v !== 0));
   g.release();
 });
 

@@ -29,7 +29,7 @@ test("pool reuses released buffers of the same class and counts allocations", ()
   assert.equal(b.length, 1010);
   assert.equal(b.buffer, a.buffer);
   assert.ok(b.every((v) => v === 0));
-  assert.deepEqual(pool.stats(), { backendAllocs: 1, backendFloats: 1024, inUse: 1, free: 0 });
+  assert.deepEqual(pool.stats(), { backendAllocs: 1, backendFloats: 1024, inUse: 1, free: 0, discarded: 0 });
   const c = pool.acquire(1000); // b still in use: a fresh buffer
   assert.notEqual(c.buffer, b.buffer);
   assert.equal(pool.stats().backendAllocs, 2);
@@ -49,7 +49,7 @@ test("a request with no free buffer of its class takes the smallest larger one u
   assert.equal(b.buffer, bigger.buffer);
   const c = pool.acquire(1000); // 5120 is more than twice 1024: a new buffer
   assert.notEqual(c.buffer, huge.buffer);
-  assert.deepEqual(pool.stats(), { backendAllocs: 4, backendFloats: 1792 + 2048 + 5120 + 1024, inUse: 3, free: 1 });
+  assert.deepEqual(pool.stats(), { backendAllocs: 4, backendFloats: 1792 + 2048 + 5120 + 1024, inUse: 3, free: 1, discarded: 0 });
   // Batches of varying length: every length reuses what longer ones left, so the pool stops growing.
   const steps = new BufferPool(refBackend);
   const step = (T: number) => {
@@ -91,6 +91,29 @@ test("a batch longer than every earlier one gives back the smaller idle buffers 
   again.release(first);
   again.acquire(5000);
   assert.equal(released.length, 0);
+});
+
+test("release(buf, true) discards large buffers where the backend can, and hands them out after resident ones", () => {
+  const discarded: Float32Array[] = [];
+  const backend = { ...refBackend, discard: (buf: Float32Array) => void discarded.push(buf.fill(0)) };
+  const pool = new BufferPool(backend, { discardMinFloats: 1024 });
+  const [small, big, resident] = [512, 1024, 1024].map((n) => pool.acquire(n));
+  pool.release(small, true); // below the minimum: kept as it is
+  pool.release(big, true);
+  pool.release(resident);
+  assert.deepEqual(discarded, [big]);
+  assert.deepEqual(pool.stats(), { backendAllocs: 3, backendFloats: 512 + 2048, inUse: 0, free: 3, discarded: 1 });
+  assert.equal(pool.acquire(1000).buffer, resident.buffer, "a resident buffer first");
+  assert.equal(pool.acquire(1000).buffer, big.buffer, "then the discarded one, no longer counted as discarded");
+  assert.equal(pool.stats().discarded, 0);
+  assert.equal(pool.acquire(500).buffer, small.buffer);
+
+  // Without Backend.discard (WASM, the reference backend), release(buf, true) is a plain release.
+  const plain = new BufferPool(refBackend, { discardMinFloats: 16 });
+  const buf = plain.acquire(100).fill(3);
+  plain.release(buf, true);
+  assert.equal(plain.stats().discarded, 0);
+  assert.equal(plain.acquire(100)[0], 3);
 });
 
 test("shapes: numel, broadcasting, strides, rows/cols", () => {

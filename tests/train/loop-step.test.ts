@@ -20,12 +20,16 @@ import { trainStep, type StepContext } from "../../src/train/step.js";
 import { fixture, tempDir } from "../helpers.js";
 import { refBackend } from "../../src/kernels/ref/index.js";
 import { poolFor } from "../../src/autodiff/context.js";
+import type { Backend } from "../../src/kernels/backend.js";
 
 const SETTINGS = { compat: "paper", model_max_length: 64, only_use_provide: false, only_use_sample: false } as const;
 
-async function setup(maxConsecutive: number): Promise<{ ctx: StepContext; batch: ReturnType<typeof collateExamples> }> {
+async function setup(
+  maxConsecutive: number,
+  backend: Backend = refBackend,
+): Promise<{ ctx: StepContext; batch: ReturnType<typeof collateExamples> }> {
   const dir = fixture("models", "gpt2-tiny");
-  const model = loadCausalLM(dir, { backend: refBackend, trainable: true });
+  const model = loadCausalLM(dir, { backend, trainable: true });
   const data = await loadEncodedData(fixture("train", "tiny-train.jsonl"), await loadTokenizer(dir), SETTINGS);
   const ctx: StepContext = {
     model,
@@ -117,4 +121,23 @@ test("steps of one shape take every buffer from the pool after the first, releas
   for (let step = 1; step < 4; step++) assert.equal(trainStep(ctx, [batch], step).applied, true);
   assert.equal(pool.stats().backendAllocs, afterFirst.backendAllocs);
   assert.equal(pool.stats().free, afterFirst.free, "nothing given back to the backend either");
+});
+
+test("where the backend can discard, the gradient arena goes back after each update and training is unchanged", async () => {
+  const discarded: Float32Array[] = [];
+  const discarding: Backend = { ...refBackend, discard: (buf) => void discarded.push(buf.fill(0)) };
+  const plain = await setup(3);
+  const lean = await setup(3, discarding);
+  const grads = lean.ctx.model.grads?.data ?? new Float32Array(0);
+  for (let step = 0; step < 2; step++) {
+    assert.equal(trainStep(plain.ctx, [plain.batch], step).applied, true);
+    grads.fill(7); // whatever is written between steps must not reach the next one
+    assert.equal(trainStep(lean.ctx, [lean.batch], step).applied, true);
+    assert.ok(discarded.at(-1) === grads && grads.every((v) => v === 0), "the arena was discarded after the update");
+  }
+  assert.ok(
+    plain.ctx.model.grads?.data.some((v) => v !== 0),
+    "without discard the gradients stay after the step",
+  );
+  assert.deepEqual(lean.ctx.model.params.data, plain.ctx.model.params.data);
 });

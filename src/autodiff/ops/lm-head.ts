@@ -175,7 +175,9 @@ function backwardChunks(
       else be.sgemm(true, false, C, V, r, 1, hcc, dlc, 1, dW);
     }
   }
-  for (const buf of [hcB, dl, dhc, lseC, negDout]) g.freeScratch(buf);
+  for (const buf of [hcB, dhc, lseC, negDout]) g.freeScratch(buf);
+  // The logits are the largest buffer of a step and the next forward pass is the next to need one this size.
+  g.freeScratch(dl, true);
 }
 
 /** Gathers `r` scored rows of h into hc [r, C] and computes their logits [r, V]. */

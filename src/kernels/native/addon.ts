@@ -46,6 +46,10 @@ export interface NativeAddon {
     decay: number,
   ): void;
   sumSquares?(x: Float32Array): number;
+  /** n zero floats on 2 MiB-aligned transparent huge pages (native/src/pages.h), or null; absent from older builds. */
+  allocHugePages?(n: number): ArrayBuffer | null;
+  /** Zeroes buf; true when its whole pages went back to the kernel (Linux), false when only zeroed in place. */
+  discardPages?(buf: Float32Array): boolean;
   scaleInPlace?(x: Float32Array, coef: number): void;
   /** SGD and Adafactor kernels (native/src/optim.h), positional; absent from older builds. */
   sgdUpdate?(

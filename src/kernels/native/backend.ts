@@ -8,6 +8,7 @@ import { wasmAvailability } from "../wasm/simd-support.js";
 import { gemmAttentionBackward, gemmAttentionForward, type TiledAttentionKernels } from "../gemm-attention.js";
 import { loadNativeAddon, type NativeAddon } from "./addon.js";
 import { BF16_MIN_MACS, requireBf16Sgemm } from "./bf16.js";
+import { pageKernels } from "./pages.js";
 
 export interface NativeBackendOptions {
   /**
@@ -54,7 +55,7 @@ export function createNativeBackend(opts: NativeBackendOptions = {}): NativeBack
     threads,
     config: addon.config(),
     bf16: bf16 !== null,
-    alloc: (n) => new Float32Array(n),
+    ...pageKernels(addon),
     release: () => {},
     ...wasmOps(),
     sgemm(transA, transB, M, N, K, alpha, A, B, beta, C) {
