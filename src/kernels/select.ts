@@ -35,6 +35,8 @@ export interface BackendOptions extends WasmBackendOptions {
   threads?: number;
   /** `--bf16`: bf16 matrix products (native backend with oneDNN only; anything else is a UserError). */
   bf16?: boolean;
+  /** `--release-memory`: the native backend maps large buffers on huge pages and offers `Backend.discard` (where it can). */
+  releaseMemory?: boolean;
 }
 
 /**
@@ -97,7 +99,7 @@ function resolveName(name: string): "native" | "wasm" | "ref" {
 }
 
 function create(name: "native" | "wasm" | "ref", opts: BackendOptions): Backend {
-  if (name === "native") return createNativeBackend({ threads: opts.threads, bf16: opts.bf16 });
+  if (name === "native") return createNativeBackend({ threads: opts.threads, bf16: opts.bf16, releaseMemory: opts.releaseMemory });
   if (name === "wasm") return createWasmBackend(opts);
   return refBackend;
 }

@@ -59,7 +59,7 @@ export function formatRunHeader(h: RunHeaderInput): string {
       ? "  loss        sft: mean token NLL (each response + EOS; every token of a text)"
       : `  loss        rrhf_weight ${c.rrhf_weight}, length_penalty ${c.length_penalty}, compat ${c.compat}`,
     `  tokens      model_max_length ${c.model_max_length}, chat template ${c.chat_template ? "on" : "off"}, strict ${c.strict ? "on" : "off"}`,
-    `  forward     layout ${c.layout}, gradient checkpointing ${c.gradient_checkpointing ? "on" : "off"}${c.bf16 ? ", bf16 matrix products" : ""}`,
+    `  forward     layout ${c.layout}, gradient checkpointing ${c.gradient_checkpointing ? "on" : "off"}${c.bf16 ? ", bf16 matrix products" : ""}${c.release_memory ? ", memory released between uses" : ""}`,
     `  output      ${c.output_dir} (checkpoints ${c.save_steps > 0 ? `every ${c.save_steps} steps` : "off"}, logs every ${c.logging_steps} steps${c.save_dtype === "float32" ? "" : `, model saved as ${c.save_dtype}`})`,
   );
   if (h.resumedFrom) lines.push(`  resumed     from ${h.resumedFrom} at step ${h.startStep}`);

@@ -92,7 +92,11 @@ async function loadModelAndData(config: TrainConfig, warn: (line: string) => voi
   const backend = getBackend(config.backend, {
     ...(config.threads === null ? {} : { threads: config.threads }),
     ...(config.bf16 ? { bf16: true } : {}),
+    ...(config.release_memory ? { releaseMemory: true } : {}),
   });
+  if (config.release_memory && !backend.discard) {
+    warn("--release-memory needs the native backend on Linux with transparent huge pages on; training keeps its memory");
+  }
   const tok = await loadTokenizer(config.model);
   const hf = loadModelFolder(config.model, { alloc: (n) => backend.alloc(n) });
   const model = createCausalLM(hf, { backend, trainable: true });

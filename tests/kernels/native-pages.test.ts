@@ -9,6 +9,7 @@ import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, it } from "node:test";
 import { loadNativeAddon } from "../../src/kernels/native/addon.js";
+import { createNativeBackend } from "../../src/kernels/native/backend.js";
 import { hugePageMode, pageKernels } from "../../src/kernels/native/pages.js";
 import { tempDir } from "../helpers.js";
 
@@ -54,6 +55,10 @@ describe("native page advice", { skip }, () => {
     if (!addon) return;
     assert.equal(pageKernels(addon, "never").discard, undefined);
     assert.equal(pageKernels(addon, null).discard, undefined);
+    assert.equal(createNativeBackend({ threads: 1 }).discard, undefined, "opt-in: --release-memory");
+    const mode = hugePageMode();
+    const lean = createNativeBackend({ threads: 1, releaseMemory: true });
+    assert.equal(lean.discard !== undefined, mode === "always" || mode === "madvise");
     const { alloc, discard } = pageKernels(addon, "madvise");
     const buf = alloc(1 << 20).fill(5); // large enough to be advised onto huge pages
     assert.ok(discard);

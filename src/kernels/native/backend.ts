@@ -8,7 +8,7 @@ import { wasmAvailability } from "../wasm/simd-support.js";
 import { gemmAttentionBackward, gemmAttentionForward, type TiledAttentionKernels } from "../gemm-attention.js";
 import { loadNativeAddon, type NativeAddon } from "./addon.js";
 import { BF16_MIN_MACS, requireBf16Sgemm } from "./bf16.js";
-import { pageKernels } from "./pages.js";
+import { hugePageMode, pageKernels } from "./pages.js";
 
 export interface NativeBackendOptions {
   /**
@@ -22,6 +22,8 @@ export interface NativeBackendOptions {
   bf16?: boolean;
   /** With bf16: the smallest product (M*N*K) sent to bf16; default BF16_MIN_MACS. 0 sends every product (tests). */
   bf16MinMacs?: number;
+  /** `--release-memory`: large buffers on huge pages and `discard`, on Linux with transparent huge pages (pages.ts). */
+  releaseMemory?: boolean;
 }
 
 export interface NativeBackend extends Backend, Partial<WasmOps>, Partial<TiledAttentionKernels> {
@@ -55,7 +57,7 @@ export function createNativeBackend(opts: NativeBackendOptions = {}): NativeBack
     threads,
     config: addon.config(),
     bf16: bf16 !== null,
-    ...pageKernels(addon),
+    ...pageKernels(addon, opts.releaseMemory ? hugePageMode() : null),
     release: () => {},
     ...wasmOps(),
     sgemm(transA, transB, M, N, K, alpha, A, B, beta, C) {
