@@ -71,6 +71,22 @@ static bool get_buffers(napi_env env, napi_value* argv, float** bufs, const size
   return true;
 }
 
+/* Reads the call's arguments into argv[0..count); false with a JS TypeError naming `op` when it passed another number. */
+static bool get_args(napi_env env, napi_callback_info info, napi_value* argv, size_t count, const char* op) {
+  size_t argc = count;
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok) {
+    napi_throw_error(env, NULL, "rrhf-native: napi_get_cb_info failed");
+    return false;
+  }
+  if (argc != count) {
+    char msg[128];
+    snprintf(msg, sizeof msg, "rrhf-native: %s takes %zu argument%s, got %zu", op, count, count == 1 ? "" : "s", argc);
+    napi_throw_type_error(env, NULL, msg);
+    return false;
+  }
+  return true;
+}
+
 /* A whole number of values, >= 0 (a JS number: doubles hold every length a Float32Array can have). */
 static bool get_count(napi_env env, napi_value v, size_t* n) {
   double d;

@@ -26,22 +26,6 @@ static void inner_pages(char* p, size_t bytes, size_t page, char** lo, char** hi
   *hi = (char*)(b > a ? b : a);
 }
 
-/* The buffer argument of a page call: its bytes, false (with a JS exception) if it is not a Float32Array. */
-static bool page_buffer(napi_env env, napi_callback_info info, char** p, size_t* bytes) {
-  size_t argc = 1;
-  napi_value argv[1];
-  float* data;
-  size_t len;
-  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc != 1) {
-    napi_throw_type_error(env, NULL, "rrhf-native: expected one Float32Array");
-    return false;
-  }
-  if (!get_f32(env, argv[0], &data, &len, "buffer")) return false;
-  *p = (char*)data;
-  *bytes = len * sizeof(float);
-  return true;
-}
-
 static napi_value page_result(napi_env env, bool ok) {
   napi_value out;
   CHECK(env, napi_get_boolean(env, ok, &out));
@@ -54,9 +38,12 @@ static napi_value page_result(napi_env env, bool ok) {
  * whole buffer is zeroed in place.
  */
 static napi_value DiscardPages(napi_env env, napi_callback_info info) {
-  char* p;
-  size_t bytes;
-  if (!page_buffer(env, info, &p, &bytes)) return NULL;
+  napi_value argv[1];
+  float* data;
+  size_t len;
+  if (!get_args(env, info, argv, 1, "discardPages") || !get_f32(env, argv[0], &data, &len, "buffer")) return NULL;
+  char* p = (char*)data;
+  const size_t bytes = len * sizeof(float);
 #if defined(__linux__) && defined(MADV_DONTNEED)
   char *lo, *hi;
   inner_pages(p, bytes, (size_t)sysconf(_SC_PAGESIZE), &lo, &hi);
@@ -89,17 +76,15 @@ static void unmap_pages(napi_env env, void* data, void* hint) {
  * an external ArrayBuffer refused): the caller allocates as usual.
  */
 static napi_value AllocHugePages(napi_env env, napi_callback_info info) {
-  size_t argc = 1;
   napi_value argv[1];
   size_t n;
-  CHECK(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-  if (argc != 1 || !get_count(env, argv[0], &n)) return NULL;
+  if (!get_args(env, info, argv, 1, "allocHugePages") || !get_count(env, argv[0], &n)) return NULL;
   napi_value out;
   CHECK(env, napi_get_null(env, &out));
 #if defined(__linux__) && defined(MADV_HUGEPAGE)
+  if (n == 0 || n > SIZE_MAX / 8) return out;
   const size_t page = (size_t)sysconf(_SC_PAGESIZE);
   const size_t bytes = (n * sizeof(float) + page - 1) / page * page;
-  if (n == 0 || n > SIZE_MAX / 8) return out;
   /* Map one huge page more, then unmap the unaligned head and the rest of the tail. */
   char* raw = mmap(NULL, bytes + HUGE_PAGE_BYTES, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
   if (raw == MAP_FAILED) return out;

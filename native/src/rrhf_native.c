@@ -158,13 +158,8 @@ static void scale_in_place(float* x, size_t n, double coef) {
 
 /* adamwUpdate(params, grads, m, v, start, end, beta1, beta2, eps, stepSize, bc2Sqrt, decay) */
 static napi_value AdamwUpdate(napi_env env, napi_callback_info info) {
-  size_t argc = 12;
   napi_value argv[12];
-  CHECK(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-  if (argc != 12) {
-    napi_throw_type_error(env, NULL, "rrhf-native: adamwUpdate takes 12 arguments");
-    return NULL;
-  }
+  if (!get_args(env, info, argv, 12, "adamwUpdate")) return NULL;
   float *p, *g, *m, *v;
   size_t lp, lg, lm, lv;
   if (!get_f32(env, argv[0], &p, &lp, "params") || !get_f32(env, argv[1], &g, &lg, "grads") ||
@@ -184,25 +179,21 @@ static napi_value AdamwUpdate(napi_env env, napi_callback_info info) {
 }
 
 static napi_value SumSquares(napi_env env, napi_callback_info info) {
-  size_t argc = 1;
   napi_value argv[1];
-  CHECK(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
   float* x;
   size_t n;
-  if (argc != 1 || !get_f32(env, argv[0], &x, &n, "x")) return NULL;
+  if (!get_args(env, info, argv, 1, "sumSquares") || !get_f32(env, argv[0], &x, &n, "x")) return NULL;
   napi_value out;
   CHECK(env, napi_create_double(env, sum_squares(x, n), &out));
   return out;
 }
 
 static napi_value ScaleInPlace(napi_env env, napi_callback_info info) {
-  size_t argc = 2;
   napi_value argv[2];
-  CHECK(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
   float* x;
   size_t n;
   double coef;
-  if (argc != 2 || !get_f32(env, argv[0], &x, &n, "x")) return NULL;
+  if (!get_args(env, info, argv, 2, "scaleInPlace") || !get_f32(env, argv[0], &x, &n, "x")) return NULL;
   CHECK(env, napi_get_value_double(env, argv[1], &coef));
   scale_in_place(x, n, coef);
   return NULL;
@@ -227,10 +218,9 @@ static napi_value ScaleInPlace(napi_env env, napi_callback_info info) {
 #include "decode_attention.h"
 
 static napi_value SetThreads(napi_env env, napi_callback_info info) {
-  size_t argc = 1;
   napi_value argv[1];
   int32_t n;
-  CHECK(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  if (!get_args(env, info, argv, 1, "setThreads")) return NULL;
   CHECK(env, napi_get_value_int32(env, argv[0], &n));
   openblas_set_num_threads(openblas_threads_for(n));
   small_gemm_threads = n;

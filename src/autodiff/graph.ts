@@ -349,7 +349,9 @@ export class Graph {
       if (t === (root.viewOf ?? root) || t.kind !== "intermediate" || t.released || !evictable || !this.owned.has(t.data)) continue;
       const group = [t];
       groups.set(t, group);
-      byIndex.set(i, [...(byIndex.get(i) ?? []), group]);
+      const atIndex = byIndex.get(i);
+      if (atIndex) atIndex.push(group);
+      else byIndex.set(i, [group]);
     }
     for (const v of this.tensors) if (v.viewOf !== null) groups.get(v.viewOf)?.push(v);
     return byIndex;
