@@ -7,18 +7,13 @@
  */
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { loadNativeAddon } from "../../src/kernels/native/addon.js";
 import { createNativeBackend } from "../../src/kernels/native/backend.js";
 import { colSumsAccRef, copyBlocksRef, rows, run } from "../../src/kernels/ref/memops.js";
 import { COPY_CASES as CASES } from "./memops-cases.js";
 import { seededValues } from "./wasm-ops-helpers.js";
+import { nativeAddonFor } from "./native-addon-skip.js";
 
-const load = loadNativeAddon();
-const skip = !load.ok
-  ? load.reason
-  : typeof load.addon.copyBlocks !== "function"
-    ? "the native addon predates its block copy: npm run build:native"
-    : false;
+const { skip } = nativeAddonFor("copyBlocks", "its block copy");
 
 describe("native block copy and column sums", { skip }, () => {
   for (const [name, nd, ns, b] of CASES) {

@@ -16,17 +16,12 @@
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { describe, it } from "node:test";
-import { loadNativeAddon } from "../../src/kernels/native/addon.js";
 import { createNativeBackend } from "../../src/kernels/native/backend.js";
 import { checkNativeLayerNorm, checkNativeRmsNorm, SHAPES } from "./native-norm-cases.js";
 import { assertBitEqual, seededValues } from "./wasm-ops-helpers.js";
+import { nativeAddonFor } from "./native-addon-skip.js";
 
-const load = loadNativeAddon();
-const skip = !load.ok
-  ? load.reason
-  : typeof load.addon.layernormForward !== "function"
-    ? "the native addon predates its norm kernels: npm run build:native"
-    : false;
+const { skip } = nativeAddonFor("layernormForward", "its norm kernels");
 
 describe("native norm kernels", { skip }, () => {
   for (const [N, C] of SHAPES) {

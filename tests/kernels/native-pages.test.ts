@@ -8,17 +8,12 @@ import assert from "node:assert/strict";
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, it } from "node:test";
-import { loadNativeAddon } from "../../src/kernels/native/addon.js";
 import { createNativeBackend } from "../../src/kernels/native/backend.js";
 import { hugePageMode, pageKernels } from "../../src/kernels/native/pages.js";
 import { tempDir } from "../helpers.js";
+import { nativeAddonFor } from "./native-addon-skip.js";
 
-const load = loadNativeAddon();
-const skip = !load.ok
-  ? load.reason
-  : typeof load.addon.discardPages !== "function"
-    ? "the native addon predates its page calls: npm run build:native"
-    : false;
+const { load, skip } = nativeAddonFor("discardPages", "its page calls");
 
 /** Resident memory of this process in MiB (Linux). */
 const residentMiB = () => (Number(readFileSync("/proc/self/statm", "utf8").split(" ")[1]) * 4096) / 2 ** 20;

@@ -7,16 +7,11 @@
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { describe, it } from "node:test";
-import { loadNativeAddon } from "../../src/kernels/native/addon.js";
 import { createNativeBackend } from "../../src/kernels/native/backend.js";
 import { checkNativePointwise } from "./native-pointwise-cases.js";
+import { nativeAddonFor } from "./native-addon-skip.js";
 
-const load = loadNativeAddon();
-const skip = !load.ok
-  ? load.reason
-  : typeof load.addon.geluForward !== "function"
-    ? "the native addon predates its pointwise kernels: npm run build:native"
-    : false;
+const { skip } = nativeAddonFor("geluForward", "its pointwise kernels");
 
 describe("native pointwise and row-softmax kernels", { skip }, () => {
   it("match the reference, the same on 1 and 2 threads", () => {

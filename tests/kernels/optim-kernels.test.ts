@@ -9,20 +9,15 @@
  */
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { loadNativeAddon } from "../../src/kernels/native/addon.js";
 import { createNativeBackend } from "../../src/kernels/native/backend.js";
 import { adamwUpdateRef, scaleInPlaceRef, sumSquaresRef, type AdamWStep } from "../../src/kernels/ref/optim.js";
 import { clipGradNorm } from "../../src/train/optim/clip.js";
 import { AdamW } from "../../src/train/optim/adamw.js";
 import { checkAdafactorKernels, checkSgdKernel, type SgdAdafactorKernels } from "./sgd-adafactor-cases.js";
 import { seededValues } from "./wasm-ops-helpers.js";
+import { nativeAddonFor } from "./native-addon-skip.js";
 
-const load = loadNativeAddon();
-const skip = !load.ok
-  ? load.reason
-  : typeof load.addon.adamwUpdate !== "function"
-    ? "the native addon predates its optimizer kernels: npm run build:native"
-    : false;
+const { skip } = nativeAddonFor("adamwUpdate", "its optimizer kernels");
 
 describe("native optimizer kernels", { skip }, () => {
   const be = () => createNativeBackend({ threads: 1 });

@@ -9,10 +9,11 @@
 import assert from "node:assert/strict";
 import { after, describe, it } from "node:test";
 import type { Backend } from "../../src/kernels/backend.js";
-import { createNativeBackend, loadNativeAddon } from "../../src/kernels/native/index.js";
+import { createNativeBackend } from "../../src/kernels/native/index.js";
 import { productBackwardRef, productForwardRef } from "../../src/kernels/ref/product.js";
 import { createWasmBackend, wasmAvailability, type WasmBackend } from "../../src/kernels/wasm/index.js";
 import { place, PLACEMENTS, type Placement, seededValues } from "./wasm-ops-helpers.js";
+import { nativeAddonFor } from "./native-addon-skip.js";
 
 const LENGTHS = [0, 1, 2, 3, 1037, 70_001];
 const wasmBackends: WasmBackend[] = [];
@@ -54,12 +55,7 @@ function checkBackend(be: Backend, put: Put, what: string): void {
   }
 }
 
-const native = loadNativeAddon();
-const nativeSkip = !native.ok
-  ? native.reason
-  : typeof native.addon.productForward !== "function"
-    ? "the native addon predates its product kernels: npm run build:native"
-    : false;
+const { skip: nativeSkip } = nativeAddonFor("productForward", "its product kernels");
 
 describe("native product kernels", { skip: nativeSkip }, () => {
   for (const threads of [1, 2]) {

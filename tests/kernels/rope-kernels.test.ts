@@ -11,10 +11,11 @@ import assert from "node:assert/strict";
 import { after, describe, it } from "node:test";
 import { ropeInvFreq, ropeTableFromInvFreq } from "../../src/autodiff/ops/rope.js";
 import type { Backend } from "../../src/kernels/backend.js";
-import { createNativeBackend, loadNativeAddon } from "../../src/kernels/native/index.js";
+import { createNativeBackend } from "../../src/kernels/native/index.js";
 import { type RopeDims, ropeBackward, ropeForward } from "../../src/kernels/ref/rope.js";
 import { createWasmBackend, type WasmBackend, wasmAvailability } from "../../src/kernels/wasm/index.js";
 import { assertBitEqual, place, PLACEMENTS, seededValues } from "./wasm-ops-helpers.js";
+import { nativeAddonFor } from "./native-addon-skip.js";
 
 const MAX_POS = 200;
 
@@ -101,12 +102,7 @@ describe("WASM RoPE kernels", { skip: available.ok ? false : available.reason },
   });
 });
 
-const load = loadNativeAddon();
-const nativeSkip = !load.ok
-  ? load.reason
-  : typeof load.addon.ropeForward !== "function"
-    ? "the native addon predates its RoPE kernels: npm run build:native"
-    : false;
+const { skip: nativeSkip } = nativeAddonFor("ropeForward", "its RoPE kernels");
 
 describe("native RoPE kernels", { skip: nativeSkip }, () => {
   for (const [B, H, T, D, mode, past] of CASES) {
